@@ -1,0 +1,15 @@
+"""The frame: page config, navigation over the playground pages, and the sidebar job badge."""
+
+import streamlit as st
+
+from playground.ui import session
+
+st.set_page_config(page_title="Neural network playground", page_icon="🧠", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/mlp.py", title="MLP playground", icon=":material/scatter_plot:", url_path="mlp"),
+]
+nav = st.navigation(PAGES)
+session.sidebar_badge()
+nav.run()

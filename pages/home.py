@@ -1,0 +1,27 @@
+"""Home: what the playground is, where it trains, and the way in."""
+
+import streamlit as st
+
+from playground import devices
+from playground.jobs import REGISTRY
+
+st.title("🧠 Neural network playground")
+st.markdown(
+    """
+Build a small neural network, press **Train**, and watch it learn: the loss falls, the accuracy
+climbs and the decision boundary bends into shape, live, while the model trains on the server.
+
+- **MLP playground**: pick a dataset (moons, spirals, XOR, iris, digits or your own CSV), choose
+  hidden layers, widths, activations, optimizer and learning rate, then train, pause, single-step
+  and compare. Try a learning rate of 10 with SGD to see a run diverge.
+"""
+)
+device = devices.resolve("auto")
+label = devices.describe(device)
+if device.type == "cpu":
+    st.info("Training runs on the **CPU** of this server (no GPU found).", icon=":material/memory:")
+else:
+    st.success(f"Training runs on the GPU: **{label}**.", icon=":material/bolt:")
+counts = REGISTRY.counts()
+st.caption(f"On this server now: {counts['active']} training job(s) running.")
+st.page_link("pages/mlp.py", label="Open the MLP playground", icon=":material/arrow_forward:")

@@ -1,0 +1,93 @@
+"""The MLP playground: build an MLP, train it live, watch curves and the decision boundary."""
+
+import streamlit as st
+
+from playground import plots
+from playground.data import DataError, make_dataset
+from playground.export import config_json, weights_bytes
+from playground.jobs import Snapshot
+from playground.ui import forms, live
+from playground.ui.session import init_state
+
+PAGE = "mlp"
+st.title("MLP playground")
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    forms.preset_picker()
+    form = forms.mlp_form()
+with right:
+    live.job_controls(PAGE, form.config, form.problems, table=form.table)
+
+
+def chart_options() -> dict:
+    for key, value in (("mlp.smoothing", 0.6), ("mlp.log_y", False), ("mlp.discretize", False)):
+        init_state(key, value)
+    c1, c2, c3 = st.columns(3)
+    c1.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.")
+    c2.toggle("Log loss axis", key="mlp.log_y")
+    c3.toggle("Discretize boundary", key="mlp.discretize", help="Hard class regions instead of confidence.")
+    return {k.removeprefix("mlp."): st.session_state[k] for k in ("mlp.smoothing", "mlp.log_y", "mlp.discretize")}
+
+
+def preview() -> None:
+    """Before any run: the data points of a 2-D dataset, and empty curves."""
+    st.plotly_chart(plots.loss_figure(*([] for _ in range(5))), key="mlp.loss_chart")
+    if form.config is None or form.config.data.dataset == "csv":
+        return
+    try:
+        d = make_dataset(form.config.data)
+    except (DataError, ValueError) as e:
+        st.warning(str(e))
+        return
+    if d.n_features == 2:
+        fig = plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
+                                    task=d.task, class_names=d.class_names)
+        st.plotly_chart(fig, key="mlp.boundary_chart")
+
+
+def draw(snap: Snapshot | None) -> None:
+    if snap is None:
+        preview()
+        return
+    live.progress(snap)
+    info = snap.started.info if snap.started else {}
+    metric = snap.started.metric_name if snap.started else "accuracy"
+    if snap.evals:
+        last = snap.evals[-1]
+        c = st.columns(4)
+        c[0].metric(f"Test {metric}", f"{last.test_metric:.3f}")
+        c[1].metric(f"Train {metric}", f"{last.train_metric:.3f}")
+        c[2].metric("Test loss", f"{last.test_loss:.4f}")
+        c[3].metric("Parameters", f"{snap.started.n_params:,}")
+    opts = chart_options()
+    c1, c2 = st.columns(2)
+    ev_step = snap.eval_series("step")
+    c1.plotly_chart(plots.loss_figure(snap.step_x, snap.step_loss, ev_step, snap.eval_series("train_loss"),
+                                      snap.eval_series("test_loss"), smoothing=opts["smoothing"],
+                                      log_y=opts["log_y"]), key="mlp.loss_chart")
+    c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
+                                        metric_name=metric), key="mlp.metric_chart")
+    c1, c2 = st.columns(2)
+    v, pts = snap.views, info.get("points")
+    if pts is not None:
+        fig = plots.boundary_figure(v.get("grid_x"), v.get("grid_y"), v.get("grid_values"), pts["x_train"],
+                                    pts["y_train"], pts["x_test"], pts["y_test"], task=info["task"],
+                                    class_names=info["class_names"], discretize=opts["discretize"])
+        c1.plotly_chart(fig, key="mlp.boundary_chart")
+    if "confusion" in v:
+        c2.plotly_chart(plots.confusion_figure(v["confusion"], info["class_names"]), key="mlp.confusion_chart")
+    elif "y_test_pred" in v and pts is not None:
+        c2.plotly_chart(plots.prediction_figure(pts["y_test"], v["y_test_pred"]), key="mlp.prediction_chart")
+    for note in info.get("notes", ()):
+        st.caption(note)
+    if not snap.active and snap.state is not None:
+        c1, c2 = st.columns(2)
+        c1.download_button("Download weights (.safetensors)", weights_bytes(snap.state, snap.config),
+                           file_name="mlp.safetensors", key="mlp.dl_weights")
+        c2.download_button("Download config (.json)", config_json(snap.config), file_name="mlp-config.json",
+                           key="mlp.dl_config")
+
+
+with right:
+    live.live_panel(PAGE, draw)

@@ -1,0 +1,74 @@
+"""Cooperative run control: run, pause, single step and stop, checked by the trainer between steps.
+
+The UI thread calls `pause`, `resume`, `step` and `stop`; the training thread calls `wait` before
+every optimizer step. Nothing is interrupted inside torch: a stop takes effect at the next step
+boundary. All methods are thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from enum import Enum
+
+
+class Go(Enum):
+    """What `Control.wait` tells the trainer to do next."""
+
+    RUN = "run"  # take the next step as usual
+    STEP = "step"  # take exactly one step, then evaluate so the views show it
+    STOP = "stop"  # end the run now
+
+
+class Control:
+    """A gate between optimizer steps."""
+
+    def __init__(self, paused: bool = False) -> None:
+        self._cond = threading.Condition()
+        self._paused = paused
+        self._stopped = False
+        self._permits = 0
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._permits = 0
+            self._cond.notify_all()
+
+    def step(self) -> None:
+        """Grant one step while paused (pauses first if running)."""
+        with self._cond:
+            self._paused = True
+            self._permits += 1
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def wait(self) -> Go:
+        """Block while paused with no step granted; return what to do next."""
+        if not self._paused and not self._stopped:  # fast path: one attribute read per step
+            return Go.RUN
+        with self._cond:
+            while True:
+                if self._stopped:
+                    return Go.STOP
+                if not self._paused:
+                    return Go.RUN
+                if self._permits > 0:
+                    self._permits -= 1
+                    return Go.STEP
+                self._cond.wait()

@@ -1,0 +1,29 @@
+"""Exports: weights as safetensors (never pickle), configs as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load as _load
+from safetensors.numpy import save as _save
+
+
+def weights_bytes(state: dict[str, np.ndarray], config: Any = None) -> bytes:
+    """Serialise a weights copy (name -> array) to safetensors bytes; the config JSON goes in the
+    metadata under "config" so the file describes its own architecture."""
+    metadata = {"config": config.to_json()} if config is not None else None
+    return _save({k: np.ascontiguousarray(v) for k, v in state.items()}, metadata=metadata)
+
+
+def weights_from_bytes(raw: bytes) -> dict[str, np.ndarray]:
+    """Parse safetensors bytes. Raises ValueError for anything that is not a safetensors file."""
+    try:
+        return _load(raw)
+    except Exception as e:  # safetensors raises its own error types
+        raise ValueError(f"Not a safetensors weights file: {e}") from None
+
+
+def config_json(config: Any) -> str:
+    return json.dumps(config.to_dict(), indent=2)

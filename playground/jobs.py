@@ -1,0 +1,269 @@
+"""Training jobs: each run trains in its own background thread; the UI reads frozen snapshots.
+
+A `Job` owns a thread, a `Control` (pause, resume, step, stop) and a lock-guarded log of the
+trainer's events. The training thread only appends to the log; any other thread reads it through
+`Job.snapshot()`, which returns an immutable copy. `JobRegistry` keeps one job per owner (a browser
+session id), stops jobs whose owner has gone after a grace period, and stops and joins every job at
+interpreter exit so no thread is killed inside torch.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from playground.control import Control
+from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+
+MAX_STEP_POINTS = 20_000  # per-step losses kept; beyond this, neighbours are averaged in pairs
+MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
+RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
+TERMINAL = ("completed", "stopped", "diverged", "failed")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An immutable copy of a job's state for the UI. Arrays are copies; never written to."""
+
+    status: str  # starting, running, paused, completed, stopped, diverged, failed
+    message: str  # for diverged / failed: what went wrong, fit to show a user
+    config: Any
+    started: RunStarted | None
+    step: int
+    epoch: int
+    elapsed_s: float
+    steps_per_second: float
+    eta_s: float | None
+    step_x: np.ndarray  # (n,) optimizer step of each recorded training loss
+    step_loss: np.ndarray  # (n,)
+    evals: tuple[EvalEnded, ...]  # per evaluation, without views or weights
+    views: dict[str, np.ndarray]  # the latest evaluation's views
+    state: dict[str, np.ndarray] | None  # the latest copy of the weights
+    history: tuple[tuple[int, dict[str, np.ndarray]], ...] = field(default=())  # (step, views) for replay
+
+    @property
+    def active(self) -> bool:
+        return self.status not in TERMINAL
+
+    @property
+    def total_steps(self) -> int:
+        return self.started.total_steps if self.started else 0
+
+    def eval_series(self, name: str) -> np.ndarray:
+        """One EvalEnded field over time, e.g. "test_loss", as a float array."""
+        return np.array([getattr(e, name) for e in self.evals], dtype=float)
+
+
+Trainer = Callable[..., None]  # train(config, emit, control, **kwargs)
+
+
+def trainer_for(config: Any) -> Trainer:
+    """The training function for a config type (imported lazily so the registry stays light)."""
+    from playground.config import RunConfig
+
+    if isinstance(config, RunConfig):
+        from playground.training import train
+
+        return train
+    from playground.sequence_training import train_sequence
+
+    return train_sequence
+
+
+class Job:
+    """One training run in a background thread. Public methods are thread-safe."""
+
+    def __init__(self, config: Any, trainer: Trainer | None = None, paused: bool = False, **kwargs: Any) -> None:
+        self.config = config
+        self.control = Control(paused=paused)
+        self._trainer = trainer or trainer_for(config)
+        self._kwargs = kwargs
+        self._lock = threading.Lock()
+        self._t0 = time.perf_counter()
+        self._t_end: float | None = None
+        self._started: RunStarted | None = None
+        self._end: RunFinished | RunFailed | None = None
+        self._step = self._epoch = 0
+        self._step_x: list[int] = []
+        self._step_loss: list[float] = []
+        self._evals: list[EvalEnded] = []
+        self._views: dict[str, np.ndarray] = {}
+        self._state: dict[str, np.ndarray] | None = None
+        self._history: list[tuple[int, dict[str, np.ndarray]]] = []
+        self._rate: deque[tuple[float, int]] = deque()
+        self.thread = threading.Thread(target=self._run, name="playground-job", daemon=True)
+
+    def start(self) -> Job:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        torch.set_num_threads(1)  # measured: default intra-op threads in a non-main thread ran 2.6x slower
+        try:
+            self._trainer(self.config, self._append, self.control, **self._kwargs)
+        except BaseException as e:  # a trainer should never raise; if it does, keep the app alive
+            self._append(RunFailed("failed", f"{type(e).__name__}: {e}", self._step, self._elapsed()))
+        if self._end is None:
+            self._append(RunFailed("failed", "The trainer ended without a result.", self._step, self._elapsed()))
+
+    def _elapsed(self) -> float:
+        return (self._t_end or time.perf_counter()) - self._t0
+
+    def _append(self, event: Event) -> None:
+        """The emit callback: runs in the training thread."""
+        now = time.perf_counter()
+        with self._lock:
+            if isinstance(event, StepEnded):
+                self._step, self._epoch = event.step, event.epoch
+                self._step_x.append(event.step)
+                self._step_loss.append(event.loss)
+                if len(self._step_x) > MAX_STEP_POINTS:
+                    self._halve_steps()
+                self._rate.append((now, event.step))
+                while now - self._rate[0][0] > RATE_WINDOW_S:
+                    self._rate.popleft()
+            elif isinstance(event, EvalEnded):
+                self._evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
+                                             event.train_metric, event.test_metric))
+                if event.views:
+                    self._views = event.views
+                    self._history.append((event.step, event.views))
+                    if len(self._history) > MAX_SNAPSHOTS:
+                        self._history = self._history[::-2][::-1]  # every other one, newest kept
+                if event.state is not None:
+                    self._state = event.state
+            elif isinstance(event, RunStarted):
+                self._started = event
+                self._t0 = now
+            elif self._end is None:  # RunFinished / RunFailed: only the first one counts
+                self._end = event
+                self._t_end = now
+
+    def _halve_steps(self) -> None:
+        x, y = np.array(self._step_x), np.array(self._step_loss)
+        n = len(x) // 2 * 2
+        self._step_x = [*x[:n:2].tolist(), *x[n:].tolist()]
+        self._step_loss = [*((y[:n:2] + y[1:n:2]) / 2).tolist(), *y[n:].tolist()]
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            end, started = self._end, self._started
+            if end is not None:
+                status, message = end.status, getattr(end, "message", "")
+            elif started is None:
+                status, message = "starting", ""
+            else:
+                status, message = ("paused" if self.control.paused else "running"), ""
+            rate = 0.0
+            if len(self._rate) > 1 and end is None:
+                (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
+                rate = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+            elif end is not None and end.seconds > 0:
+                rate = end.steps / end.seconds
+            total = started.total_steps if started else 0
+            eta = (total - self._step) / rate if rate > 0 and end is None and status == "running" else None
+            return Snapshot(
+                status=status, message=message, config=self.config, started=started,
+                step=self._step, epoch=self._epoch, elapsed_s=self._elapsed(),
+                steps_per_second=rate, eta_s=eta,
+                step_x=np.array(self._step_x, dtype=float), step_loss=np.array(self._step_loss, dtype=float),
+                evals=tuple(self._evals), views=self._views, state=self._state, history=tuple(self._history),
+            )
+
+    def stop(self, join_timeout: float | None = None) -> bool:
+        """Ask the run to stop at the next step boundary; optionally wait. True if the thread ended."""
+        self.control.stop()
+        if join_timeout is not None and self.thread.is_alive():
+            self.thread.join(join_timeout)
+        return not self.thread.is_alive()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def step(self) -> None:
+        self.control.step()
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+
+class JobRegistry:
+    """Process-wide: one job per owner, reaped when the owner is gone, all joined at exit."""
+
+    def __init__(self, grace_s: float = 60.0) -> None:
+        self.grace_s = grace_s  # how long a disconnected owner may take to come back
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._gone_since: dict[str, float] = {}
+
+    def start(self, owner: str, config: Any, **kwargs: Any) -> Job:
+        """Stop the owner's previous job, if any, and start a new one."""
+        job = Job(config, **kwargs)
+        with self._lock:
+            old = self._jobs.get(owner)
+            self._jobs[owner] = job
+        if old is not None:
+            old.stop(join_timeout=5.0)
+        return job.start()
+
+    def get(self, owner: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(owner)
+
+    def discard(self, owner: str) -> None:
+        """Stop and forget the owner's job (Reset)."""
+        with self._lock:
+            job = self._jobs.pop(owner, None)
+        if job is not None:
+            job.stop(join_timeout=5.0)
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are running (or paused) and how many have ended, server-wide."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        active = sum(j.alive for j in jobs)
+        return {"active": active, "ended": len(jobs) - active}
+
+    def reap(self, is_alive: Callable[[str], bool], now: float | None = None) -> list[str]:
+        """Stop and drop jobs whose owner has not been alive for `grace_s`. Returns the owners reaped."""
+        now = time.monotonic() if now is None else now
+        reaped = []
+        with self._lock:
+            for owner in list(self._jobs):
+                if is_alive(owner):
+                    self._gone_since.pop(owner, None)
+                    continue
+                since = self._gone_since.setdefault(owner, now)
+                if now - since >= self.grace_s:
+                    reaped.append((owner, self._jobs.pop(owner)))
+                    self._gone_since.pop(owner, None)
+        for _, job in reaped:
+            job.stop(join_timeout=5.0)
+        return [owner for owner, _ in reaped]
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop every job and join its thread (at most `timeout` seconds in all)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+            self._jobs.clear()
+        for job in jobs:
+            job.control.stop()
+        deadline = time.monotonic() + timeout
+        for job in jobs:
+            job.thread.join(max(0.0, deadline - time.monotonic()))
+
+
+REGISTRY = JobRegistry()
+atexit.register(REGISTRY.shutdown)

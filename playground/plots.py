@@ -1,0 +1,313 @@
+"""Plotly figures for the live training views: loss and metric curves, decision boundary, confusion matrix.
+
+Every function is pure: plain numpy arrays in, a `plotly.graph_objects.Figure` out. Pages redraw these
+about twice a second while a run trains, so they stay cheap: numpy arrays go straight into
+`go.Scatter` / `go.Heatmap` / `go.Image` (no plotly express, no `make_subplots`), long series are
+bucket-averaged by `downsample`, and each figure carries a constant `uirevision` so a user's zoom and
+legend clicks survive redraws. Empty inputs give a valid figure with a "Press Train to start" note.
+
+Classes are coloured by one fixed palette (`CLASS_COLOURS`, plotly's D3) everywhere: boundary background,
+points and the confusion matrix's tick labels. Blue and orange, the first two, are also the ends of the
+diverging scale used for two classes and for regression, as in tensorflow/playground.
+
+This module never imports streamlit or torch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+CLASS_COLOURS: tuple[str, ...] = tuple(qualitative.D3)
+TRAIN_COLOUR, TEST_COLOUR = CLASS_COLOURS[0], CLASS_COLOURS[1]
+DIVERGING = [[0.0, CLASS_COLOURS[0]], [0.5, "#ffffff"], [1.0, CLASS_COLOURS[1]]]
+BACKGROUND_OPACITY = 0.6  # boundary background drawn lighter than the points on top of it
+EMPTY_MESSAGE = "Press Train to start"
+_MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
+_LEGEND_TOP = {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"}
+
+
+def class_colour(index: int) -> str:
+    """Hex colour of class `index`; the palette repeats after 10 classes."""
+    return CLASS_COLOURS[index % len(CLASS_COLOURS)]
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _layout(uirevision: str, height: int, **extra) -> dict:
+    return {"uirevision": uirevision, "height": height, "margin": _MARGIN, **extra}
+
+
+def _empty(uirevision: str, height: int, message: str = EMPTY_MESSAGE) -> go.Figure:
+    note = {"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+    hidden = {"visible": False}
+    return go.Figure(layout=_layout(uirevision, height, annotations=[note], xaxis=hidden, yaxis=hidden))
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """Bound a series to `max_points` by averaging consecutive buckets, keeping the curve's shape.
+
+    x, y: (n,) arrays. Returns float arrays of length min(n, max_points); when n > max_points the n
+    points are split into max_points contiguous buckets of near-equal size and each bucket becomes the
+    point (mean x, mean y). Shorter series come back unchanged (as float arrays).
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    # n > max_points, so consecutive edges differ by at least one: no bucket is empty.
+    starts = np.linspace(0, n, max_points + 1).astype(np.int64)[:-1]
+    counts = np.diff(np.append(starts, n))
+    return np.add.reduceat(x, starts) / counts, np.add.reduceat(y, starts) / counts
+
+
+def smooth(y: np.ndarray, weight: float) -> np.ndarray:
+    """Debiased exponential moving average, as TensorBoard's scalar "Smoothing" slider computes it.
+
+    y: (n,) values; weight in [0, 1), 0 = no smoothing. Returns a float (n,) array with
+    last_t = weight * last_{t-1} + (1 - weight) * y_t and smoothed_t = last_t / (1 - weight ** k_t), where
+    k_t counts the finite values so far; non-finite values pass through unchanged and are skipped.
+    Source: tensorboard/components/vz_line_chart2/line-chart.ts (resmoothDataset), the formula
+    Weights & Biases also documents for its "TensorBoard" smoothing. Raises ValueError for a bad weight.
+    """
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smoothing weight must be in [0, 1); got {weight!r}.")
+    y = np.asarray(y, dtype=float).ravel()
+    if weight == 0.0:
+        return y.copy()
+    out = np.empty_like(y)
+    last, k = 0.0, 0
+    for i, value in enumerate(y.tolist()):
+        if not math.isfinite(value):
+            out[i] = value
+            continue
+        last = last * weight + (1.0 - weight) * value
+        k += 1
+        out[i] = last / (1.0 - weight**k)
+    return out
+
+
+def loss_figure(
+    step: np.ndarray,
+    step_loss: np.ndarray,
+    eval_step: np.ndarray,
+    train_loss: np.ndarray,
+    test_loss: np.ndarray,
+    *,
+    smoothing: float = 0.6,
+    log_y: bool = False,
+    height: int = 320,
+) -> go.Figure:
+    """Loss against optimizer step: raw and smoothed per-step training loss, per-epoch train/test loss.
+
+    step, step_loss: (n,) 1-based optimizer step and mini-batch loss; eval_step, train_loss, test_loss:
+    (m,) the step of each evaluation and the mean loss per example on each split. Series are downsampled
+    to 2000 points, then the per-step loss is smoothed with `smooth(., smoothing)` (trace only when
+    smoothing > 0). Traces: "train (per step)", "train (smoothed)", "train (epoch)", "test (epoch)".
+    log_y puts the y axis on a log scale. All inputs empty gives an empty figure with a note.
+    """
+    if len(step) == 0 and len(eval_step) == 0:
+        return _empty("loss", height)
+    x, y = downsample(step, step_loss)
+    traces = [
+        go.Scatter(x=x, y=y, name="train (per step)", mode="lines", opacity=0.3,
+                   line={"color": TRAIN_COLOUR, "width": 1}),
+    ]
+    if smoothing > 0 and len(y):
+        traces.append(go.Scatter(x=x, y=smooth(y, smoothing), name="train (smoothed)", mode="lines",
+                                 line={"color": TRAIN_COLOUR, "width": 2}))
+    for name, values, colour, dash in (
+        ("train (epoch)", train_loss, TRAIN_COLOUR, "dot"),
+        ("test (epoch)", test_loss, TEST_COLOUR, "solid"),
+    ):
+        ex, ey = downsample(eval_step, values)
+        traces.append(go.Scatter(x=ex, y=ey, name=name, mode="lines+markers", line={"color": colour, "dash": dash}))
+    yaxis = {"title": {"text": "loss"}, "type": "log" if log_y else "linear"}
+    layout = _layout("loss", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis, legend=_LEGEND_TOP,
+                     hovermode="x unified")
+    return go.Figure(data=traces, layout=layout)
+
+
+def metric_figure(
+    eval_step: np.ndarray,
+    train_metric: np.ndarray,
+    test_metric: np.ndarray,
+    *,
+    metric_name: str = "accuracy",
+    height: int = 320,
+) -> go.Figure:
+    """Per-evaluation metric on the train and test splits against optimizer step (traces "train", "test").
+
+    eval_step, train_metric, test_metric: (m,). Accuracy (a fraction in [0, 1]) gets a fixed y range
+    [0, 1.02]. R² autoscales, except that when it dips below -1 (early in a run) the range is held at
+    [-1, 1.02] so the interesting part stays readable; double-click autoscales. Empty gives a note.
+    """
+    if len(eval_step) == 0:
+        return _empty("metric", height)
+    traces = []
+    for name, values, colour in (("train", train_metric, TRAIN_COLOUR), ("test", test_metric, TEST_COLOUR)):
+        x, y = downsample(eval_step, values)
+        traces.append(go.Scatter(x=x, y=y, name=name, mode="lines+markers", line={"color": colour}))
+    yaxis: dict = {"title": {"text": metric_name}}
+    if metric_name == "accuracy":
+        yaxis["range"] = [0, 1.02]
+    else:
+        finite = np.concatenate([np.asarray(train_metric, float), np.asarray(test_metric, float)])
+        finite = finite[np.isfinite(finite)]
+        if len(finite) and finite.min() < -1:
+            yaxis["range"] = [-1, 1.02]
+    layout = _layout("metric", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis, legend=_LEGEND_TOP,
+                     hovermode="x unified")
+    return go.Figure(data=traces, layout=layout)
+
+
+def _class_labels(n: int, class_names: tuple[str, ...]) -> list[str]:
+    return [class_names[c] if c < len(class_names) else str(c) for c in range(n)]
+
+
+def _class_background(grid_x, grid_y, probs: np.ndarray, discretize: bool) -> go.Heatmap | go.Image:
+    """Two classes: a Heatmap of P(class 1) on blue-white-orange (hover shows the probability); with
+    discretize, z holds the argmax class id. More classes: an RGB go.Image where each cell is the
+    probability-weighted blend of class colours, faded to white as confidence falls to chance (1/C);
+    with discretize, each cell is its argmax class's pure colour."""
+    n = probs.shape[-1]
+    if n == 2:
+        z = probs.argmax(-1).astype(float) if discretize else probs[..., 1]
+        return go.Heatmap(x=grid_x, y=grid_y, z=z, zmin=0, zmax=1, colorscale=DIVERGING, showscale=False,
+                          opacity=BACKGROUND_OPACITY, name="P(class 1)",
+                          hovertemplate="P(class 1) = %{z:.2f}<extra></extra>")
+    palette = np.array([_rgb(class_colour(c)) for c in range(n)], dtype=float)  # (C, 3)
+    if discretize:
+        rgb = palette[probs.argmax(-1)]
+    else:
+        confidence = np.clip((probs.max(-1) - 1.0 / n) / (1.0 - 1.0 / n), 0.0, 1.0)[..., None]
+        rgb = 255.0 + confidence * (probs @ palette - 255.0)
+    dx = float(grid_x[1] - grid_x[0]) if len(grid_x) > 1 else 1.0
+    dy = float(grid_y[1] - grid_y[0]) if len(grid_y) > 1 else 1.0
+    return go.Image(z=np.rint(rgb).astype(np.uint8), x0=float(grid_x[0]), y0=float(grid_y[0]), dx=dx, dy=dy,
+                    opacity=BACKGROUND_OPACITY, hoverinfo="skip", name="class")
+
+
+def boundary_figure(
+    grid_x: np.ndarray,
+    grid_y: np.ndarray,
+    values: np.ndarray | None,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    task: str,
+    class_names: tuple[str, ...] = (),
+    discretize: bool = False,
+    height: int = 420,
+) -> go.Figure:
+    """Decision boundary (as in tensorflow/playground): the model's output over a grid, data on top.
+
+    grid_x (G,), grid_y (H,): evenly spaced grid coordinates in input units. values: classification
+    (H, G, C) class probabilities, C >= 2 (background described in `_class_background`); regression
+    (H, G) predictions, drawn as a Heatmap sharing one diverging colour axis (with colorbar) with the
+    points, which are coloured by target. None draws only the points. x_train, x_test: (n, >=2) inputs,
+    the first two columns are plotted; y_train, y_test: (n,) class ids or targets.
+    Classification points: one trace per class per split, "train · <class>" (circles, white outline)
+    and "test · <class>" (diamonds, dark outline). Regression: traces "train" and "test".
+    Axes share one scale (scaleanchor). Raises ValueError for an unknown task.
+    """
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}.")
+    x_train, x_test = np.asarray(x_train, float), np.asarray(x_test, float)
+    y_train, y_test = np.asarray(y_train).ravel(), np.asarray(y_test).ravel()
+    traces: list = []
+    layout = _layout("boundary", height, plot_bgcolor="#ffffff", legend={**_LEGEND_TOP, "itemsizing": "constant"})
+    splits = (("train", x_train, y_train, {"symbol": "circle", "size": 7, "line": {"color": "#ffffff", "width": 1}}),
+              ("test", x_test, y_test, {"symbol": "diamond", "size": 7, "line": {"color": "#333333", "width": 1}}))
+    if task == "classification":
+        if values is not None:
+            traces.append(_class_background(grid_x, grid_y, np.asarray(values, float), discretize))
+        labels = np.concatenate([y_train, y_test])
+        n = values.shape[-1] if values is not None else len(class_names) or int(labels.max(initial=-1)) + 1
+        names = _class_labels(n, class_names)
+        for split, xs, ys, marker in splits:
+            for c in range(n):
+                pts = xs[ys == c] if len(xs) else np.empty((0, 2))
+                traces.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{split} · {names[c]}",
+                                         marker={**marker, "color": class_colour(c)}))
+    else:
+        targets = np.concatenate([y_train, y_test]).astype(float)
+        scale_from = targets if len(targets) else np.asarray(values if values is not None else [0.0, 1.0], float)
+        colorbar = {"thickness": 12, "title": {"text": "y"}}
+        cmin, cmax = float(np.nanmin(scale_from)), float(np.nanmax(scale_from))
+        layout["coloraxis"] = {"colorscale": DIVERGING, "cmin": cmin, "cmax": cmax, "colorbar": colorbar}
+        if values is not None:
+            traces.append(go.Heatmap(x=grid_x, y=grid_y, z=np.asarray(values, float), coloraxis="coloraxis",
+                                     opacity=BACKGROUND_OPACITY, name="prediction",
+                                     hovertemplate="prediction = %{z:.3g}<extra></extra>"))
+        for split, xs, ys, marker in splits:
+            pts = xs if len(xs) else np.empty((0, 2))
+            traces.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=split,
+                                     marker={**marker, "color": ys.astype(float), "coloraxis": "coloraxis"}))
+    xaxis: dict = {"constrain": "domain", "title": {"text": "x₁"}}
+    yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain", "title": {"text": "x₂"}}
+    if values is not None and len(grid_x) > 1 and len(grid_y) > 1:
+        half_x, half_y = (grid_x[1] - grid_x[0]) / 2, (grid_y[1] - grid_y[0]) / 2
+        xaxis["range"] = [float(grid_x[0] - half_x), float(grid_x[-1] + half_x)]
+        yaxis["range"] = [float(grid_y[0] - half_y), float(grid_y[-1] + half_y)]
+    else:
+        yaxis["autorange"] = True  # a go.Image would otherwise flip the y axis
+    layout.update(xaxis=xaxis, yaxis=yaxis)
+    return go.Figure(data=traces, layout=layout)
+
+
+def confusion_figure(matrix: np.ndarray, class_names: tuple[str, ...], *, height: int = 320) -> go.Figure:
+    """Confusion matrix: (C, C) counts, rows = true class, columns = predicted class.
+
+    Cells show the counts; their colour is the row fraction (recall per true class, 0..1), so an
+    imbalanced class still reads clearly. The true class runs down the y axis, first class on top;
+    tick labels take the class colours. An empty matrix gives an empty figure with a note.
+    """
+    counts = np.asarray(matrix)
+    if counts.size == 0:
+        return _empty("confusion", height)
+    names = _class_labels(counts.shape[0], class_names)
+    rows = counts.sum(axis=1, keepdims=True)
+    fraction = np.divide(counts, rows, out=np.zeros(counts.shape, dtype=float), where=rows > 0)
+    ticktext = [f"<span style='color:{class_colour(c)}'>{name}</span>" for c, name in enumerate(names)]
+    heatmap = go.Heatmap(
+        z=fraction, x=names, y=names, text=counts.astype(int).astype(str), texttemplate="%{text}",
+        zmin=0, zmax=1, colorscale="Blues", showscale=False,
+        hovertemplate="true %{y}, predicted %{x}: %{text} (%{z:.0%} of row)<extra></extra>",
+    )
+    axis = {"type": "category", "tickvals": names, "ticktext": ticktext}
+    layout = _layout("confusion", height, xaxis={**axis, "title": {"text": "predicted"}, "side": "bottom"},
+                     yaxis={**axis, "title": {"text": "true"}, "autorange": "reversed"})
+    return go.Figure(data=[heatmap], layout=layout)
+
+
+def prediction_figure(y_true: np.ndarray, y_pred: np.ndarray, *, height: int = 320) -> go.Figure:
+    """Regression check: predicted against actual target (n,) each, with the y = x line named "ideal".
+
+    Points on the line are perfect predictions. Axes share one scale. Empty gives a note.
+    """
+    y_true = np.asarray(y_true, float).ravel()
+    y_pred = np.asarray(y_pred, float).ravel()
+    if len(y_true) == 0:
+        return _empty("prediction", height)
+    both = np.concatenate([y_true, y_pred])
+    both = both[np.isfinite(both)]
+    lo, hi = (float(both.min()), float(both.max())) if len(both) else (0.0, 1.0)
+    traces = [
+        go.Scatter(x=y_true, y=y_pred, mode="markers", name="predictions",
+                   marker={"color": TRAIN_COLOUR, "size": 6, "opacity": 0.7}),
+        go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="ideal", line={"color": "#888888", "dash": "dash"}),
+    ]
+    layout = _layout("prediction", height, xaxis={"title": {"text": "actual"}, "constrain": "domain"},
+                     yaxis={"title": {"text": "predicted"}, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
+                     legend=_LEGEND_TOP)
+    return go.Figure(data=traces, layout=layout)

@@ -1,0 +1,212 @@
+"""The MLP trainer: builds data and model from a `RunConfig`, trains, and emits plain events.
+
+`train` runs in whatever thread calls it (a job's background thread, or the command line) and talks
+to the outside only through `emit` and a `Control`; it never raises. The UI never sees the model:
+what charts need (decision-boundary grid, confusion matrix, a copy of the weights) is computed here
+at evaluation time in eval mode without gradients and sent as numpy arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import confusion_matrix
+from torch import nn
+
+from playground import devices
+from playground.config import RunConfig, TrainConfig
+from playground.control import Control, Go
+from playground.data import Dataset, make_dataset
+from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.models.mlp import MLP, n_parameters
+
+GRID_SIZE = 60  # decision-boundary resolution per axis (60 x 60 = 3600 forward passes)
+VIEW_INTERVAL_S = 0.2  # expensive views (grid, confusion, weights) at most this often, and at the end
+
+# Model construction seeds torch's global RNG; this lock keeps two jobs from interleaving there.
+_INIT_LOCK = threading.Lock()
+
+
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    """The optimizer named by `cfg.optimizer`. "momentum" is SGD with momentum 0.9 (the usual default,
+    e.g. Goodfellow et al., Deep Learning, 8.3.2). Weight decay is L2 for all but AdamW (decoupled)."""
+    lr, wd = cfg.learning_rate, cfg.weight_decay
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
+    if cfg.optimizer == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
+    raise ValueError(f"Unknown optimizer {cfg.optimizer!r}.")
+
+
+def seeded_model(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
+    """Call `build` with torch's global RNG seeded, without disturbing other threads' draws."""
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
+
+
+def divergence_message(loss: float, step: int, cfg: TrainConfig) -> str:
+    return (
+        f"The loss became {loss} at step {step}: training diverged. The learning rate "
+        f"({cfg.learning_rate:g}) is probably too high for {cfg.optimizer}; try one 10 times smaller."
+    )
+
+
+def _diverged(loss: float, step: int, cfg: TrainConfig, t0: float) -> RunFailed:
+    return RunFailed("diverged", divergence_message(loss, step, cfg), step, time.perf_counter() - t0)
+
+
+def weights_copy(model: nn.Module) -> dict[str, np.ndarray]:
+    """A CPU numpy copy of the model's parameters and buffers."""
+    return {k: v.detach().to("cpu", copy=True).numpy() for k, v in model.state_dict().items()}
+
+
+def train(
+    config: RunConfig,
+    emit: Callable[[Event], None],
+    control: Control | None = None,
+    *,
+    table: pd.DataFrame | None = None,
+) -> None:
+    """Train an MLP as `config` says, reporting through `emit`.
+
+    Emits RunStarted, then a StepEnded per optimizer step and an EvalEnded after every epoch (and
+    after a single step), then exactly one RunFinished ("completed" / "stopped") or RunFailed
+    ("diverged" / "failed"). `table` is the uploaded DataFrame when `config.data.dataset == "csv"`.
+    Deterministic on CPU for a given config, except that dropout draws from torch's global RNG.
+    """
+    control = control or Control()
+    t0 = time.perf_counter()
+    step = 0
+    try:
+        data = make_dataset(config.data, table)
+        device = devices.resolve(config.training.device)
+        runner = _Runner(config, data, device)
+        spe = math.ceil(len(data.x_train) / runner.batch_size)
+        emit(runner.started(spe * config.training.epochs))
+        last_view = -math.inf
+        for epoch in range(1, config.training.epochs + 1):
+            order = torch.randperm(len(data.x_train), generator=runner.rng).to(device)
+            for start in range(0, len(order), runner.batch_size):
+                go = control.wait()
+                if go is Go.STOP:
+                    emit(RunFinished("stopped", step, time.perf_counter() - t0))
+                    return
+                loss = runner.step(order[start : start + runner.batch_size])
+                step += 1
+                if not math.isfinite(loss):
+                    emit(_diverged(loss, step, config.training, t0))
+                    return
+                emit(StepEnded(step, epoch, loss))
+                if go is Go.STEP:
+                    emit(runner.evaluate(step, epoch, views=True))
+                    last_view = time.perf_counter()
+            final = epoch == config.training.epochs
+            views = final or time.perf_counter() - last_view >= VIEW_INTERVAL_S
+            ev = runner.evaluate(step, epoch, views=views)
+            if views:
+                last_view = time.perf_counter()
+            if not math.isfinite(ev.train_loss):
+                emit(_diverged(ev.train_loss, step, config.training, t0))
+                return
+            emit(ev)
+        emit(RunFinished("completed", step, time.perf_counter() - t0))
+    except Exception as e:  # errors are data: the page shows the message, never a traceback
+        emit(RunFailed("failed", f"{type(e).__name__}: {e}", step, time.perf_counter() - t0))
+
+
+class _Runner:
+    """The model, optimizer and device-resident data of one run."""
+
+    def __init__(self, config: RunConfig, data: Dataset, device: torch.device) -> None:
+        self.config, self.data, self.device = config, data, device
+        self.classify = data.task == "classification"
+        n_out = data.n_classes if self.classify else 1
+        self.model = seeded_model(config.training.seed, lambda: MLP(data.n_features, n_out, config.model)).to(device)
+        self.optimizer = make_optimizer(config.training, self.model.parameters())
+        self.loss_fn = nn.CrossEntropyLoss() if self.classify else nn.MSELoss()
+        self.rng = torch.Generator().manual_seed(config.training.seed)
+        self.batch_size = min(config.training.batch_size, len(data.x_train))
+        y_dtype = torch.long if self.classify else torch.float32
+        self.x = torch.as_tensor(data.x_train, device=device)
+        self.y = torch.as_tensor(data.y_train, dtype=y_dtype, device=device)
+        self.x_test = torch.as_tensor(data.x_test, device=device)
+        self.y_test = torch.as_tensor(data.y_test, dtype=y_dtype, device=device)
+        self.grid = _grid(data) if data.n_features == 2 else None
+
+    def started(self, total_steps: int) -> RunStarted:
+        d = self.data
+        info: dict = {"task": d.task, "class_names": d.class_names, "feature_names": d.feature_names,
+                      "notes": d.notes, "n_train": len(d.x_train), "n_test": len(d.x_test)}
+        if d.n_features == 2:
+            info["points"] = {"x_train": d.x_train, "y_train": d.y_train, "x_test": d.x_test, "y_test": d.y_test}
+        spe = math.ceil(len(d.x_train) / self.batch_size)
+        return RunStarted(devices.describe(self.device), n_parameters(self.model), spe, total_steps,
+                          "accuracy" if self.classify else "R²", info)
+
+    def _outputs(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.model(x)
+        return out if self.classify else out.squeeze(-1)
+
+    def step(self, idx: torch.Tensor) -> float:
+        """One optimizer step on the rows `idx`; returns the batch loss before the update."""
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.loss_fn(self._outputs(self.x[idx]), self.y[idx])
+        value = loss.item()
+        if math.isfinite(value):
+            loss.backward()
+            self.optimizer.step()
+        return value
+
+    @torch.no_grad()
+    def evaluate(self, step: int, epoch: int, views: bool) -> EvalEnded:
+        self.model.eval()
+        out_train, out_test = self._outputs(self.x), self._outputs(self.x_test)
+        train_loss = self.loss_fn(out_train, self.y).item()
+        test_loss = self.loss_fn(out_test, self.y_test).item()
+        train_metric, test_metric = self._metric(out_train, self.y), self._metric(out_test, self.y_test)
+        extra: dict[str, np.ndarray] = {}
+        if views:
+            if self.classify:
+                pred = out_test.argmax(-1).cpu().numpy()
+                extra["confusion"] = confusion_matrix(self.data.y_test, pred, labels=range(self.data.n_classes))
+            else:
+                extra["y_test_pred"] = out_test.cpu().numpy()
+            if self.grid is not None:
+                gx, gy, flat = self.grid
+                out = self._outputs(flat.to(self.device))
+                values = out.softmax(-1) if self.classify else out
+                extra["grid_x"], extra["grid_y"] = gx, gy
+                extra["grid_values"] = values.cpu().numpy().reshape(len(gy), len(gx), *values.shape[1:])
+        state = weights_copy(self.model) if views else None
+        return EvalEnded(step, epoch, train_loss, test_loss, train_metric, test_metric, extra, state)
+
+    def _metric(self, out: torch.Tensor, y: torch.Tensor) -> float:
+        """Accuracy for classes; R² = 1 - SS_res / SS_tot for regression (coefficient of determination)."""
+        if self.classify:
+            return (out.argmax(-1) == y).float().mean().item()
+        ss_tot = ((y - y.mean()) ** 2).sum().item()
+        return 1.0 - ((y - out) ** 2).sum().item() / ss_tot if ss_tot > 0 else 0.0
+
+
+def _grid(data: Dataset) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """Axis coordinates (G,), (G,) covering every point with a margin, and the (G*G, 2) grid points."""
+    pts = np.concatenate([data.x_train, data.x_test])
+    lo, hi = pts.min(0) - 0.5, pts.max(0) + 0.5
+    gx = np.linspace(lo[0], hi[0], GRID_SIZE, dtype=np.float32)
+    gy = np.linspace(lo[1], hi[1], GRID_SIZE, dtype=np.float32)
+    xx, yy = np.meshgrid(gx, gy)  # (G, G): rows follow y, columns follow x
+    return gx, gy, torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], 1))

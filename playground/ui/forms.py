@@ -1,0 +1,169 @@
+"""Config forms: widgets in, a validated `RunConfig` out.
+
+Every widget has a key "mlp.<field>". The last valid config is kept in session state under
+"mlp.saved", so widgets get their values back after a page switch (Streamlit drops the state of
+widgets that are not drawn). A preset or a shared link loads a config into the widget keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from playground import config as C
+from playground import devices
+from playground.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
+from playground.presets import DEFAULT_PRESET, PRESETS
+from playground.ui.session import init_state
+
+P = "mlp."
+SAVED = P + "saved"
+TABLE = P + "table"  # (file name, DataFrame) of the last good upload
+LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU",
+                     "tanh": "Tanh", "sigmoid": "Sigmoid", "identity": "Identity (linear)"}
+DATASET_LABELS = {"moons": "moons", "circles": "circles", "blobs": "blobs", "xor": "XOR", "spiral": "spiral",
+                  "gaussian": "Gaussian clusters", "plane": "plane (regression)", "ripple": "ripple (regression)",
+                  "iris": "iris (tabular)", "wine": "wine (tabular)", "breast_cancer": "breast cancer (tabular)",
+                  "digits": "digits (tabular)", "csv": "my CSV file"}
+
+
+@dataclass(frozen=True)
+class FormResult:
+    config: C.RunConfig | None  # None when a setting is invalid
+    table: pd.DataFrame | None  # the uploaded table for dataset "csv"
+    problems: tuple[str, ...]  # messages to show; Train stays disabled while there are any
+
+
+def widget_values(cfg: C.RunConfig) -> dict[str, Any]:
+    """The widget state that shows `cfg`."""
+    d, m, t = cfg.data, cfg.model, cfg.training
+    values = {"dataset": d.dataset, "n_samples": d.n_samples, "noise": d.noise, "n_classes": d.n_classes,
+              "test_fraction": d.test_fraction, "data_seed": d.seed, "target": d.target, "task": d.task,
+              "n_layers": len(m.hidden_sizes), "dropout": m.dropout, "init": m.init,
+              "optimizer": t.optimizer, "learning_rate": t.learning_rate, "batch_size": t.batch_size,
+              "epochs": t.epochs, "weight_decay": t.weight_decay, "seed": t.seed, "device": t.device}
+    for i in range(C.MAX_HIDDEN_LAYERS):
+        values[f"width.{i}"] = m.hidden_sizes[i] if i < len(m.hidden_sizes) else 8
+        values[f"act.{i}"] = m.activations[i] if i < len(m.activations) else "relu"
+    return {P + k: v for k, v in values.items()}
+
+
+def load_config(cfg: C.RunConfig) -> None:
+    """Show `cfg` in the widgets (call from a callback or before the widgets are drawn)."""
+    for key, value in widget_values(cfg).items():
+        st.session_state[key] = value
+    st.session_state[SAVED] = cfg
+
+
+def _load_preset() -> None:
+    load_config(PRESETS[st.session_state[P + "preset"]].config)
+
+
+def preset_picker() -> None:
+    init_state(P + "preset", DEFAULT_PRESET)
+    name = st.selectbox("Preset", list(PRESETS), key=P + "preset", on_change=_load_preset,
+                        help="Loads a complete setup: data, model and training.")
+    preset = PRESETS[name]
+    ref = f" Reference test accuracy with seed 0 on CPU: **{preset.reference:.2f}**." if preset.reference else ""
+    st.caption(preset.description + ref)
+
+
+def mlp_form() -> FormResult:
+    """Draw the data, model and training widgets; return the config they describe."""
+    saved = st.session_state.get(SAVED) or PRESETS[DEFAULT_PRESET].config
+    for key, value in widget_values(saved).items():
+        init_state(key, value)
+    problems: list[str] = []
+    table = None
+    s = st.session_state
+    with st.expander("Data", expanded=True):
+        dataset = st.selectbox("Dataset", C.DATASETS, key=P + "dataset", format_func=DATASET_LABELS.get)
+        if dataset in C.CLASSIFICATION_2D + C.REGRESSION_2D:
+            c1, c2 = st.columns(2)
+            c1.slider("Samples", 20, C.MAX_SAMPLES, step=10, key=P + "n_samples")
+            c2.slider("Noise", 0.0, 2.0, step=0.05, key=P + "noise", help="Std of Gaussian noise on each point.")
+            if dataset in ("blobs", "gaussian", "spiral"):
+                st.slider("Spiral arms" if dataset == "spiral" else "Classes", 2, 5, key=P + "n_classes")
+        if dataset == "csv":
+            table, csv_problems = _csv_section()
+            problems += csv_problems
+        c1, c2 = st.columns(2)
+        c1.slider("Test fraction", 0.05, 0.5, step=0.05, key=P + "test_fraction")
+        c2.number_input("Data seed", 0, 2**31 - 1, key=P + "data_seed")
+    with st.expander("Model", expanded=True):
+        n_layers = st.slider("Hidden layers", 0, C.MAX_HIDDEN_LAYERS, key=P + "n_layers")
+        for i in range(n_layers):
+            c1, c2 = st.columns(2)
+            c1.number_input(f"Layer {i + 1} width", 1, C.MAX_WIDTH, key=f"{P}width.{i}")
+            c2.selectbox(f"Layer {i + 1} activation", C.ACTIVATIONS, key=f"{P}act.{i}",
+                         format_func=ACTIVATION_LABELS.get)
+        c1, c2 = st.columns(2)
+        c1.slider("Dropout", 0.0, 0.9, step=0.05, key=P + "dropout")
+        c2.selectbox("Initialisation", C.INITS, key=P + "init", help="PyTorch default, Xavier/Glorot or Kaiming/He.")
+    with st.expander("Training", expanded=True):
+        c1, c2 = st.columns(2)
+        c1.selectbox("Optimizer", C.OPTIMIZERS, key=P + "optimizer",
+                     format_func={"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam", "adamw": "AdamW",
+                                  "rmsprop": "RMSprop"}.get)
+        rates = sorted(set(LEARNING_RATES) | {s[P + "learning_rate"]})
+        c2.select_slider("Learning rate", rates, key=P + "learning_rate", format_func=lambda v: f"{v:g}")
+        c1, c2 = st.columns(2)
+        c1.number_input("Batch size", 1, C.MAX_BATCH_SIZE, key=P + "batch_size",
+                        help="Examples per step; larger than the training set means full-batch.")
+        c2.number_input("Epochs", 1, C.MAX_EPOCHS, key=P + "epochs")
+        c1, c2 = st.columns(2)
+        c1.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=P + "weight_decay")
+        c2.number_input("Seed", 0, 2**31 - 1, key=P + "seed", help="Same seed, same curve (on CPU).")
+        st.selectbox("Device", ("auto", *devices.available()), key=P + "device",
+                     help="auto picks CUDA, then Apple MPS, then CPU.")
+    try:
+        cfg = C.RunConfig(
+            data=C.DataConfig(dataset=dataset, n_samples=s[P + "n_samples"], noise=s[P + "noise"],
+                              n_classes=s[P + "n_classes"], test_fraction=s[P + "test_fraction"],
+                              seed=int(s[P + "data_seed"]), target=s.get(P + "target") or "", task=s[P + "task"]),
+            model=C.MLPConfig(hidden_sizes=tuple(int(s[f"{P}width.{i}"]) for i in range(n_layers)),
+                              activations=tuple(s[f"{P}act.{i}"] for i in range(n_layers)),
+                              dropout=s[P + "dropout"], init=s[P + "init"]),
+            training=C.TrainConfig(optimizer=s[P + "optimizer"], learning_rate=s[P + "learning_rate"],
+                                   batch_size=int(s[P + "batch_size"]), epochs=int(s[P + "epochs"]),
+                                   weight_decay=float(s[P + "weight_decay"]), seed=int(s[P + "seed"]),
+                                   device=s[P + "device"]))
+    except ValueError as e:
+        return FormResult(None, table, (*problems, str(e)))
+    if not problems:
+        s[SAVED] = cfg
+    return FormResult(None if problems else cfg, table, tuple(problems))
+
+
+def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
+    """The upload widget, target and task pickers. Returns the table and any problems."""
+    upload = st.file_uploader(
+        "CSV file", type=["csv", "txt", "tsv"], key=P + "upload",
+        help=f"At most {MAX_UPLOAD_BYTES // 2**20} MB, {MAX_ROWS:,} rows and {MAX_COLUMNS} columns.")
+    if upload is not None:
+        try:
+            st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name))
+        except DataError as e:
+            st.error(f"{upload.name}: {e}")
+            if TABLE in st.session_state:
+                st.caption(f"Still using {st.session_state[TABLE][0]}.")
+    if TABLE not in st.session_state:
+        return None, ["Upload a CSV file to train on it."]
+    name, table = st.session_state[TABLE]
+    columns = list(table.columns)
+    if st.session_state.get(P + "target") not in columns:
+        st.session_state[P + "target"] = columns[-1]
+    c1, c2 = st.columns(2)
+    target = c1.selectbox("Target column", columns, key=P + "target")
+    task = c2.selectbox("Task", C.TASKS, key=P + "task", help="auto: classes for text or few whole numbers.")
+    try:
+        data = make_dataset(C.DataConfig(dataset="csv", target=target, task=task), table)
+    except (DataError, ValueError) as e:
+        return table, [f"{name}: {e}"]
+    kind = f"{data.n_classes} classes" if data.task == "classification" else "regression"
+    st.caption(f"{name}: {len(table):,} rows, {data.n_features} features, {kind}. " + " ".join(data.notes))
+    return table, []

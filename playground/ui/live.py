@@ -1,0 +1,85 @@
+"""Job controls and live panels shared by the pages.
+
+The live panel is a fragment that reruns every UPDATE_S seconds while its job is active (and never
+when idle); it reads one `Snapshot` per run and draws it. When the job ends it triggers one full
+rerun so buttons and the rest of the page show the final state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from playground.jobs import Snapshot
+from playground.ui import session
+
+UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
+STATUS_ICON = {"starting": "⏳", "running": "🏃", "paused": "⏸️", "completed": "✅", "stopped": "⏹️",
+               "diverged": "💥", "failed": "❌"}
+
+
+def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start_kwargs: Any) -> None:
+    """Train / Pause-Resume / Step / Stop / Reset, enabled from the job's status."""
+    job = session.current_job(page)
+    snap = job.snapshot() if job else None
+    active = bool(snap and snap.active)
+    paused = bool(snap and snap.status == "paused")
+    cols = st.columns(5)
+    label = "Restart" if active else "Train"
+    if cols[0].button(label, type="primary", disabled=config is None, key=f"{page}.train", width="stretch",
+                      help="Start training with the settings on the left."):
+        session.start_job(page, config, **start_kwargs)
+        st.rerun()
+    if cols[1].button("Resume" if paused else "Pause", disabled=not active, key=f"{page}.pause", width="stretch"):
+        job.resume() if paused else job.pause()
+        st.rerun()
+    if cols[2].button("Step", disabled=not active, key=f"{page}.step", width="stretch",
+                      help="Pause, then take one optimizer step."):
+        job.step()
+        st.rerun()
+    if cols[3].button("Stop", disabled=not active, key=f"{page}.stop", width="stretch"):
+        job.stop(join_timeout=2.0)
+        st.rerun()
+    if cols[4].button("Reset", disabled=job is None, key=f"{page}.reset", width="stretch",
+                      help="Stop and clear the charts."):
+        session.reset_job(page)
+        st.rerun()
+    for p in problems:
+        st.warning(p)
+    if active and config is not None and config != job.config:
+        st.caption("Settings changed: they apply when you press Restart.")
+
+
+def progress(snap: Snapshot) -> None:
+    """A progress bar with epoch, steps per second, ETA and device; the message of a failed run."""
+    total = max(snap.total_steps, 1)
+    device = snap.started.device if snap.started else "…"
+    parts = [f"{STATUS_ICON.get(snap.status, '')} {snap.status}", f"step {snap.step:,}/{snap.total_steps:,}"]
+    if snap.epoch:
+        parts.append(f"epoch {snap.epoch}")
+    parts.append(f"{snap.steps_per_second:,.0f} steps/s")
+    if snap.eta_s is not None:
+        parts.append(f"ETA {snap.eta_s:,.0f} s")
+    parts.append(f"device {device}")
+    st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
+    if snap.status == "diverged":
+        st.error(f"**Diverged.** {snap.message}")
+    elif snap.status == "failed":
+        st.error(f"**The run failed.** {snap.message}")
+
+
+def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
+    """Draw the page's job with `draw`, refreshing while it is active."""
+    job = session.current_job(page)
+    was_active = bool(job and job.snapshot().active)
+
+    @st.fragment(run_every=UPDATE_S if was_active else None)
+    def panel() -> None:
+        snap = job.snapshot() if job else None
+        draw(snap)
+        if was_active and snap is not None and not snap.active:
+            st.rerun()  # once: the whole page shows the final state and the refresh stops
+
+    panel()

@@ -1,0 +1,83 @@
+"""Session accessors: which browser session this is, and its jobs in the process-wide registry.
+
+A job is keyed by "<session id>:<page>", so one session can train on two pages at once and no
+session can reach another's job. A reaper thread stops jobs whose session has disconnected for
+longer than the registry's grace period (a reconnect within it keeps the job).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from playground.jobs import REGISTRY, Job
+
+REAP_EVERY_S = 5.0
+_reaper_lock = threading.Lock()
+_reaper: threading.Thread | None = None
+
+
+def session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "local"
+
+
+def job_key(page: str) -> str:
+    return f"{session_id()}:{page}"
+
+
+def _session_alive(key: str) -> bool:
+    if not runtime.exists():  # AppTest and bare scripts have no server: nothing disconnects
+        return True
+    return runtime.get_instance().is_active_session(key.split(":", 1)[0])
+
+
+def _reap_forever() -> None:
+    stop = threading.Event()
+    while not stop.wait(REAP_EVERY_S):
+        REGISTRY.reap(_session_alive)
+
+
+def ensure_reaper() -> None:
+    """Start the process-wide reaper thread once (daemon: it holds no torch state)."""
+    global _reaper
+    with _reaper_lock:
+        if _reaper is None and runtime.exists():
+            _reaper = threading.Thread(target=_reap_forever, name="playground-reaper", daemon=True)
+            _reaper.start()
+
+
+def current_job(page: str) -> Job | None:
+    ensure_reaper()
+    return REGISTRY.get(job_key(page))
+
+
+def start_job(page: str, config: Any, **kwargs: Any) -> Job:
+    ensure_reaper()
+    return REGISTRY.start(job_key(page), config, **kwargs)
+
+
+def reset_job(page: str) -> None:
+    REGISTRY.discard(job_key(page))
+
+
+def init_state(key: str, value: Any) -> None:
+    """Give a widget key its value when the widget has none (first visit, or after a page switch)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+JOB_PAGES = {"mlp": "MLP", "attention": "Attention"}
+
+
+def sidebar_badge() -> None:
+    """A line in the sidebar per page whose job exists, with its status and progress."""
+    for page, title in JOB_PAGES.items():
+        job = REGISTRY.get(job_key(page))
+        if job is not None:
+            snap = job.snapshot()
+            st.sidebar.caption(f"{title} job: **{snap.status}** · step {snap.step:,}/{snap.total_steps:,}")

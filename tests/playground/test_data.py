@@ -1,0 +1,303 @@
+"""Tests for playground.data: built-in datasets, splitting and scaling, CSV reading and encoding."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from playground.config import CLASSIFICATION_2D, DATASETS, REGRESSION_2D, TABULAR, DataConfig
+from playground.data import (
+    GENERATORS,
+    LOADERS,
+    MAX_CLASSES,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_UPLOAD_BYTES,
+    DataError,
+    Dataset,
+    infer_task,
+    make_dataset,
+    read_csv,
+)
+
+BUILT_IN = CLASSIFICATION_2D + REGRESSION_2D + TABULAR
+
+
+def small(dataset: str, **kw) -> DataConfig:
+    return DataConfig(dataset=dataset, n_samples=kw.pop("n_samples", 200), **kw)
+
+
+def csv_bytes(df: pd.DataFrame, encoding: str = "utf-8") -> bytes:
+    return df.to_csv(index=False).encode(encoding)
+
+
+def table(n: int = 40) -> pd.DataFrame:
+    """A mixed table: two numeric features, a text feature and a text target."""
+    i = np.arange(n)
+    return pd.DataFrame({
+        "height": i * 1.5,
+        "weight": (i % 7) * 2.0,
+        "colour": np.array(["red", "green", "blue"])[i % 3],
+        "label": np.where(i % 2 == 0, "cat", "dog"),
+    })
+
+
+def test_importing_data_does_not_import_streamlit():
+    code = "import sys, playground.data; assert 'streamlit' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_registries_cover_config_names():
+    assert set(GENERATORS) | set(LOADERS) == set(BUILT_IN)
+    assert set(BUILT_IN) | {"csv"} == set(DATASETS)
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_shapes_and_dtypes(name):
+    d = make_dataset(small(name))
+    assert isinstance(d, Dataset)
+    n_train, n_test = len(d.y_train), len(d.y_test)
+    assert d.x_train.shape == (n_train, d.n_features) and d.x_test.shape == (n_test, d.n_features)
+    assert d.x_train.dtype == np.float32 and d.x_test.dtype == np.float32
+    assert len(d.feature_names) == d.n_features
+    assert np.isfinite(d.x_train).all() and np.isfinite(d.x_test).all()
+    if name in REGRESSION_2D:
+        assert d.task == "regression" and d.class_names == () and d.n_classes == 0
+        assert d.y_train.dtype == np.float32 and d.y_test.dtype == np.float32
+    else:
+        assert d.task == "classification" and d.n_classes == len(d.class_names) >= 2
+        assert d.y_train.dtype == np.int64 and d.y_test.dtype == np.int64
+        assert set(np.unique(d.y_train)) == set(range(d.n_classes))
+    if name in TABULAR:
+        assert d.notes == ()
+    else:
+        assert d.n_features == 2 and d.feature_names == ("x1", "x2")
+        assert n_train + n_test == 200
+
+
+def test_tabular_names():
+    iris = make_dataset(small("iris"))
+    assert iris.class_names == ("setosa", "versicolor", "virginica")
+    assert iris.feature_names[0] == "sepal length (cm)" and iris.n_features == 4
+    digits = make_dataset(small("digits"))
+    assert digits.class_names == tuple(str(i) for i in range(10)) and digits.n_features == 64
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_same_config_same_arrays(name):
+    a, b = make_dataset(small(name, seed=3)), make_dataset(small(name, seed=3))
+    for field in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_seed_changes_data(name):
+    a, b = make_dataset(small(name, seed=1)), make_dataset(small(name, seed=2))
+    assert not np.array_equal(a.x_train, b.x_train)
+
+
+def test_no_global_rng_used():
+    np.random.seed(0)
+    a = make_dataset(small("spiral"))
+    np.random.seed(1)
+    b = make_dataset(small("spiral"))
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+
+
+def test_stratified_split_fraction():
+    d = make_dataset(small("blobs", n_samples=300, n_classes=3, test_fraction=0.2))
+    assert len(d.y_test) == math.ceil(0.2 * 300)
+    np.testing.assert_array_equal(np.bincount(d.y_test), [20, 20, 20])
+    np.testing.assert_array_equal(np.bincount(d.y_train), [80, 80, 80])
+
+
+def test_scaler_fitted_on_train_only():
+    d = make_dataset(small("moons", n_samples=400))
+    np.testing.assert_allclose(d.x_train.mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(d.x_train.std(axis=0), 1.0, atol=1e-4)
+    # Had the test split been part of the fit, its mean would not differ from the train mean this much.
+    assert np.abs(d.x_test.mean(axis=0)).max() > 1e-3
+
+
+def test_regression_targets_standardised():
+    for name in REGRESSION_2D:
+        d = make_dataset(small(name, n_samples=500))
+        assert abs(float(d.y_train.mean())) < 1e-5 and abs(float(d.y_train.std()) - 1.0) < 1e-4
+        assert abs(float(d.y_test.mean())) > 1e-4  # scaled with train statistics, not its own
+
+
+@pytest.mark.parametrize("name", ["blobs", "spiral", "gaussian"])
+@pytest.mark.parametrize("k", [2, 5])
+def test_class_counts_follow_n_classes(name, k):
+    d = make_dataset(small(name, n_classes=k))
+    assert d.n_classes == k and d.class_names == tuple(str(i) for i in range(k))
+    assert len(np.unique(np.concatenate([d.y_train, d.y_test]))) == k
+
+
+def test_noise_zero_xor_is_separable_by_quadrant():
+    d = make_dataset(small("xor", noise=0.0))
+    # Scaling keeps signs roughly (means near 0), so most points sit in their class's quadrants.
+    same_sign = (d.x_train[:, 0] * d.x_train[:, 1] > 0).astype(np.int64)
+    assert (same_sign == d.y_train).mean() > 0.9
+
+
+# --- CSV reading ---------------------------------------------------------------------------------
+
+
+def test_csv_round_trip():
+    df = table()
+    got = read_csv(csv_bytes(df), "pets.csv")
+    assert list(got.columns) == list(df.columns) and len(got) == len(df)
+    d = make_dataset(DataConfig(dataset="csv", target="label"), got)
+    assert d.task == "classification" and d.class_names == ("cat", "dog")
+    assert d.feature_names == ("height", "weight", "colour=blue", "colour=green", "colour=red")
+    assert d.x_train.dtype == np.float32 and d.y_train.dtype == np.int64
+    assert len(d.y_train) + len(d.y_test) == 40
+
+
+def test_csv_semicolon_delimiter_and_bom():
+    got = read_csv("\ufeffa;b;c\n1;2;x\n3;4;y\n".encode())
+    assert list(got.columns) == ["a", "b", "c"] and got["b"].tolist() == [2, 4]
+
+
+def test_latin1_csv_is_read():
+    raw = "name,größe,ok\nJosé,1.5,1\nZoë,2.5,0\n".encode("latin-1")
+    got = read_csv(raw)
+    assert list(got.columns) == ["name", "größe", "ok"] and got["name"].tolist() == ["José", "Zoë"]
+    assert "not valid UTF-8" in got.attrs["notes"][0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"", ["empty"]),
+        (b"  \n\n", ["empty"]),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["doesn't look like a CSV"]),
+        (b"PK\x03\x04\x14\x00\x06\x00", ["doesn't look like a CSV"]),
+        (b"a,b\n1,\x002\n", ["doesn't look like a CSV"]),
+        (b"a,b\n1,2\n3,4,5,6\n", ["Could not read", "line 3"]),
+        (b'a,b\n"1,2\n', ["Could not read"]),
+        (b"only\n1\n2\n", ["one column", "at least two"]),
+        (b"a,b\n", ["no data rows"]),
+    ],
+)
+def test_bad_csv_gives_clear_message(raw, words):
+    with pytest.raises(DataError) as e:
+        read_csv(raw, "bad.csv")
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_csv_size_limits():
+    with pytest.raises(DataError, match="5 MB"):
+        read_csv(b"a,b\n" + b"1,2\n" * (MAX_UPLOAD_BYTES // 4 + 1))
+    with pytest.raises(DataError, match=f"{MAX_ROWS:,} rows"):
+        read_csv(b"a,b\n" + b"1,2\n" * (MAX_ROWS + 1))
+    wide = ",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)) + "\n" + ",".join("1" * (MAX_COLUMNS + 1)) + "\n"
+    with pytest.raises(DataError, match=f"{MAX_COLUMNS} columns"):
+        read_csv(wide.encode())
+
+
+# --- CSV to dataset ------------------------------------------------------------------------------
+
+
+def test_csv_needs_table_and_existing_target():
+    with pytest.raises(DataError, match="Upload"):
+        make_dataset(DataConfig(dataset="csv", target="label"))
+    with pytest.raises(DataError, match="'height'"):
+        make_dataset(DataConfig(dataset="csv", target="nope"), table())
+
+
+def test_missing_values_dropped_with_note():
+    df = table()
+    df.loc[[1, 5, 9], "height"] = np.nan
+    df.loc[5, "colour"] = None
+    df.loc[12, "weight"] = np.inf
+    d = make_dataset(DataConfig(dataset="csv", target="label"), read_csv(csv_bytes(df)))
+    assert "Dropped 4 rows with missing values." in d.notes  # rows 1, 5, 9 and 12
+    assert len(d.y_train) + len(d.y_test) == 36  # inf counts as missing
+    assert np.isfinite(d.x_train).all()
+
+
+def test_too_few_rows_after_dropping():
+    df = table(12)
+    df.loc[:5, "weight"] = np.nan
+    with pytest.raises(DataError, match="at least 10"):
+        make_dataset(DataConfig(dataset="csv", target="label"), df)
+
+
+def test_categorical_feature_one_hot_encoded():
+    d = make_dataset(DataConfig(dataset="csv", target="label"), table())
+    assert "One-hot encoded column 'colour' (3 values)." in d.notes
+    onehot = np.concatenate([d.x_train, d.x_test])[:, 2:5]
+    assert len(np.unique(onehot.round(4), axis=0)) == 3  # one pattern per colour, after scaling
+
+
+def test_text_column_with_many_values_refused():
+    df = table()
+    df["name"] = [f"pet {i}" for i in range(len(df))]
+    with pytest.raises(DataError, match="'name'") as e:
+        make_dataset(DataConfig(dataset="csv", target="label"), df)
+    assert "one-hot" in str(e.value)
+
+
+def test_one_class_target_refused():
+    df = table()
+    df["label"] = "cat"
+    with pytest.raises(DataError, match="at least two classes"):
+        make_dataset(DataConfig(dataset="csv", target="label"), df)
+
+
+def test_classification_with_too_many_values_refused():
+    df = table()
+    with pytest.raises(DataError, match=f"at most {MAX_CLASSES}"):
+        make_dataset(DataConfig(dataset="csv", target="height", task="classification"), df)
+
+
+def test_regression_with_text_target_refused():
+    with pytest.raises(DataError, match="'label'.*not numeric"):
+        make_dataset(DataConfig(dataset="csv", target="label", task="regression"), table())
+
+
+def test_csv_regression_standardises_target():
+    d = make_dataset(DataConfig(dataset="csv", target="height"), table())
+    assert d.task == "regression" and d.class_names == () and d.y_train.dtype == np.float32
+    assert abs(float(d.y_train.mean())) < 1e-5
+    assert any("Standardised the target" in n for n in d.notes)
+
+
+def test_numeric_class_names_sorted_by_value():
+    df = table()
+    df["label"] = np.array([10, 2, 1])[np.arange(len(df)) % 3]
+    d = make_dataset(DataConfig(dataset="csv", target="label"), df)
+    assert d.class_names == ("1", "2", "10")
+    assert "Treated 'label' as a classification target." in d.notes
+
+
+def test_constant_feature_gives_no_nan():
+    df = table()
+    df["const"] = 7.0
+    d = make_dataset(DataConfig(dataset="csv", target="label"), df)
+    assert np.isfinite(d.x_train).all() and np.isfinite(d.x_test).all()
+
+
+@pytest.mark.parametrize(
+    ("values", "task"),
+    [
+        (["a", "b", "a"], "classification"),
+        ([True, False, True], "classification"),
+        ([0, 1, 2, 1, 0], "classification"),
+        ([0.0, 1.0, 2.0, None], "classification"),
+        ([0.5, 1.25, 3.0], "regression"),
+        (list(range(MAX_CLASSES + 1)), "regression"),
+        (list(range(MAX_CLASSES)), "classification"),
+    ],
+)
+def test_infer_task(values, task):
+    assert infer_task(pd.Series(values)) == task

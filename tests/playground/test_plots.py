@@ -1,0 +1,266 @@
+"""Tests for playground.plots: behaviour checked through fig.data / fig.layout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from playground import plots
+from playground.plots import (
+    CLASS_COLOURS,
+    EMPTY_MESSAGE,
+    boundary_figure,
+    confusion_figure,
+    downsample,
+    loss_figure,
+    metric_figure,
+    prediction_figure,
+    smooth,
+)
+
+EMPTY = np.array([])
+
+
+def _names(fig):
+    return [trace.name for trace in fig.data]
+
+
+def _assert_empty(fig):
+    assert len(fig.data) == 0
+    assert fig.layout.annotations[0].text == EMPTY_MESSAGE
+    fig.to_json()  # serialisable, so st.plotly_chart can send it
+
+
+def _grid(g=12, h=10):
+    return np.linspace(-3, 3, g), np.linspace(-2, 2, h)
+
+
+def _probs(h, g, c, seed=0):
+    logits = np.random.default_rng(seed).normal(size=(h, g, c)) * 3
+    p = np.exp(logits)
+    return p / p.sum(-1, keepdims=True)
+
+
+def _points(n, c, seed=1, width=2):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, width)), np.arange(n) % c
+
+
+# --- downsample / smooth ---------------------------------------------------------------------------
+
+
+def test_downsample_short_series_unchanged():
+    x, y = downsample(np.arange(5), np.array([3, 1, 4, 1, 5]), max_points=10)
+    np.testing.assert_array_equal(x, np.arange(5.0))
+    np.testing.assert_array_equal(y, [3, 1, 4, 1, 5])
+
+
+def test_downsample_bounds_length_and_keeps_mean_and_shape():
+    x = np.arange(10_000, dtype=float)
+    y = np.sin(x / 1000)
+    dx, dy = downsample(x, y, max_points=2000)
+    assert len(dx) == len(dy) == 2000
+    assert dy.mean() == pytest.approx(y.mean())  # equal buckets of 5: bucket means average to the mean
+    assert dx[0] == pytest.approx(2.0) and np.all(np.diff(dx) > 0)
+    np.testing.assert_allclose(dy, np.sin(dx / 1000), atol=1e-4)  # the curve's shape survives
+
+
+def test_downsample_uneven_buckets_cover_every_point():
+    dx, _ = downsample(np.arange(2001), np.zeros(2001), max_points=2000)
+    assert len(dx) == 2000 and dx[0] == 0 and dx[-1] == pytest.approx(1999.5)
+
+
+def test_smooth_weight_zero_is_identity():
+    y = np.array([3.0, -1.0, 2.5])
+    np.testing.assert_array_equal(smooth(y, 0.0), y)
+
+
+def test_smooth_matches_hand_computed_debiased_ema():
+    # weight 0.5: last = 0.5, 1.25, 2.125; debias by 1 - 0.5**k = 0.5, 0.75, 0.875.
+    np.testing.assert_allclose(smooth(np.array([1.0, 2.0, 3.0]), 0.5), [1.0, 1.25 / 0.75, 2.125 / 0.875])
+    np.testing.assert_allclose(smooth(np.full(50, 7.0), 0.9), 7.0)  # debiasing: no pull towards 0
+
+
+def test_smooth_passes_non_finite_through_and_rejects_bad_weight():
+    out = smooth(np.array([1.0, np.nan, 3.0]), 0.5)
+    assert np.isnan(out[1]) and out[2] == pytest.approx((0.5 * 0.5 + 1.5) / 0.75)
+    for weight in (-0.1, 1.0):
+        with pytest.raises(ValueError):
+            smooth(np.ones(3), weight)
+
+
+# --- loss / metric -------------------------------------------------------------------------------
+
+
+def _loss_inputs(n=300, m=6):
+    step = np.arange(1, n + 1)
+    loss = np.exp(-step / 100) + np.random.default_rng(0).random(n) * 0.1
+    eval_step = np.linspace(n / m, n, m)
+    return step, loss, eval_step, np.linspace(1, 0.2, m), np.linspace(1.1, 0.3, m)
+
+
+def test_loss_figure_traces_and_values():
+    step, loss, eval_step, train_loss, test_loss = _loss_inputs()
+    fig = loss_figure(step, loss, eval_step, train_loss, test_loss, smoothing=0.6)
+    assert _names(fig) == ["train (per step)", "train (smoothed)", "train (epoch)", "test (epoch)"]
+    assert all(trace.type == "scatter" for trace in fig.data)
+    np.testing.assert_array_equal(fig.data[0].y, loss)
+    np.testing.assert_allclose(fig.data[1].y, smooth(loss, 0.6))
+    np.testing.assert_array_equal(fig.data[3].x, eval_step)
+    np.testing.assert_array_equal(fig.data[3].y, test_loss)
+    assert fig.data[2].mode == "lines+markers"
+    assert fig.layout.yaxis.type == "linear"
+    assert fig.layout.uirevision == "loss" and fig.layout.height == 320
+
+
+def test_loss_figure_no_smoothing_log_axis_and_downsampling():
+    step, loss, eval_step, train_loss, test_loss = _loss_inputs(n=5000)
+    fig = loss_figure(step, loss, eval_step, train_loss, test_loss, smoothing=0.0, log_y=True, height=250)
+    assert "train (smoothed)" not in _names(fig)
+    assert fig.layout.yaxis.type == "log" and fig.layout.height == 250
+    assert len(fig.data[0].x) == 2000
+
+
+def test_loss_figure_empty():
+    _assert_empty(loss_figure(EMPTY, EMPTY, EMPTY, EMPTY, EMPTY))
+
+
+def test_metric_figure_accuracy_has_fixed_range():
+    fig = metric_figure(np.array([10, 20]), np.array([0.5, 0.8]), np.array([0.4, 0.7]))
+    assert _names(fig) == ["train", "test"]
+    np.testing.assert_array_equal(fig.data[1].y, [0.4, 0.7])
+    assert fig.layout.yaxis.range == (0, 1.02)
+    assert fig.layout.yaxis.title.text == "accuracy"
+
+
+def test_metric_figure_r2_autoscales_but_clamps_very_negative():
+    fig = metric_figure(np.array([10, 20]), np.array([0.1, 0.8]), np.array([-0.5, 0.7]), metric_name="R²")
+    assert fig.layout.yaxis.range is None
+    fig = metric_figure(np.array([10, 20]), np.array([-40.0, 0.8]), np.array([-50.0, 0.7]), metric_name="R²")
+    assert fig.layout.yaxis.range == (-1, 1.02)
+
+
+def test_metric_figure_empty():
+    _assert_empty(metric_figure(EMPTY, EMPTY, EMPTY))
+
+
+# --- boundary ------------------------------------------------------------------------------------
+
+
+def test_boundary_two_classes_heatmap_of_p1_and_points_per_class_per_split():
+    gx, gy = _grid()
+    probs = _probs(len(gy), len(gx), 2)
+    x, y = _points(40, 2, width=5)  # wider inputs: the first two columns are plotted
+    fig = boundary_figure(gx, gy, probs, x[:30], y[:30], x[30:], y[30:], task="classification", class_names=("a", "b"))
+    background, *points = fig.data
+    assert background.type == "heatmap"
+    np.testing.assert_allclose(background.z, probs[..., 1])
+    assert background.colorscale[0][1] == CLASS_COLOURS[0] and background.colorscale[-1][1] == CLASS_COLOURS[1]
+    assert _names(fig)[1:] == ["train · a", "train · b", "test · a", "test · b"]
+    assert [len(t.x) for t in points] == [15, 15, 5, 5]
+    np.testing.assert_array_equal(points[1].x, x[:30][y[:30] == 1, 0])
+    np.testing.assert_array_equal(points[1].y, x[:30][y[:30] == 1, 1])
+    assert [t.marker.color for t in points] == [CLASS_COLOURS[0], CLASS_COLOURS[1]] * 2
+    assert points[0].marker.symbol != points[2].marker.symbol
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.uirevision == "boundary"
+
+
+def test_boundary_two_classes_discretize_gives_class_ids():
+    gx, gy = _grid()
+    probs = _probs(len(gy), len(gx), 2)
+    x, y = _points(20, 2)
+    fig = boundary_figure(gx, gy, probs, x, y, x, y, task="classification", discretize=True)
+    z = np.asarray(fig.data[0].z)
+    assert set(np.unique(z)) == {0.0, 1.0}
+    np.testing.assert_array_equal(z, probs.argmax(-1))
+
+
+def test_boundary_many_classes_image_blends_and_discretize_gives_pure_colours():
+    gx, gy = _grid()
+    c = 4
+    probs = _probs(len(gy), len(gx), c)
+    probs[0, 0] = 1 / c  # no confidence: white
+    x, y = _points(40, c)
+    fig = boundary_figure(gx, gy, probs, x, y, x, y, task="classification")
+    image = fig.data[0]
+    assert image.type == "image" and np.asarray(image.z).shape == (len(gy), len(gx), 3)
+    assert (image.x0, image.y0) == (gx[0], gy[0]) and image.dy > 0  # row 0 sits at the bottom
+    assert tuple(np.asarray(image.z)[0, 0]) == (255, 255, 255)
+    assert len(fig.data) == 1 + 2 * c and _names(fig)[1] == "train · 0"
+
+    fig = boundary_figure(gx, gy, probs, x, y, x, y, task="classification", discretize=True)
+    pixels = np.asarray(fig.data[0].z)
+    palette = np.array([plots._rgb(CLASS_COLOURS[k]) for k in range(c)])
+    np.testing.assert_array_equal(pixels, palette[probs.argmax(-1)])
+
+
+def test_boundary_without_values_draws_only_points():
+    x, y = _points(30, 3)
+    fig = boundary_figure(EMPTY, EMPTY, None, x, y, x[:0], y[:0], task="classification", class_names=("a", "b", "c"))
+    assert len(fig.data) == 6 and all(t.type == "scatter" for t in fig.data)
+    assert [len(t.x) for t in fig.data[3:]] == [0, 0, 0]
+    fig.to_json()
+    fig = boundary_figure(EMPTY, EMPTY, None, x, y, x, y, task="classification")  # classes from labels
+    assert _names(fig) == ["train · 0", "train · 1", "train · 2", "test · 0", "test · 1", "test · 2"]
+
+
+def test_boundary_regression_shares_colour_axis_with_points():
+    gx, gy = _grid()
+    pred = np.add.outer(gy, gx)
+    x, _ = _points(30, 1)
+    target = x[:, 0] + x[:, 1]
+    fig = boundary_figure(gx, gy, pred, x[:20], target[:20], x[20:], target[20:], task="regression")
+    assert [t.type for t in fig.data] == ["heatmap", "scatter", "scatter"]
+    assert _names(fig)[1:] == ["train", "test"]
+    np.testing.assert_array_equal(fig.data[0].z, pred)
+    np.testing.assert_array_equal(fig.data[2].marker.color, target[20:])
+    assert fig.data[0].coloraxis == fig.data[1].marker.coloraxis == "coloraxis"
+    assert fig.layout.coloraxis.cmin == pytest.approx(target.min())
+    assert fig.layout.coloraxis.cmax == pytest.approx(target.max())
+
+
+def test_boundary_rejects_unknown_task():
+    with pytest.raises(ValueError, match="task"):
+        boundary_figure(EMPTY, EMPTY, None, np.zeros((0, 2)), EMPTY, np.zeros((0, 2)), EMPTY, task="ranking")
+
+
+# --- confusion / prediction ----------------------------------------------------------------------
+
+
+def test_confusion_figure_writes_counts_with_true_on_y_first_on_top():
+    matrix = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 0]])
+    fig = confusion_figure(matrix, ("cat", "dog", "eel"))
+    heatmap = fig.data[0]
+    assert heatmap.type == "heatmap" and heatmap.texttemplate == "%{text}"
+    np.testing.assert_array_equal(np.asarray(heatmap.text).astype(int), matrix)
+    np.testing.assert_allclose(heatmap.z[0], [5 / 6, 1 / 6, 0])  # colour = fraction of the true class
+    np.testing.assert_array_equal(heatmap.z[2], [0, 0, 0])  # a class never seen: no division by zero
+    assert list(heatmap.y) == ["cat", "dog", "eel"] and fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.xaxis.title.text == "predicted" and fig.layout.yaxis.title.text == "true"
+    assert CLASS_COLOURS[1] in fig.layout.yaxis.ticktext[1]
+
+
+def test_confusion_figure_empty():
+    _assert_empty(confusion_figure(np.zeros((0, 0)), ()))
+
+
+def test_prediction_figure_scatter_and_ideal_line():
+    y_true, y_pred = np.array([0.0, 1.0, 2.0]), np.array([0.5, 1.0, 3.0])
+    fig = prediction_figure(y_true, y_pred)
+    assert _names(fig) == ["predictions", "ideal"]
+    np.testing.assert_array_equal(fig.data[0].x, y_true)
+    np.testing.assert_array_equal(fig.data[0].y, y_pred)
+    assert tuple(fig.data[1].x) == tuple(fig.data[1].y) == (0.0, 3.0)
+
+
+def test_prediction_figure_empty():
+    _assert_empty(prediction_figure(EMPTY, EMPTY))
+
+
+def test_plots_does_not_import_streamlit_or_torch():
+    code = "import sys, playground.plots; print(sorted({'streamlit', 'torch'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
