@@ -7,8 +7,8 @@ from playground.ui import session
 st.set_page_config(page_title="Neural network playground", page_icon="🧠", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/mlp.py", title="MLP playground", icon=":material/scatter_plot:", url_path="mlp"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/mlp.py", title="MLP playground", icon=":material/scatter_plot:", url_path="mlp"),
 ]
 nav = st.navigation(PAGES)
 session.sidebar_badge()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import torch
+import torch._dynamo  # noqa: F401  (optimizers import it on first use, ~1 s; pay that at import, not on Train)
 from sklearn.metrics import confusion_matrix
 from torch import nn
 

@@ -24,4 +24,4 @@ else:
     st.success(f"Training runs on the GPU: **{label}**.", icon=":material/bolt:")
 counts = REGISTRY.counts()
 st.caption(f"On this server now: {counts['active']} training job(s) running.")
-st.page_link("pages/mlp.py", label="Open the MLP playground", icon=":material/arrow_forward:")
+st.page_link("app_pages/mlp.py", label="Open the MLP playground", icon=":material/arrow_forward:")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from playground import plots
+from playground import plots, training  # noqa: F401  (imported here so the first Train starts at once)
 from playground.data import DataError, make_dataset
 from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
@@ -10,6 +10,7 @@ from playground.ui import forms, live
 from playground.ui.session import init_state
 
 PAGE = "mlp"
+LOSS_POINTS = 600  # per-step losses drawn; fewer points keep each live redraw cheap for the browser
 st.title("MLP playground")
 
 left, right = st.columns([1, 2], gap="large")
@@ -63,7 +64,8 @@ def draw(snap: Snapshot | None) -> None:
     opts = chart_options()
     c1, c2 = st.columns(2)
     ev_step = snap.eval_series("step")
-    c1.plotly_chart(plots.loss_figure(snap.step_x, snap.step_loss, ev_step, snap.eval_series("train_loss"),
+    step_x, step_loss = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS)
+    c1.plotly_chart(plots.loss_figure(step_x, step_loss, ev_step, snap.eval_series("train_loss"),
                                       snap.eval_series("test_loss"), smoothing=opts["smoothing"],
                                       log_y=opts["log_y"]), key="mlp.loss_chart")
     c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
