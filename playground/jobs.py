@@ -23,7 +23,7 @@ import torch
 from playground.control import Control
 from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
 
-MAX_STEP_POINTS = 20_000  # per-step losses kept; beyond this, neighbours are averaged in pairs
+MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
 RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
 TERMINAL = ("completed", "stopped", "diverged", "failed")
@@ -92,8 +92,10 @@ class Job:
         self._started: RunStarted | None = None
         self._end: RunFinished | RunFailed | None = None
         self._step = self._epoch = 0
-        self._step_x: list[int] = []
+        self._step_x: list[float] = []  # each point is the mean of `_stride` consecutive steps
         self._step_loss: list[float] = []
+        self._stride = 1
+        self._pending: list[tuple[int, float]] = []  # steps not yet averaged into a point
         self._evals: list[EvalEnded] = []
         self._views: dict[str, np.ndarray] = {}
         self._state: dict[str, np.ndarray] | None = None
@@ -123,10 +125,13 @@ class Job:
         with self._lock:
             if isinstance(event, StepEnded):
                 self._step, self._epoch = event.step, event.epoch
-                self._step_x.append(event.step)
-                self._step_loss.append(event.loss)
-                if len(self._step_x) > MAX_STEP_POINTS:
-                    self._halve_steps()
+                self._pending.append((event.step, event.loss))
+                if len(self._pending) >= self._stride:
+                    self._step_x.append(sum(p[0] for p in self._pending) / len(self._pending))
+                    self._step_loss.append(sum(p[1] for p in self._pending) / len(self._pending))
+                    self._pending.clear()
+                    if len(self._step_x) > MAX_STEP_POINTS:
+                        self._halve_steps()
                 self._rate.append((now, event.step))
                 while now - self._rate[0][0] > RATE_WINDOW_S:
                     self._rate.popleft()
@@ -148,10 +153,17 @@ class Job:
                 self._t_end = now
 
     def _halve_steps(self) -> None:
+        """Average neighbours in pairs and double the stride, so every point stands for as many steps."""
         x, y = np.array(self._step_x), np.array(self._step_loss)
         n = len(x) // 2 * 2
-        self._step_x = [*x[:n:2].tolist(), *x[n:].tolist()]
+        self._step_x = [*((x[:n:2] + x[1:n:2]) / 2).tolist(), *x[n:].tolist()]
         self._step_loss = [*((y[:n:2] + y[1:n:2]) / 2).tolist(), *y[n:].tolist()]
+        self._stride *= 2
+
+    def _series(self, points: list[float], i: int) -> np.ndarray:
+        """A copy of one loss series, with the steps not yet averaged into a point as a last point."""
+        tail = [sum(p[i] for p in self._pending) / len(self._pending)] if self._pending else []
+        return np.array([*points, *tail], dtype=float)
 
     def snapshot(self) -> Snapshot:
         with self._lock:
@@ -174,7 +186,7 @@ class Job:
                 status=status, message=message, config=self.config, started=started,
                 step=self._step, epoch=self._epoch, elapsed_s=self._elapsed(),
                 steps_per_second=rate, eta_s=eta,
-                step_x=np.array(self._step_x, dtype=float), step_loss=np.array(self._step_loss, dtype=float),
+                step_x=self._series(self._step_x, 0), step_loss=self._series(self._step_loss, 1),
                 evals=tuple(self._evals), views=self._views, state=self._state, history=tuple(self._history),
             )
 

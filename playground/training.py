@@ -58,9 +58,21 @@ def seeded_model(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
         return build()
 
 
+DIVERGENCE_FACTOR = 100.0  # a batch loss this many times the first one counts as divergence
+
+
+def is_diverged(loss: float, first_loss: float) -> bool:
+    """True for a non-finite loss, or one DIVERGENCE_FACTOR times the first step's loss (floored at 0.01).
+
+    The ratio test is the usual learning-rate-finder rule (stop once the loss blows up far above where it
+    started); here it catches runs whose weights explode and then stall at a finite but useless loss.
+    """
+    return not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(first_loss, 0.01)
+
+
 def divergence_message(loss: float, step: int, cfg: TrainConfig) -> str:
     return (
-        f"The loss became {loss} at step {step}: training diverged. The learning rate "
+        f"The loss reached {loss:.4g} at step {step}: training diverged. The learning rate "
         f"({cfg.learning_rate:g}) is probably too high for {cfg.optimizer}; try one 10 times smaller."
     )
 
@@ -98,6 +110,7 @@ def train(
         spe = math.ceil(len(data.x_train) / runner.batch_size)
         emit(runner.started(spe * config.training.epochs))
         last_view = -math.inf
+        first_loss = math.nan
         for epoch in range(1, config.training.epochs + 1):
             order = torch.randperm(len(data.x_train), generator=runner.rng).to(device)
             for start in range(0, len(order), runner.batch_size):
@@ -107,7 +120,8 @@ def train(
                     return
                 loss = runner.step(order[start : start + runner.batch_size])
                 step += 1
-                if not math.isfinite(loss):
+                first_loss = loss if step == 1 else first_loss
+                if is_diverged(loss, first_loss):
                     emit(_diverged(loss, step, config.training, t0))
                     return
                 emit(StepEnded(step, epoch, loss))
@@ -119,7 +133,7 @@ def train(
             ev = runner.evaluate(step, epoch, views=views)
             if views:
                 last_view = time.perf_counter()
-            if not math.isfinite(ev.train_loss):
+            if is_diverged(ev.train_loss, first_loss):
                 emit(_diverged(ev.train_loss, step, config.training, t0))
                 return
             emit(ev)

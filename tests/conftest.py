@@ -1,0 +1,51 @@
+"""Shared test helpers: a recording sink for trainer events and small, fast configs."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import pytest
+import torch
+
+from playground.config import DataConfig, MLPConfig, RunConfig, TrainConfig
+
+
+# Training threads run with one intra-op thread (see playground.jobs); tests that train in the main thread
+# do the same, so they measure the same code path and do not oversubscribe a small CI machine.
+torch.set_num_threads(1)
+
+
+class Recorder:
+    """An `emit` callback that keeps every event, thread-safely."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def of(self, kind) -> list:
+        with self._lock:
+            return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+def tiny_config(**training) -> RunConfig:
+    """Moons, 200 points, one hidden layer of 8: trains in a fraction of a second."""
+    return RunConfig(
+        data=DataConfig(dataset="moons", n_samples=200, noise=0.1),
+        model=MLPConfig(hidden_sizes=(8,), activations=("tanh",)),
+        training=dataclasses.replace(TrainConfig(epochs=5, batch_size=16, learning_rate=0.05), **training),
+    )
+
+
+@pytest.fixture
+def tiny() -> RunConfig:
+    return tiny_config()

@@ -1,0 +1,40 @@
+import threading
+
+from playground.control import Control, Go
+
+
+def test_running_control_lets_steps_through():
+    assert Control().wait() is Go.RUN
+
+
+def test_pause_blocks_until_resume():
+    c = Control()
+    c.pause()
+    result = []
+    t = threading.Thread(target=lambda: result.append(c.wait()))
+    t.start()
+    t.join(0.2)
+    assert t.is_alive() and not result  # still blocked while paused
+    c.resume()
+    t.join(2)
+    assert result == [Go.RUN]
+
+
+def test_step_grants_exactly_one_step_while_paused():
+    c = Control()
+    c.step()
+    assert c.paused and c.wait() is Go.STEP
+    t = threading.Thread(target=c.wait)
+    t.start()
+    t.join(0.2)
+    assert t.is_alive()  # the permit was used up
+    c.stop()
+    t.join(2)
+    assert not t.is_alive()
+
+
+def test_stop_wins_over_pause_and_steps():
+    c = Control(paused=True)
+    c.step()
+    c.stop()
+    assert c.wait() is Go.STOP

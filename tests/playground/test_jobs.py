@@ -1,0 +1,136 @@
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from playground import jobs
+from playground.events import EvalEnded, RunFinished, RunStarted, StepEnded
+from playground.jobs import Job, JobRegistry
+from tests.conftest import tiny_config
+
+JOIN_S = 10.0
+
+
+def wait_for(predicate, timeout=JOIN_S):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_job_runs_to_completion_in_a_background_thread():
+    job = Job(tiny_config()).start()
+    assert job.thread is not threading.current_thread()
+    job.thread.join(JOIN_S)
+    snap = job.snapshot()
+    assert snap.status == "completed" and not snap.active
+    assert snap.step == snap.total_steps == 50 and snap.epoch == 5
+    assert len(snap.step_loss) == 50 and len(snap.evals) == 5
+    assert snap.evals[-1].views == {} and snap.evals[-1].state is None  # heavy parts are kept once, not per eval
+    assert "grid_values" in snap.views and snap.state is not None
+    assert snap.steps_per_second > 0 and snap.eta_s is None
+
+
+def test_snapshot_is_a_frozen_copy():
+    job = Job(tiny_config()).start()
+    job.thread.join(JOIN_S)
+    snap = job.snapshot()
+    with pytest.raises(AttributeError):
+        snap.status = "running"
+    snap.step_loss[:] = 0  # writing to the copy leaves the job's log alone
+    assert job.snapshot().step_loss.any()
+
+
+def test_pause_step_resume_and_stop():
+    job = Job(tiny_config(epochs=10_000), paused=True).start()
+    assert wait_for(lambda: job.snapshot().status == "paused")
+    assert job.snapshot().step == 0
+    job.step()
+    assert wait_for(lambda: job.snapshot().step == 1)
+    time.sleep(0.1)
+    assert job.snapshot().step == 1  # still paused after the single step
+    job.resume()
+    assert wait_for(lambda: job.snapshot().step > 50)
+    assert job.snapshot().status == "running" and job.snapshot().eta_s is not None
+    assert job.stop(join_timeout=JOIN_S)
+    assert job.snapshot().status == "stopped"
+
+
+def test_a_raising_trainer_becomes_a_failed_job():
+    def broken(config, emit, control):
+        raise RuntimeError("boom")
+
+    job = Job(tiny_config(), trainer=broken).start()
+    job.thread.join(JOIN_S)
+    snap = job.snapshot()
+    assert snap.status == "failed" and "boom" in snap.message
+
+
+def test_step_history_is_bounded(monkeypatch):
+    monkeypatch.setattr(jobs, "MAX_STEP_POINTS", 100)
+
+    def many_steps(config, emit, control):
+        emit(RunStarted("cpu", 1, 1000, 1000, "accuracy"))
+        for i in range(1, 1001):
+            emit(StepEnded(i, 1, float(i)))
+        emit(RunFinished("completed", 1000, 1.0))
+
+    job = Job(tiny_config(), trainer=many_steps).start()
+    job.thread.join(JOIN_S)
+    snap = job.snapshot()
+    assert len(snap.step_x) <= 101 and snap.step_x[0] < 10 and snap.step_x[-1] > 900
+    assert np.all(np.diff(snap.step_x) > 0)
+    # pairwise averaging keeps the mean of the series
+    assert abs(snap.step_loss[:-1].mean() - 500.5) < 10  # equal-width buckets keep the mean
+
+
+def test_view_history_is_bounded_and_keeps_the_newest(monkeypatch):
+    monkeypatch.setattr(jobs, "MAX_SNAPSHOTS", 10)
+
+    def many_views(config, emit, control):
+        emit(RunStarted("cpu", 1, 1, 100, "accuracy"))
+        for i in range(1, 101):
+            emit(EvalEnded(i, i, 1.0, 1.0, 0.5, 0.5, {"attention": np.full((1, 1, 2, 2), i)}))
+        emit(RunFinished("completed", 100, 1.0))
+
+    job = Job(tiny_config(), trainer=many_views).start()
+    job.thread.join(JOIN_S)
+    history = job.snapshot().history
+    assert len(history) <= 10 and history[-1][0] == 100 and history[0][0] < 20
+
+
+def test_registry_keeps_one_job_per_owner_and_replaces_it():
+    reg = JobRegistry()
+    first = reg.start("a", tiny_config(epochs=10_000))
+    second = reg.start("a", tiny_config())
+    assert not first.alive and first.snapshot().status == "stopped"
+    assert reg.get("a") is second and reg.get("b") is None
+    reg.shutdown()
+
+
+def test_registry_reaps_only_after_the_grace_period():
+    reg = JobRegistry(grace_s=30)
+    job = reg.start("gone", tiny_config(epochs=10_000))
+    keep = reg.start("here", tiny_config(epochs=10_000))
+    alive = {"here"}.__contains__
+    assert reg.reap(alive, now=100.0) == []  # just disconnected: within the grace period
+    assert reg.reap(alive, now=120.0) == []
+    assert reg.reap(lambda o: True, now=125.0) == []  # reconnected: the clock restarts
+    assert reg.reap(alive, now=130.0) == []
+    assert reg.reap(alive, now=160.0) == ["gone"]
+    assert not job.alive and reg.get("gone") is None and keep.alive
+    reg.shutdown()
+    assert not keep.alive
+
+
+def test_shutdown_stops_and_joins_every_thread():
+    reg = JobRegistry()
+    started = [reg.start(f"o{i}", tiny_config(epochs=10_000)) for i in range(3)]
+    assert wait_for(lambda: all(j.snapshot().step > 0 for j in started))
+    reg.shutdown(timeout=JOIN_S)
+    assert not any(j.alive for j in started)
+    assert all(j.snapshot().status == "stopped" for j in started)
+    assert reg.counts() == {"active": 0, "ended": 0}
