@@ -10,7 +10,6 @@ import torch
 
 from playground.config import DataConfig, MLPConfig, RunConfig, TrainConfig
 
-
 # Training threads run with one intra-op thread (see playground.jobs); tests that train in the main thread
 # do the same, so they measure the same code path and do not oversubscribe a small CI machine.
 torch.set_num_threads(1)

@@ -14,7 +14,8 @@ def test_round_trip_keeps_every_part():
     cfg = RunConfig(
         data=DataConfig(dataset="spiral", n_samples=500, noise=0.3, n_classes=4, test_fraction=0.3, seed=7),
         model=MLPConfig(hidden_sizes=(4, 8, 2), activations=("gelu", "tanh", "identity"), dropout=0.1, init="xavier"),
-        training=TrainConfig(optimizer="rmsprop", learning_rate=3e-4, batch_size=1, epochs=3, weight_decay=0.01, seed=9),
+        training=TrainConfig(optimizer="rmsprop", learning_rate=3e-4, batch_size=1, epochs=3, weight_decay=0.01,
+                             seed=9),
     )
     d = json.loads(cfg.to_json())
     assert d["model"]["hidden_sizes"] == [4, 8, 2]

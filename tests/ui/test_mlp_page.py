@@ -1,0 +1,105 @@
+import json
+
+from tests.ui.conftest import metric, progress_text, run_until, values
+
+
+def open_mlp(at):
+    at.switch_page("app_pages/mlp.py").run()
+    assert not at.exception
+    return at
+
+
+def test_home_says_where_training_runs(app):
+    text = " ".join(str(e.value) for e in [*app.markdown, *app.info, *app.success])
+    assert "CPU" in text or "GPU" in text
+    assert "MLP playground" in text
+
+
+def test_train_moons_to_completion_with_live_charts(app):
+    open_mlp(app)
+    assert app.button(key="mlp.train").label == "Train"
+    app.button(key="mlp.train").click().run()
+    assert app.button(key="mlp.train").label == "Restart" or "completed" in progress_text(app)
+    run_until(app, lambda at: "completed" in progress_text(at))
+    assert metric(app, "Test accuracy") >= 0.9
+    charts = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    loss = next(c for c in charts if any(t.get("name") == "train (per step)" for t in c["data"]))
+    assert len(values(loss["data"][0]["x"])) > 100
+    assert any(t.get("type") == "heatmap" for c in charts for t in c["data"])  # the decision boundary
+    assert app.button(key="mlp.train").label == "Train" and app.button(key="mlp.stop").disabled
+    assert {b.label for b in app.get("download_button")} >= {"Download weights (.safetensors)"}
+
+
+def test_preset_loads_every_widget(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.preset").set_value("iris-keras").run()
+    assert app.selectbox(key="mlp.dataset").value == "iris"
+    assert app.slider(key="mlp.n_layers").value == 2
+    assert app.number_input(key="mlp.width.0").value == 64
+    assert app.number_input(key="mlp.batch_size").value == 16
+    assert "Reference test accuracy" in " ".join(c.value for c in app.caption)
+
+
+def test_settings_survive_a_page_switch(app):
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(7).run()
+    app.switch_page("app_pages/home.py").run()
+    open_mlp(app)
+    assert app.number_input(key="mlp.epochs").value == 7
+
+
+def test_divergence_shows_the_hint_and_a_new_run_works(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.optimizer").set_value("sgd").run()
+    app.select_slider(key="mlp.learning_rate").set_value(10.0).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "diverged" in progress_text(at))
+    errors = " ".join(e.value for e in app.error)
+    assert "Diverged" in errors and "learning rate (10)" in errors
+    app.select_slider(key="mlp.learning_rate").set_value(0.1).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    assert not app.error
+
+
+def test_pause_resume_and_stop(app):
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(5000).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "running" in progress_text(at))
+    app.button(key="mlp.pause").click().run()
+    assert "paused" in progress_text(app) and app.button(key="mlp.pause").label == "Resume"
+    app.button(key="mlp.pause").click().run()
+    run_until(app, lambda at: "running" in progress_text(at))
+    app.button(key="mlp.stop").click().run()
+    run_until(app, lambda at: "stopped" in progress_text(at))
+    app.button(key="mlp.reset").click().run()
+    assert not app.get("progress")
+
+
+def test_csv_upload_good_then_bad_keeps_the_good_table(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    assert any("Upload a CSV file" in w.value for w in app.warning)
+    assert app.button(key="mlp.train").disabled
+    rows = "\n".join(f"{i % 7},{(i * 3) % 11},{'yes' if i % 7 > 3 else 'no'}" for i in range(60))
+    app.get("file_uploader")[0].set_value(("data.csv", f"a,b,label\n{rows}\n".encode(), "text/csv")).run()
+    assert not app.exception
+    assert app.selectbox(key="mlp.target").value == "label"
+    assert "2 classes" in " ".join(c.value for c in app.caption)
+    assert not app.button(key="mlp.train").disabled
+    app.get("file_uploader")[0].set_value(("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00binary", "text/csv")).run()
+    assert not app.exception
+    assert "doesn't look like a CSV" in " ".join(e.value for e in app.error)
+    assert "Still using data.csv" in " ".join(c.value for c in app.caption)
+    assert not app.button(key="mlp.train").disabled
+
+
+def test_one_class_target_is_refused_in_the_page(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    rows = "\n".join(f"{i},{i * 2},same" for i in range(30))
+    app.get("file_uploader")[0].set_value(("one.csv", f"a,b,label\n{rows}\n".encode(), "text/csv")).run()
+    assert not app.exception
+    assert any("at least two classes" in w.value for w in app.warning)
+    assert app.button(key="mlp.train").disabled
