@@ -7,7 +7,6 @@ from playground.data import DataError, make_dataset
 from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
 from playground.ui import forms, live
-from playground.ui.session import init_state
 
 PAGE = "mlp"
 LOSS_POINTS = 600  # per-step losses drawn; fewer points keep each live redraw cheap for the browser
@@ -22,12 +21,10 @@ with right:
 
 
 def chart_options() -> dict:
-    for key, value in (("mlp.smoothing", 0.6), ("mlp.log_y", False), ("mlp.discretize", False)):
-        init_state(key, value)
     c1, c2, c3 = st.columns(3)
-    c1.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.")
-    c2.toggle("Log loss axis", key="mlp.log_y")
-    c3.toggle("Discretize boundary", key="mlp.discretize", help="Hard class regions instead of confidence.")
+    c1.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.")
+    c2.toggle("Log loss axis", False, key="mlp.log_y")
+    c3.toggle("Discretize boundary", False, key="mlp.discretize", help="Hard class regions instead of confidence.")
     return {k.removeprefix("mlp."): st.session_state[k] for k in ("mlp.smoothing", "mlp.log_y", "mlp.discretize")}
 
 

@@ -57,8 +57,8 @@ def progress(snap: Snapshot) -> None:
     total = max(snap.total_steps, 1)
     device = snap.started.device if snap.started else "…"
     parts = [f"{STATUS_ICON.get(snap.status, '')} {snap.status}", f"step {snap.step:,}/{snap.total_steps:,}"]
-    if snap.epoch:
-        parts.append(f"epoch {snap.epoch}")
+    if hasattr(snap.config.training, "epochs"):
+        parts.append(f"epoch {snap.epoch}/{snap.config.training.epochs}")
     parts.append(f"{snap.steps_per_second:,.0f} steps/s")
     if snap.eta_s is not None:
         parts.append(f"ETA {snap.eta_s:,.0f} s")
