@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground import devices
-from playground.jobs import REGISTRY
+from playground.registry import REGISTRY
 
 st.title("🧠 Neural network playground")
 st.markdown(
@@ -23,5 +23,6 @@ if device.type == "cpu":
 else:
     st.success(f"Training runs on the GPU: **{label}**.", icon=":material/bolt:")
 counts = REGISTRY.counts()
-st.caption(f"On this server now: {counts['active']} training job(s) running.")
+st.caption(f"On this server now: {counts['training']} job(s) training, {counts['queued']} waiting "
+           f"(at most {REGISTRY.queue.max_running} train at once).")
 st.page_link("app_pages/mlp.py", label="Open the MLP playground", icon=":material/arrow_forward:")

@@ -2,9 +2,8 @@
 
 A `Job` owns a thread, a `Control` (pause, resume, step, stop) and a lock-guarded log of the
 trainer's events. The training thread only appends to the log; any other thread reads it through
-`Job.snapshot()`, which returns an immutable copy. `JobRegistry` keeps one job per owner (a browser
-session id), stops jobs whose owner has gone after a grace period, and stops and joins every job at
-interpreter exit so no thread is killed inside torch.
+`Job.snapshot()`, which returns an immutable copy. Jobs are started and owned through
+`playground.registry`, which also caps how many train at once.
 """
 
 from __future__ import annotations
@@ -12,10 +11,11 @@ from __future__ import annotations
 import atexit
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -33,7 +33,7 @@ TERMINAL = ("completed", "stopped", "diverged", "failed")
 class Snapshot:
     """An immutable copy of a job's state for the UI. Arrays are copies; never written to."""
 
-    status: str  # starting, running, paused, completed, stopped, diverged, failed
+    status: str  # queued, starting, running, paused, completed, stopped, diverged, failed
     message: str  # for diverged / failed: what went wrong, fit to show a user
     config: Any
     started: RunStarted | None
@@ -48,6 +48,7 @@ class Snapshot:
     views: dict[str, np.ndarray]  # the latest evaluation's views
     state: dict[str, np.ndarray] | None  # the latest copy of the weights
     history: tuple[tuple[int, dict[str, np.ndarray]], ...] = field(default=())  # (step, views) for replay
+    queue_position: int = 0  # 1-based place in the queue while queued, else 0
 
     @property
     def active(self) -> bool:
@@ -63,6 +64,14 @@ class Snapshot:
 
 
 Trainer = Callable[..., None]  # train(config, emit, control, **kwargs)
+
+
+class Admission(Protocol):
+    """Decides when a job may start training (see playground.registry.RunQueue)."""
+
+    def enter(self, job: Job) -> bool: ...  # block until admitted; False if the job was stopped first
+    def leave(self, job: Job) -> None: ...
+    def position(self, job: Job) -> int: ...  # 1-based place in the queue, 0 when not waiting
 
 
 def trainer_for(config: Any) -> Trainer:
@@ -81,8 +90,10 @@ def trainer_for(config: Any) -> Trainer:
 class Job:
     """One training run in a background thread. Public methods are thread-safe."""
 
-    def __init__(self, config: Any, trainer: Trainer | None = None, paused: bool = False, **kwargs: Any) -> None:
+    def __init__(self, config: Any, trainer: Trainer | None = None, paused: bool = False,
+                 admission: Admission | None = None, **kwargs: Any) -> None:
         self.config = config
+        self._admission = admission
         self.control = Control(paused=paused)
         self._trainer = trainer or trainer_for(config)
         self._kwargs = kwargs
@@ -104,15 +115,22 @@ class Job:
         self.thread = threading.Thread(target=self._run, name="playground-job", daemon=True)
 
     def start(self) -> Job:
+        _LIVE.add(self)
         self.thread.start()
         return self
 
     def _run(self) -> None:
         torch.set_num_threads(1)  # measured: default intra-op threads in a non-main thread ran 2.6x slower
+        if self._admission is not None and not self._admission.enter(self):
+            self._append(RunFinished("stopped", 0, 0.0))  # stopped while still queued
+            return
         try:
             self._trainer(self.config, self._append, self.control, **self._kwargs)
         except BaseException as e:  # a trainer should never raise; if it does, keep the app alive
             self._append(RunFailed("failed", f"{type(e).__name__}: {e}", self._step, self._elapsed()))
+        finally:
+            if self._admission is not None:
+                self._admission.leave(self)
         if self._end is None:
             self._append(RunFailed("failed", "The trainer ended without a result.", self._step, self._elapsed()))
 
@@ -171,7 +189,8 @@ class Job:
             if end is not None:
                 status, message = end.status, getattr(end, "message", "")
             elif started is None:
-                status, message = "starting", ""
+                position = self._admission.position(self) if self._admission is not None else 0
+                status, message = ("queued", "") if position else ("starting", "")
             else:
                 status, message = ("paused" if self.control.paused else "running"), ""
             rate = 0.0
@@ -188,6 +207,7 @@ class Job:
                 steps_per_second=rate, eta_s=eta,
                 step_x=self._series(self._step_x, 0), step_loss=self._series(self._step_loss, 1),
                 evals=tuple(self._evals), views=self._views, state=self._state, history=tuple(self._history),
+                queue_position=self._admission.position(self) if self._admission is not None and not started else 0,
             )
 
     def stop(self, join_timeout: float | None = None) -> bool:
@@ -211,71 +231,16 @@ class Job:
         return self.thread.is_alive()
 
 
-class JobRegistry:
-    """Process-wide: one job per owner, reaped when the owner is gone, all joined at exit."""
-
-    def __init__(self, grace_s: float = 60.0) -> None:
-        self.grace_s = grace_s  # how long a disconnected owner may take to come back
-        self._lock = threading.Lock()
-        self._jobs: dict[str, Job] = {}
-        self._gone_since: dict[str, float] = {}
-
-    def start(self, owner: str, config: Any, **kwargs: Any) -> Job:
-        """Stop the owner's previous job, if any, and start a new one."""
-        job = Job(config, **kwargs)
-        with self._lock:
-            old = self._jobs.get(owner)
-            self._jobs[owner] = job
-        if old is not None:
-            old.stop(join_timeout=5.0)
-        return job.start()
-
-    def get(self, owner: str) -> Job | None:
-        with self._lock:
-            return self._jobs.get(owner)
-
-    def discard(self, owner: str) -> None:
-        """Stop and forget the owner's job (Reset)."""
-        with self._lock:
-            job = self._jobs.pop(owner, None)
-        if job is not None:
-            job.stop(join_timeout=5.0)
-
-    def counts(self) -> dict[str, int]:
-        """How many jobs are running (or paused) and how many have ended, server-wide."""
-        with self._lock:
-            jobs = list(self._jobs.values())
-        active = sum(j.alive for j in jobs)
-        return {"active": active, "ended": len(jobs) - active}
-
-    def reap(self, is_alive: Callable[[str], bool], now: float | None = None) -> list[str]:
-        """Stop and drop jobs whose owner has not been alive for `grace_s`. Returns the owners reaped."""
-        now = time.monotonic() if now is None else now
-        reaped = []
-        with self._lock:
-            for owner in list(self._jobs):
-                if is_alive(owner):
-                    self._gone_since.pop(owner, None)
-                    continue
-                since = self._gone_since.setdefault(owner, now)
-                if now - since >= self.grace_s:
-                    reaped.append((owner, self._jobs.pop(owner)))
-                    self._gone_since.pop(owner, None)
-        for _, job in reaped:
-            job.stop(join_timeout=5.0)
-        return [owner for owner, _ in reaped]
-
-    def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop every job and join its thread (at most `timeout` seconds in all)."""
-        with self._lock:
-            jobs = list(self._jobs.values())
-            self._jobs.clear()
-        for job in jobs:
-            job.control.stop()
-        deadline = time.monotonic() + timeout
-        for job in jobs:
-            job.thread.join(max(0.0, deadline - time.monotonic()))
+_LIVE: weakref.WeakSet[Job] = weakref.WeakSet()
 
 
-REGISTRY = JobRegistry()
-atexit.register(REGISTRY.shutdown)
+@atexit.register
+def stop_all(timeout: float = 10.0) -> None:
+    """Stop and join every started job. Runs at interpreter exit: a daemon thread still inside torch
+    when the interpreter finalises aborts the process ("terminate called without an active exception")."""
+    jobs = list(_LIVE)
+    for job in jobs:
+        job.control.stop()
+    deadline = time.monotonic() + timeout
+    for job in jobs:
+        job.thread.join(max(0.0, deadline - time.monotonic()))

@@ -16,7 +16,7 @@ from playground.jobs import Snapshot
 from playground.ui import session
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
-STATUS_ICON = {"starting": "⏳", "running": "🏃", "paused": "⏸️", "completed": "✅", "stopped": "⏹️",
+STATUS_ICON = {"queued": "🕒", "starting": "⏳", "running": "🏃", "paused": "⏸️", "completed": "✅", "stopped": "⏹️",
                "diverged": "💥", "failed": "❌"}
 
 
@@ -56,6 +56,10 @@ def progress(snap: Snapshot) -> None:
     """A progress bar with epoch, steps per second, ETA and device; the message of a failed run."""
     total = max(snap.total_steps, 1)
     device = snap.started.device if snap.started else "…"
+    if snap.status == "queued":
+        st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}: training starts "
+                              "by itself when a place frees up (the server trains a few jobs at a time).")
+        return
     parts = [f"{STATUS_ICON.get(snap.status, '')} {snap.status}", f"step {snap.step:,}/{snap.total_steps:,}"]
     if hasattr(snap.config.training, "epochs"):
         parts.append(f"epoch {snap.epoch}/{snap.config.training.epochs}")

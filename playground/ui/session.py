@@ -14,7 +14,8 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from playground.jobs import REGISTRY, Job
+from playground.jobs import Job
+from playground.registry import REGISTRY
 
 REAP_EVERY_S = 5.0
 _reaper_lock = threading.Lock()

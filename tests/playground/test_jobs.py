@@ -6,7 +6,7 @@ import pytest
 
 from playground import jobs
 from playground.events import EvalEnded, RunFinished, RunStarted, StepEnded
-from playground.jobs import Job, JobRegistry
+from playground.jobs import Job
 from tests.conftest import tiny_config
 
 JOIN_S = 10.0
@@ -100,37 +100,3 @@ def test_view_history_is_bounded_and_keeps_the_newest(monkeypatch):
     job.thread.join(JOIN_S)
     history = job.snapshot().history
     assert len(history) <= 10 and history[-1][0] == 100 and history[0][0] < 20
-
-
-def test_registry_keeps_one_job_per_owner_and_replaces_it():
-    reg = JobRegistry()
-    first = reg.start("a", tiny_config(epochs=10_000))
-    second = reg.start("a", tiny_config())
-    assert not first.alive and first.snapshot().status == "stopped"
-    assert reg.get("a") is second and reg.get("b") is None
-    reg.shutdown()
-
-
-def test_registry_reaps_only_after_the_grace_period():
-    reg = JobRegistry(grace_s=30)
-    job = reg.start("gone", tiny_config(epochs=10_000))
-    keep = reg.start("here", tiny_config(epochs=10_000))
-    alive = {"here"}.__contains__
-    assert reg.reap(alive, now=100.0) == []  # just disconnected: within the grace period
-    assert reg.reap(alive, now=120.0) == []
-    assert reg.reap(lambda o: True, now=125.0) == []  # reconnected: the clock restarts
-    assert reg.reap(alive, now=130.0) == []
-    assert reg.reap(alive, now=160.0) == ["gone"]
-    assert not job.alive and reg.get("gone") is None and keep.alive
-    reg.shutdown()
-    assert not keep.alive
-
-
-def test_shutdown_stops_and_joins_every_thread():
-    reg = JobRegistry()
-    started = [reg.start(f"o{i}", tiny_config(epochs=10_000)) for i in range(3)]
-    assert wait_for(lambda: all(j.snapshot().step > 0 for j in started))
-    reg.shutdown(timeout=JOIN_S)
-    assert not any(j.alive for j in started)
-    assert all(j.snapshot().status == "stopped" for j in started)
-    assert reg.counts() == {"active": 0, "ended": 0}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.jobs import REGISTRY
+from playground.registry import REGISTRY
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
