@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from playground import config as C
-from playground import devices
+from playground import devices, share
 from playground.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
 from playground.presets import DEFAULT_PRESET, PRESETS
 from playground.ui.session import init_state
@@ -72,8 +72,30 @@ def preset_picker() -> None:
     st.caption(preset.description + ref)
 
 
+def read_link(prefix: str, cls: type, load: Any) -> None:
+    """Once per session and page: load a config from the URL's query parameters (a shared link)."""
+    if st.session_state.get(prefix + "link_read"):
+        return
+    st.session_state[prefix + "link_read"] = True
+    params = {k: st.query_params[k] for k in st.query_params}
+    if any("." in k for k in params):
+        cfg, notices = share.from_query(cls, params)
+        load(cfg)
+        for notice in notices:
+            st.warning(notice, icon=":material/link_off:")
+
+
+def write_link(cfg: Any) -> None:
+    """Keep the URL in step with the settings, so copying it shares them."""
+    query = share.to_query(cfg)
+    if {k: st.query_params[k] for k in st.query_params if "." in k} != query:
+        keep = {k: st.query_params[k] for k in st.query_params if "." not in k}
+        st.query_params.from_dict({**keep, **query})
+
+
 def mlp_form() -> FormResult:
     """Draw the data, model and training widgets; return the config they describe."""
+    read_link(P, C.RunConfig, load_config)
     saved = st.session_state.get(SAVED) or PRESETS[DEFAULT_PRESET].config
     for key, value in widget_values(saved).items():
         init_state(key, value)
@@ -136,6 +158,7 @@ def mlp_form() -> FormResult:
         return FormResult(None, table, (*problems, str(e)))
     if not problems:
         s[SAVED] = cfg
+    write_link(cfg)
     return FormResult(None if problems else cfg, table, tuple(problems))
 
 

@@ -103,3 +103,25 @@ def test_one_class_target_is_refused_in_the_page(app):
     assert not app.exception
     assert any("at least two classes" in w.value for w in app.warning)
     assert app.button(key="mlp.train").disabled
+
+
+def test_a_shared_link_reproduces_the_setup_and_the_url_follows_changes(app):
+    app.query_params["data.dataset"] = "spiral"
+    app.query_params["model.hidden_sizes"] = "32,32"
+    app.query_params["model.activations"] = "tanh,tanh"
+    app.query_params["training.learning_rate"] = "0.003"
+    open_mlp(app)
+    assert app.selectbox(key="mlp.dataset").value == "spiral"
+    assert app.number_input(key="mlp.width.1").value == 32 and app.selectbox(key="mlp.act.0").value == "tanh"
+    assert app.select_slider(key="mlp.learning_rate").value == 0.003
+    app.number_input(key="mlp.epochs").set_value(7).run()
+    assert app.query_params["training.epochs"] in ("7", ["7"])
+
+
+def test_a_tampered_link_falls_back_with_a_notice(app):
+    app.query_params["training.learning_rate"] = "fast"
+    app.query_params["model.depth"] = "9"
+    open_mlp(app)
+    warnings = " ".join(w.value for w in app.warning)
+    assert "training.learning_rate" in warnings and "model.depth" in warnings
+    assert app.select_slider(key="mlp.learning_rate").value == 0.01  # the default preset's

@@ -1,0 +1,69 @@
+"""Shareable links: a run config as URL query parameters and back.
+
+Only settings that differ from the config type's defaults go into the URL, as "part.field=value"
+(lists comma-separated), so links stay short and readable, e.g.
+`?data.dataset=spiral&model.hidden_sizes=32,32&training.learning_rate=0.003`. A user's corpus
+text is never put in a URL. Parsing never raises: bad or tampered parameters are dropped with a
+notice and the rest falls back to defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+NOT_SHARED = {("task", "text")}  # too large for a URL, and private
+
+
+def to_query(config: Any) -> dict[str, str]:
+    """The URL query parameters for `config`: its non-default fields as strings."""
+    d, default = config.to_dict(), type(config)().to_dict()
+    out = {}
+    for part, fields in d.items():
+        for name, value in fields.items():
+            if value != default[part][name] and (part, name) not in NOT_SHARED:
+                out[f"{part}.{name}"] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    return out
+
+
+def from_query(cls: type[T], params: Mapping[str, str]) -> tuple[T, list[str]]:
+    """A config of type `cls` from URL parameters, and notices about anything that was ignored.
+
+    Parameters without a dot (e.g. "presenter") belong to the page and are skipped silently.
+    """
+    default = cls().to_dict()  # type: ignore[attr-defined]
+    d: dict[str, dict[str, Any]] = {part: {} for part in default}
+    notices: list[str] = []
+    for key, raw in params.items():
+        part, _, name = key.partition(".")
+        if not name:
+            continue
+        if part not in default or name not in default[part] or (part, name) in NOT_SHARED:
+            notices.append(f"Ignored the unknown link setting {key!r}.")
+            continue
+        try:
+            d[part][name] = _parse(raw, default[part][name])
+        except ValueError:
+            notices.append(f"Ignored {key}={raw!r}: not a valid value.")
+    try:
+        return cls.from_dict(d), notices  # type: ignore[attr-defined]
+    except ValueError as e:
+        notices.append(f"The link's settings were not valid ({e}); using the defaults instead.")
+        return cls(), notices
+
+
+def _parse(raw: str, like: Any) -> Any:
+    """`raw` as the type of the default value `like`. Raises ValueError."""
+    if isinstance(like, bool):
+        if raw.lower() not in ("true", "false"):
+            raise ValueError(raw)
+        return raw.lower() == "true"
+    if isinstance(like, int):
+        return int(raw)
+    if isinstance(like, float):
+        return float(raw)
+    if isinstance(like, list):
+        items = [s.strip() for s in raw.split(",") if s.strip()]
+        return [int(s) if s.lstrip("-").isdigit() else s for s in items]
+    return raw
