@@ -9,7 +9,7 @@ from playground.jobs import Snapshot
 from playground.ui import forms, live
 
 PAGE = "mlp"
-LOSS_POINTS = 600  # per-step losses drawn; fewer points keep each live redraw cheap for the browser
+LOSS_POINTS = 300  # per-step losses drawn; each live redraw re-renders every point in the browser
 st.title("MLP playground")
 
 left, right = st.columns([1, 2], gap="large")
@@ -44,6 +44,16 @@ def preview() -> None:
         st.plotly_chart(fig, key="mlp.boundary_chart")
 
 
+def cached(name: str, deps: tuple, build):
+    """Rebuild a figure only when one of `deps` is another object: the views change twice a second at most."""
+    hit = st.session_state.get(f"mlp.fig.{name}")
+    if hit is not None and len(hit[0]) == len(deps) and all(a is b for a, b in zip(hit[0], deps, strict=True)):
+        return hit[1]
+    fig = build()
+    st.session_state[f"mlp.fig.{name}"] = (deps, fig)
+    return fig
+
+
 def draw(snap: Snapshot | None) -> None:
     if snap is None:
         preview()
@@ -70,12 +80,13 @@ def draw(snap: Snapshot | None) -> None:
     c1, c2 = st.columns(2)
     v, pts = snap.views, info.get("points")
     if pts is not None:
-        fig = plots.boundary_figure(v.get("grid_x"), v.get("grid_y"), v.get("grid_values"), pts["x_train"],
-                                    pts["y_train"], pts["x_test"], pts["y_test"], task=info["task"],
-                                    class_names=info["class_names"], discretize=opts["discretize"])
+        fig = cached("boundary", (v, pts, opts["discretize"]), lambda: plots.boundary_figure(
+            v.get("grid_x"), v.get("grid_y"), v.get("grid_values"), pts["x_train"], pts["y_train"], pts["x_test"],
+            pts["y_test"], task=info["task"], class_names=info["class_names"], discretize=opts["discretize"]))
         c1.plotly_chart(fig, key="mlp.boundary_chart")
     if "confusion" in v:
-        c2.plotly_chart(plots.confusion_figure(v["confusion"], info["class_names"]), key="mlp.confusion_chart")
+        fig = cached("confusion", (v,), lambda: plots.confusion_figure(v["confusion"], info["class_names"]))
+        c2.plotly_chart(fig, key="mlp.confusion_chart")
     elif "y_test_pred" in v and pts is not None:
         c2.plotly_chart(plots.prediction_figure(pts["y_test"], v["y_test_pred"]), key="mlp.prediction_chart")
     for note in info.get("notes", ()):

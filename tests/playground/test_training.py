@@ -134,3 +134,14 @@ def test_every_preset_reaches_its_reference(name, recorder):
     train(preset.config, recorder)
     assert recorder.events[-1].status == "completed"
     assert recorder.of(EvalEnded)[-1].test_metric >= preset.reference - 0.02
+
+
+def test_confusion_counts_match_scikit_learn():
+    from sklearn.metrics import confusion_matrix
+
+    from playground.training import confusion_counts
+
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
+    expected = confusion_matrix(y_true, y_pred, labels=range(4))
+    np.testing.assert_array_equal(confusion_counts(y_true, y_pred, 4), expected)

@@ -1,0 +1,225 @@
+"""Does watching a run slow it down? Training speed and live-view latency for the default moons preset.
+
+Prints one table:
+  (a) steps/s of a bare PyTorch loop: the same MLP, data, batching and optimizer, one thread, no evaluation;
+  (b) steps/s of a `playground.jobs.Job` in its background thread in this process, nothing watching;
+  (c) steps/s of the same job in a real `streamlit run` server while headless Chromium watches the live
+      MLP page (read from the page's final progress text);
+  (d) time from clicking Train to the first plotted point in the browser (median of 3);
+  (e) the loss chart's update interval in the browser while training (median and p95).
+The runs use 400 epochs (10,000 steps) so each lasts several seconds. Steps/s of a job, here and in the
+page, is steps / seconds of the whole run, evaluation after every epoch and the views included.
+
+Run: .venv/bin/python benchmarks/live_training.py     (about a minute; no GPU needed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for tests.e2e.server, the launch helpers the browser tests use
+
+import psutil  # noqa: E402
+import torch  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+from torch import nn  # noqa: E402
+
+from playground.data import make_dataset  # noqa: E402
+from playground.jobs import Job  # noqa: E402
+from playground.models.mlp import MLP  # noqa: E402
+from playground.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from playground.training import make_optimizer, seeded_model  # noqa: E402
+from tests.e2e.server import (  # noqa: E402
+    click_button,
+    launch_chromium,
+    live_state,
+    open_mlp,
+    poll,
+    set_number,
+    start_server,
+    steps_per_second,
+    stop_server,
+    wait_idle,
+    wait_status,
+)
+
+EPOCHS = 400
+
+# Installed in the page before Train is clicked: every 20 ms, note when the loss chart's content
+# (total points and last step of each trace) changes. The per-step trace is downsampled to a fixed
+# number of points, so its last step, not its length, shows that it moved.
+WATCH_JS = """() => {
+  window.__changes = [];
+  let last = null;
+  window.__watch = setInterval(() => {
+    const el = document.querySelector('.js-plotly-plot');
+    if (!el || !el._fullData) return;  // unmounted for a moment between updates
+    const sig = el._fullData.map(t => {
+      const n = t.x ? t.x.length : 0;
+      return n + ':' + (n ? t.x[n - 1] : '');
+    }).join('|');
+    if (sig !== last) { last = sig; window.__changes.push(performance.now()); }
+  }, 20);
+}"""
+STOP_WATCH_JS = "() => { clearInterval(window.__watch); return window.__changes; }"
+
+
+def bare_loop(cfg) -> float:
+    """Steps/s of a plain training loop on the preset's model and data (main thread, one thread)."""
+    data = make_dataset(cfg.data)
+    t = cfg.training
+    model = seeded_model(t.seed, lambda: MLP(data.n_features, len(data.class_names), cfg.model))
+    optimizer = make_optimizer(t, model.parameters())
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = torch.as_tensor(data.x_train), torch.as_tensor(data.y_train, dtype=torch.long)
+    rng = torch.Generator().manual_seed(t.seed)
+    batch = min(t.batch_size, len(x))
+    steps = 0
+    t0 = time.perf_counter()
+    for _ in range(t.epochs):
+        order = torch.randperm(len(x), generator=rng)
+        for start in range(0, len(x), batch):
+            idx = order[start : start + batch]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            optimizer.step()
+            loss.item()  # the trainer reads every step's loss too (to record it and catch divergence)
+            steps += 1
+    return steps / (time.perf_counter() - t0)
+
+
+def job_alone(cfg) -> float:
+    """Steps/s of a Job in its background thread, as its snapshot reports it at the end."""
+    job = Job(cfg).start()
+    job.thread.join(300)
+    snap = job.snapshot()
+    assert snap.status == "completed", (snap.status, snap.message)
+    return snap.steps_per_second
+
+
+def in_browser(repeats: int) -> dict:
+    """(c), (d) and (e) against a real server watched by headless Chromium."""
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp) / "server.log")
+        try:
+            with sync_playwright() as pw:
+                browser = launch_chromium(pw)
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                open_mlp(page, server.url)
+                set_number(page, "Epochs", EPOCHS)
+
+                # (c) + (e): one long run, watched.
+                page.evaluate(WATCH_JS)
+                cpu0, t0 = cpu_seconds(server.proc.pid), time.perf_counter()
+                click_button(page, "Train")
+                final = wait_status(page, "completed", timeout=240)
+                cpu1, t1 = cpu_seconds(server.proc.pid), time.perf_counter()
+                out["cpu_share"] = {k: (cpu1[k] - cpu0[k]) / (t1 - t0) for k in cpu0}
+                changes = page.evaluate(STOP_WATCH_JS)
+                out["served_sps"] = steps_per_second(final)
+                gaps = [b - a for a, b in zip(changes, changes[1:], strict=False)]
+                out["gaps_ms"] = gaps
+                wait_idle(page)
+
+                # (d): Reset clears the charts, then time Train -> first point, `repeats` times.
+                latencies = []
+                for _ in range(repeats):
+                    click_button(page, "Reset")
+                    wait_idle(page)
+                    poll("empty charts after Reset", lambda: (c := live_state(page)[1]) is not None and c.total == 0,
+                         timeout=30)
+                    t0 = time.perf_counter()
+                    click_button(page, "Train")
+                    while True:
+                        chart = live_state(page)[1]
+                        if chart is not None and chart.total > 0:
+                            break
+                        if time.perf_counter() - t0 > 60:
+                            raise RuntimeError("no point plotted within 60 s of Train")
+                        time.sleep(0.02)
+                    latencies.append(time.perf_counter() - t0)
+                    click_button(page, "Stop")
+                    wait_status(page, "stopped", timeout=30)
+                    wait_idle(page)
+                out["first_point_s"] = latencies
+                browser.close()
+        finally:
+            code, _ = stop_server(server)
+            out["server_exit"] = code
+    return out
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server process and by every Chromium process."""
+    server = psutil.Process(server_pid).cpu_times()
+    chromium = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        if "chrom" in (proc.info["name"] or "") and proc.info["cpu_times"] is not None:
+            chromium += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    return {"server": server.user + server.system, "chromium": chromium}
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2, help="runs of (a) and (b), alternated; best is kept")
+    args = parser.parse_args()
+
+    torch.set_num_threads(1)
+    base = PRESETS[DEFAULT_PRESET].config
+    cfg = dataclasses.replace(base, training=dataclasses.replace(base.training, epochs=EPOCHS, device="cpu"))
+    load = os.getloadavg()
+    t_start = time.perf_counter()
+
+    bare, alone = [], []
+    for _ in range(args.repeats):  # alternate, so a burst of load elsewhere hits both
+        bare.append(bare_loop(cfg))
+        alone.append(job_alone(cfg))
+    web = in_browser(repeats=3)
+
+    a, b, c = max(bare), max(alone), web["served_sps"]
+    gaps, first = web["gaps_ms"], web["first_point_s"]
+    rows = [
+        ("(a) bare PyTorch loop, main thread, 1 thread", f"{a:,.0f} steps/s", ""),
+        ("(b) Job in its background thread, alone", f"{b:,.0f} steps/s", f"(b)/(a) = {b / a:.2f}"),
+        ("(c) Job in `streamlit run`, Chromium watching", f"{c:,.0f} steps/s", f"(c)/(a) = {c / a:.2f}"),
+        ("(d) Train click -> first plotted point (median of 3)", f"{statistics.median(first) * 1000:,.0f} ms",
+         "runs: " + ", ".join(f"{v * 1000:,.0f}" for v in first) + " ms"),
+        ("(e) loss chart update interval, median", f"{statistics.median(gaps):,.0f} ms" if gaps else "n/a",
+         f"{len(gaps)} intervals"),
+        ("(e) loss chart update interval, p95", f"{pct(gaps, 0.95):,.0f} ms" if gaps else "n/a", ""),
+        ("CPU during (c): server process (training + UI)", f"{web['cpu_share']['server']:.2f} cores", ""),
+        ("CPU during (c): Chromium (all its processes)", f"{web['cpu_share']['chromium']:.2f} cores", ""),
+    ]
+    print()
+    print(f"moons preset, {EPOCHS} epochs ({cfg.data.n_samples} samples, batch {cfg.training.batch_size}, "
+          f"{cfg.training.optimizer}), torch {torch.__version__}, device cpu")
+    print(f"CPU cores: {os.cpu_count()} (usable: {len(os.sched_getaffinity(0))}); load average at start: "
+          f"{load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}")
+    w0, w1 = max(len(r[0]) for r in rows), max(len(r[1]) for r in rows)
+    print(f"{'measure':<{w0}}  {'value':>{w1}}  note")
+    print("-" * (w0 + w1 + 40))
+    for name, value, note in rows:
+        print(f"{name:<{w0}}  {value:>{w1}}  {note}")
+    print(f"(a), (b): best of {args.repeats}; all (a): {', '.join(f'{v:,.0f}' for v in bare)}; "
+          f"all (b): {', '.join(f'{v:,.0f}' for v in alone)} steps/s")
+    print(f"server exit code after SIGTERM: {web['server_exit']}; total time {time.perf_counter() - t_start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
