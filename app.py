@@ -9,6 +9,7 @@ st.set_page_config(page_title="Neural network playground", page_icon="🧠", lay
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/mlp.py", title="MLP playground", icon=":material/scatter_plot:", url_path="mlp"),
+    st.Page("app_pages/attention.py", title="Attention playground", icon=":material/grid_on:", url_path="attention"),
 ]
 nav = st.navigation(PAGES)
 session.sidebar_badge()

@@ -99,11 +99,12 @@ def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
     snap = job.snapshot()
     last = snap.evals[-1] if snap.evals else None
     metric = snap.started.metric_name if snap.started else "accuracy"
-    key = "accuracy" if metric == "accuracy" else "r2" if metric == "R²" else metric.replace(" ", "_")
+    key = "r2" if metric == "R²" else "accuracy"  # "token accuracy", "next-char accuracy": the task's accuracy
     return {
         "preset": name,
         "status": snap.status,
         "message": snap.message,
+        "metric": metric,
         "train_loss": last.train_loss if last else None,
         "test_loss": last.test_loss if last else None,
         f"train_{key}": last.train_metric if last else None,

@@ -198,22 +198,21 @@ ALGORITHMIC_TASKS = ("copy", "reverse", "sort", "key_value")
 TRANSFORMER_ACTIVATIONS = ("relu", "gelu")
 POSITIONALS = ("sinusoidal", "learned")
 MAX_SEQ_LEN = 128
-MAX_VOCAB_SIZE = 26  # algorithmic symbols: 0-9 then a-p; key_value keys are the letters a-z
+MAX_VOCAB_SIZE = 26  # algorithmic symbols: 0-9 then a-p; key_value: keys a-z
 SENTIMENT_MAX_TOKENS = 14  # [CLS] plus the longest template sentence in tasks.py
 MAX_TEXT_CHARS = 100_000
 MAX_TEXT_SYMBOLS = 200  # distinct characters a character language model may use
+MAX_TOKENS_PER_STEP = 32_768  # batch_size * seq_len: bounds attention memory on a shared server
 
 
 def _check_text(text: str, seq_len: int) -> None:
     """A user's corpus must be plain text: bounded, long enough to hold out a tenth, not binary."""
-    n = len(text)
+    n, need, distinct = len(text), 10 * (seq_len + 1), len(set(text))
     _check(n <= MAX_TEXT_CHARS, f"The text is too long: {n:,} characters; at most {MAX_TEXT_CHARS:,}.")
-    need = 10 * (seq_len + 1)
     _check(n >= need, f"The text is too short: {n:,} characters; seq_len {seq_len} needs at least {need:,} "
                       "(a tenth is held out for validation).")
     bad = next((c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
     _check(bad is None, f"The text contains the control character {bad!r}: is it a binary file? Use plain text.")
-    distinct = len(set(text))
     _check(distinct <= MAX_TEXT_SYMBOLS, f"The text uses {distinct} distinct characters; at most {MAX_TEXT_SYMBOLS}.")
 
 
@@ -223,23 +222,21 @@ class TaskConfig:
 
     task: str = "reverse"  # a name from SEQUENCE_TASKS
     seq_len: int = 8  # tokens per sequence; char_lm: the training window
-    vocab_size: int = 10  # algorithmic tasks: distinct symbols (key_value: distinct keys; values are 0-9)
+    vocab_size: int = 10  # algorithmic tasks: distinct symbols (key_value: keys; values are 0-9)
     seed: int = 0  # seeds the training stream; held-out data use a stream derived from it
     text: str = ""  # char_lm only: the user's corpus; empty means the built-in one
 
     def __post_init__(self) -> None:
+        _check(isinstance(self.text, str), f"text must be a string; got {type(self.text).__name__}.")
         object.__setattr__(self, "text", self.text.replace("\r\n", "\n").replace("\r", "\n"))
         _check_choice("task", self.task, SEQUENCE_TASKS)
         _check_int("seq_len", self.seq_len, 2, MAX_SEQ_LEN)
         _check_int("vocab_size", self.vocab_size, 2, MAX_VOCAB_SIZE)
         _check_int("seed", self.seed, 0, 2**31 - 1)
         if self.task == "key_value":
-            _check(self.seq_len >= 4 and self.seq_len % 2 == 0,
-                   f"key_value needs an even seq_len of at least 4 (key-value pairs, '=' and the query); "
-                   f"got {self.seq_len}.")
-            pairs = (self.seq_len - 2) // 2
-            _check(pairs <= self.vocab_size, f"key_value with seq_len {self.seq_len} has {pairs} pairs and needs "
-                                             f"as many distinct keys; vocab_size is {self.vocab_size}.")
+            pairs = self.seq_len - 2
+            _check(1 <= pairs <= self.vocab_size, f"key_value with seq_len {self.seq_len} has {pairs} key-value pairs "
+                   f"(plus '=' and the query) and needs 1 to vocab_size ({self.vocab_size}) distinct keys.")
         if self.task == "sentiment":
             _check(self.seq_len >= SENTIMENT_MAX_TOKENS,
                    f"sentiment sentences need seq_len of at least {SENTIMENT_MAX_TOKENS}; got {self.seq_len}.")
@@ -263,8 +260,8 @@ class TransformerConfig:
     def __post_init__(self) -> None:
         _check_int("d_model", self.d_model, 16, 256)
         _check_int("n_heads", self.n_heads, 1, 8)
-        _check(self.d_model % self.n_heads == 0,
-               f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads}).")
+        d, h = self.d_model, self.n_heads
+        _check(d % h == 0, f"d_model ({d}) must be divisible by n_heads ({h}).")
         _check_int("n_layers", self.n_layers, 1, 6)
         _check_int("d_ff", self.d_ff, 8, 1024)
         _check_choice("activation", self.activation, TRANSFORMER_ACTIVATIONS)
@@ -306,8 +303,10 @@ class SequenceRunConfig:
     training: SequenceTrainConfig = field(default_factory=SequenceTrainConfig)
 
     def __post_init__(self) -> None:
-        _check(self.task.seq_len <= self.model.context,
-               f"seq_len ({self.task.seq_len}) is longer than the model's context ({self.model.context}).")
+        t, b = self.task.seq_len, self.training.batch_size
+        _check(t <= self.model.context, f"seq_len ({t}) is longer than the model's context ({self.model.context}).")
+        _check(t * b <= MAX_TOKENS_PER_STEP, f"batch_size x seq_len ({b} x {t} = {b * t:,} tokens) is over "
+                                             f"{MAX_TOKENS_PER_STEP:,} per step; lower one of them.")
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -322,11 +321,4 @@ class SequenceRunConfig:
     @classmethod
     def from_json(cls, text: str) -> SequenceRunConfig:
         """Parse JSON text. Raises ValueError for bad JSON, unknown keys or out-of-bounds values."""
-        return cls.from_dict(_parse_json(text))
-
-
-def _parse_json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"Not valid JSON: {e}") from None
+        return RunConfig.from_json.__func__(cls, text)  # the same parsing, building this class

@@ -49,5 +49,9 @@ def metric(at: AppTest, label: str) -> float:
 def values(array_or_spec) -> np.ndarray:
     """A plotly trace array from a chart spec: a plain list, or plotly's base64 typed array."""
     if isinstance(array_or_spec, dict) and "bdata" in array_or_spec:
-        return np.frombuffer(base64.b64decode(array_or_spec["bdata"]), dtype=np.dtype(array_or_spec["dtype"]))
+        flat = np.frombuffer(base64.b64decode(array_or_spec["bdata"]), dtype=np.dtype(array_or_spec["dtype"]))
+        shape = array_or_spec.get("shape")
+        if isinstance(shape, str):
+            shape = [int(n) for n in shape.split(",")]
+        return flat.reshape(shape) if shape else flat
     return np.asarray(array_or_spec)

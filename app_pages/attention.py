@@ -1,0 +1,21 @@
+"""The attention playground: train a tiny Transformer and watch its attention heatmaps form live."""
+
+import streamlit as st
+
+from playground import sequence_training  # noqa: F401  (imported here so the first Train starts at once)
+from playground.ui import attention_form, attention_views, live
+
+PAGE = "attention"
+st.title("Attention playground")
+st.caption(
+    "A tiny Transformer learns a task small enough for a CPU. The trainer captures the attention of a fixed "
+    "probe example at every evaluation: watch the heatmaps turn from noise into structure as the loss falls."
+)
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    attention_form.preset_picker()
+    config, problems = attention_form.attention_form()
+with right:
+    live.job_controls(PAGE, config, problems)
+    live.live_panel(PAGE, attention_views.draw)

@@ -1,0 +1,116 @@
+"""The attention playground's config form: widgets in, a validated `SequenceRunConfig` out.
+
+Widget keys are "attn.<field>"; the last valid config is kept under "attn.saved" so the widgets get
+their values back after a page switch, as on the MLP page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from playground import config as C
+from playground import devices
+from playground.sequence_presets import DEFAULT_SEQUENCE_PRESET, SEQUENCE_PRESETS
+from playground.ui.forms import LEARNING_RATES, read_link, write_link
+from playground.ui.session import init_state
+
+P = "attn."
+SAVED = P + "saved"
+TASK_LABELS = {"copy": "copy", "reverse": "reverse", "sort": "sort digits", "key_value": "key-value recall",
+               "sentiment": "sentiment with negation", "char_lm": "character language model"}
+MAX_UPLOAD_TEXT_BYTES = 200_000  # an uploaded corpus is read as UTF-8 text and bounded by MAX_TEXT_CHARS
+
+
+def widget_values(cfg: C.SequenceRunConfig) -> dict[str, Any]:
+    """The widget state that shows `cfg` (every field of every part, prefixed by its part's name)."""
+    values = {}
+    for part in ("task", "model", "training"):
+        for name, value in C.to_dict(getattr(cfg, part)).items():
+            values[f"{P}{part}.{name}"] = value
+    return values
+
+
+def load_config(cfg: C.SequenceRunConfig) -> None:
+    for key, value in widget_values(cfg).items():
+        st.session_state[key] = value
+    st.session_state[SAVED] = cfg
+
+
+def preset_picker() -> None:
+    init_state(P + "preset", DEFAULT_SEQUENCE_PRESET)
+    name = st.selectbox("Preset", list(SEQUENCE_PRESETS), key=P + "preset",
+                        on_change=lambda: load_config(SEQUENCE_PRESETS[st.session_state[P + "preset"]][1]))
+    st.caption(SEQUENCE_PRESETS[name][0])
+
+
+def _part(part: str) -> dict[str, Any]:
+    prefix = f"{P}{part}."
+    return {k.removeprefix(prefix): v for k, v in st.session_state.items() if k.startswith(prefix)}
+
+
+def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
+    """Draw the task, model and training widgets; return the config (None if invalid) and problems."""
+    read_link(P, C.SequenceRunConfig, load_config)
+    saved = st.session_state.get(SAVED) or SEQUENCE_PRESETS[DEFAULT_SEQUENCE_PRESET][1]
+    for key, value in widget_values(saved).items():
+        init_state(key, value)
+    k = P + "task."
+    with st.expander("Task", expanded=True):
+        task = st.selectbox("Task", C.SEQUENCE_TASKS, key=k + "task", format_func=TASK_LABELS.get)
+        c1, c2 = st.columns(2)
+        c1.number_input("seq_len", 2, C.MAX_SEQ_LEN, key=k + "seq_len", help="Tokens per sequence.")
+        if task in C.ALGORITHMIC_TASKS:
+            c2.number_input("vocab_size", 2, C.MAX_VOCAB_SIZE, key=k + "vocab_size", help="Distinct symbols.")
+        if task == "char_lm":
+            _corpus_input(k + "text")
+    k = P + "model."
+    with st.expander("Model", expanded=True):
+        c1, c2, c3 = st.columns(3)
+        c1.number_input("d_model", 16, 256, step=8, key=k + "d_model")
+        c2.number_input("n_heads", 1, 8, key=k + "n_heads")
+        c3.number_input("n_layers", 1, 6, key=k + "n_layers")
+        c1.number_input("d_ff", 8, 1024, step=8, key=k + "d_ff")
+        c2.selectbox("Activation", C.TRANSFORMER_ACTIVATIONS, key=k + "activation")
+        c3.selectbox("Positions", C.POSITIONALS, key=k + "positional")
+        c1.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout")
+        c2.number_input("Context", 2, 256, key=k + "context", help="Longest sequence the model accepts.")
+    k = P + "training."
+    with st.expander("Training", expanded=False):
+        c1, c2 = st.columns(2)
+        c1.selectbox("Optimizer", C.OPTIMIZERS, key=k + "optimizer")
+        rates = sorted(set(LEARNING_RATES) | {st.session_state[k + "learning_rate"]})
+        c2.select_slider("Learning rate", rates, key=k + "learning_rate", format_func=lambda v: f"{v:g}")
+        c1.number_input("Batch size", 1, 1024, key=k + "batch_size")
+        c2.number_input("Steps", 1, 100_000, key=k + "steps")
+        c1.number_input("Evaluate every (steps)", 1, 10_000, key=k + "eval_every",
+                        help="Also how often the attention heatmaps are captured.")
+        c2.number_input("Seed", 0, 2**31 - 1, key=k + "seed")
+        c1.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=k + "weight_decay")
+        c2.selectbox("Device", ("auto", *devices.available()), key=k + "device")
+    try:
+        cfg = C.SequenceRunConfig.from_dict({part: _part(part) for part in ("task", "model", "training")})
+    except ValueError as e:
+        return None, (str(e),)
+    st.session_state[SAVED] = cfg
+    write_link(cfg)
+    return cfg, ()
+
+
+def _corpus_input(key: str) -> None:
+    """A text area for the corpus, filled from an uploaded text file when one is given."""
+    upload = st.file_uploader("Text file (optional)", type=["txt", "md"], key=P + "upload",
+                              help=f"Plain UTF-8 text, at most {C.MAX_TEXT_CHARS:,} characters.")
+    if upload is not None and st.session_state.get(P + "upload_id") != upload.file_id:
+        st.session_state[P + "upload_id"] = upload.file_id
+        raw = upload.getvalue()
+        if len(raw) > MAX_UPLOAD_TEXT_BYTES or b"\x00" in raw:
+            st.error(f"{upload.name}: not a plain text file of at most {C.MAX_TEXT_CHARS:,} characters.")
+        else:
+            try:
+                st.session_state[key] = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                st.error(f"{upload.name} is not UTF-8 text. Save it as UTF-8 and upload it again.")
+    st.text_area("Corpus (empty: the built-in story)", key=key, height=120,
+                 help=f"Paste text to train on, at most {C.MAX_TEXT_CHARS:,} characters.")

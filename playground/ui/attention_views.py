@@ -1,0 +1,139 @@
+"""Live views of the attention playground: curves, the probe's attention, replay, and the user's input.
+
+Everything here reads a job `Snapshot`: attention maps of the fixed probe come from the trainer; the
+user's own input runs on a CPU copy of the latest weights (`snap.state`), never on the live model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from playground import attention_plots, plots
+from playground.jobs import Snapshot
+from playground.sequence_inference import generate, run_input
+from playground.ui import live
+
+P = "attn."
+LOSS_POINTS = 600
+
+
+def curves(snap: Snapshot) -> None:
+    metric = snap.started.metric_name if snap.started else "accuracy"
+    if snap.evals:
+        last = snap.evals[-1]
+        c = st.columns(4)
+        c[0].metric(f"Validation {metric}", f"{last.test_metric:.3f}")
+        c[1].metric(f"Train {metric}", f"{last.train_metric:.3f}")
+        c[2].metric("Validation loss", f"{last.test_loss:.4f}")
+        c[3].metric("Parameters", f"{snap.started.n_params:,}")
+    ev_step = snap.eval_series("step")
+    x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS)
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(plots.loss_figure(x, y, ev_step, snap.eval_series("train_loss"), snap.eval_series("test_loss"),
+                                      height=260), key="attn.loss_chart")
+    c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
+                                        metric_name="accuracy", height=260), key="attn.metric_chart")
+
+
+def _picked(name: str, options: list, label: str, widget) -> object:
+    """A widget inside the live fragment whose choice survives changes to its options.
+
+    The widget key includes the options, so new options make a new widget (a key whose value left
+    the options would be refused); the last choice is kept under a plain session key and becomes the
+    new widget's starting value, or the nearest option to it.
+    """
+    memory = f"{P}{name}.chosen"
+    if len(options) == 1:
+        st.session_state[memory] = options[0]
+        return options[0]
+    wanted = st.session_state.get(memory, options[-1] if name == "replay" else options[0])
+    start = min(options, key=lambda o: abs(o - wanted))
+    chosen = widget(label, options, value=start, key=f"{P}{name}.{options[0]}-{options[-1]}-{len(options)}")
+    st.session_state[memory] = chosen
+    return chosen
+
+
+def head_picker(n_layers: int, n_heads: int) -> tuple[int, int]:
+    c1, c2 = st.columns(2)
+    with c1:
+        layer = _picked("layer", list(range(1, n_layers + 1)), "Layer", st.select_slider)
+    with c2:
+        head = _picked("head", list(range(1, n_heads + 1)), "Head", st.select_slider)
+    return layer - 1, head - 1
+
+
+def replay_pick(snap: Snapshot) -> tuple[int, dict[str, np.ndarray]]:
+    """The snapshot to show: the latest while following live, else the one the replay slider picks."""
+    steps = [s for s, _ in snap.history]
+    follow = st.toggle("Follow training live", value=True, key=P + "follow",
+                       help="Turn off to replay how the pattern formed, snapshot by snapshot.")
+    if follow or len(steps) < 2:
+        return snap.history[-1]
+    chosen = _picked("replay", steps, "Replay: step", st.select_slider)
+    return snap.history[steps.index(chosen)]
+
+
+def probe_view(snap: Snapshot) -> None:
+    info = snap.started.info if snap.started else {}
+    if not snap.history:
+        st.info("The attention heatmaps appear at the first evaluation.")
+        return
+    step, views = replay_pick(snap)
+    attention = views["attention"]  # (L, H, T, T)
+    layer, head = head_picker(*attention.shape[:2])
+    tokens = [str(t) for t in info.get("probe_tokens", [])] or [str(i) for i in range(attention.shape[-1])]
+    prediction = " ".join(str(p) for p in views.get("probe_prediction", []))
+    c1, c2 = st.columns([3, 2])
+    c1.caption(f"Probe at step {step:,}: layer {layer + 1}, head {head + 1}. Rows attend to columns.")
+    c1.plotly_chart(attention_plots.attention_heatmap(attention[layer, head], tokens), key="attn.heatmap")
+    c2.caption("All layers × heads")
+    c2.plotly_chart(attention_plots.attention_grid(attention, selected=(layer, head)), key="attn.grid")
+    c2.markdown(f"**Input:** `{' '.join(tokens)}`  \n**Prediction:** `{prediction}`")
+    if "probe_targets" in info:
+        c2.markdown(f"**Target:** `{' '.join(str(t) for t in info['probe_targets'])}`")
+
+
+def own_input(snap: Snapshot) -> None:
+    """The user's text through the latest weights: prediction and attention (and sampling for char_lm)."""
+    if snap.state is None:
+        return
+    st.subheader("Try your own input")
+    text = st.text_input("Input", key=P + "own_text", placeholder="e.g. 3 1 4 1 5 9 2 6 — or a sentence",
+                         help="Runs on a copy of the latest weights; it updates while training goes on.")
+    if text:
+        try:
+            result = run_input(snap.config, snap.state, text)
+        except ValueError as e:
+            st.warning(str(e))
+        else:
+            st.markdown(f"**Prediction:** `{result.prediction}`")
+            n_layers, n_heads = result.attention.shape[:2]
+            layer = min(st.session_state.get(P + "layer.chosen", 1), n_layers) - 1
+            head = min(st.session_state.get(P + "head.chosen", 1), n_heads) - 1
+            st.caption(f"Your input: layer {layer + 1}, head {head + 1}.")
+            st.plotly_chart(attention_plots.attention_heatmap(result.attention[layer, head], result.tokens),
+                            key="attn.own_heatmap")
+    if snap.config.task.task == "char_lm":
+        c1, c2, c3 = st.columns(3)
+        temperature = c1.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=P + "temperature")
+        top_k = c2.number_input("top-k (0 = all)", 0, 200, 0, key=P + "top_k")
+        n_chars = c3.number_input("Characters", 1, 2000, 200, key=P + "n_chars")
+        if st.button("Generate", key=P + "generate"):
+            try:
+                st.session_state[P + "sample"] = generate(snap.config, snap.state, text or "the ", int(n_chars),
+                                                          temperature, int(top_k), seed=0)
+            except ValueError as e:
+                st.warning(str(e))
+        if P + "sample" in st.session_state:
+            st.text((text or "the ") + st.session_state[P + "sample"])
+
+
+def draw(snap: Snapshot | None) -> None:
+    if snap is None:
+        st.info("Pick a preset (start with **reverse**), then press Train and watch the attention form.")
+        return
+    live.progress(snap)
+    curves(snap)
+    probe_view(snap)
+    own_input(snap)

@@ -1,0 +1,47 @@
+"""The attention playground in a real browser: train the reverse preset and watch the heatmap form."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.server import click_button, exceptions, go_to, poll, progress_text, wait_heading, wait_idle, wait_status
+
+pytestmark = pytest.mark.e2e
+
+# The selected head's heatmap is the one plotly chart with a single heatmap trace and a colour bar
+# (the layers x heads overview hides its scales). Returns its z as nested lists, or null.
+HEATMAP_JS = """() => {
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const full = el._fullData || [];
+    if (full.length === 1 && full[0].type === 'heatmap' && full[0].showscale) {
+      return Array.from(full[0].z, row => Array.from(row, Number));
+    }
+  }
+  return null;
+}"""
+
+
+def anti_diagonal(z: list[list[float]]) -> float:
+    n = len(z)
+    return sum(z[i][n - 1 - i] for i in range(n)) / n
+
+
+def test_reverse_heatmap_appears_and_changes_while_training(page, app_url):
+    page.goto(app_url, wait_until="domcontentloaded")
+    wait_heading(page, "Neural network playground")
+    go_to(page, "Attention playground")
+    wait_heading(page, "Attention playground")
+    page.get_by_role("button", name="Train", exact=True).wait_for()
+    wait_idle(page)
+    click_button(page, "Train")
+    first = poll("the first attention heatmap", lambda: page.evaluate(HEATMAP_JS), timeout=60)
+    assert "running" in progress_text(page) or "starting" in progress_text(page)
+    assert len(first) == 10 and all(abs(sum(row) - 1) < 1e-3 for row in first)
+    changed = poll("the heatmap to change while training runs",
+                   lambda: (z := page.evaluate(HEATMAP_JS)) is not None and z != first and "running" in
+                   progress_text(page) and z, timeout=60)
+    assert changed != first
+    wait_status(page, "completed", timeout=120)
+    final = poll("the final heatmap", lambda: page.evaluate(HEATMAP_JS), timeout=30)
+    assert anti_diagonal(final) > 0.6 > anti_diagonal(first)
+    assert not exceptions(page)

@@ -1,0 +1,70 @@
+import json
+
+import numpy as np
+
+from tests.ui.conftest import metric, progress_text, run_until, values
+
+
+def open_attention(at):
+    at.switch_page("app_pages/attention.py").run()
+    assert not at.exception
+    return at
+
+
+def heatmap(at, n_traces: int = 1) -> dict:
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return next(c for c in charts if len(c["data"]) == n_traces and c["data"][0].get("type") == "heatmap")
+
+
+def test_reverse_trains_and_the_heatmap_forms(app):
+    open_attention(app)
+    app.number_input(key="attn.training.steps").set_value(400).run()
+    app.button(key="attention.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at), timeout=120)
+    assert metric(app, "Validation token accuracy") >= 0.95
+    z = values(heatmap(app)["data"][0]["z"]).astype(float)
+    assert z.shape == (10, 10)
+    np.testing.assert_allclose(z.sum(1), 1.0, atol=1e-3)
+    assert np.mean(z[np.arange(10), 9 - np.arange(10)]) > 0.6  # the anti-diagonal
+    # replay: the first snapshot is still near uniform
+    app.toggle(key="attn.follow").set_value(False).run()
+    replay = next(s for s in app.select_slider if s.label == "Replay: step")
+    replay.set_value(replay.options[0]).run()
+    z0 = values(heatmap(app)["data"][0]["z"]).astype(float)
+    assert np.mean(z0[np.arange(10), 9 - np.arange(10)]) < 0.5
+
+
+def test_own_input_shows_prediction_and_rejects_unknown_tokens(app):
+    open_attention(app)
+    app.number_input(key="attn.training.steps").set_value(300).run()
+    app.button(key="attention.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at), timeout=120)
+    app.text_input(key="attn.own_text").input("0 1 2 3 4 5 6 7 8 9").run()
+    assert not app.exception
+    assert any("Prediction:** `9876543210`" in m.value for m in app.markdown)
+    app.text_input(key="attn.own_text").input("1 2 x").run()
+    assert not app.exception and app.warning
+
+
+def test_bad_model_settings_get_a_message_and_no_train(app):
+    open_attention(app)
+    app.number_input(key="attn.model.d_model").set_value(30).run()
+    app.number_input(key="attn.model.n_heads").set_value(4).run()
+    assert any("divisible by n_heads" in w.value for w in app.warning)
+    assert app.button(key="attention.train").disabled
+
+
+def test_sequence_longer_than_the_context_is_refused(app):
+    open_attention(app)
+    app.number_input(key="attn.task.seq_len").set_value(20).run()
+    assert any("longer than the model's context" in w.value for w in app.warning)
+
+
+def test_language_model_corpus_checks(app):
+    open_attention(app)
+    app.selectbox(key="attn.preset").set_value("tiny-lm").run()
+    app.text_area(key="attn.task.text").input("too short").run()
+    assert any("too short" in w.value for w in app.warning)
+    app.text_area(key="attn.task.text").input("ok " * 400 + "\x00").run()
+    assert any("binary" in w.value for w in app.warning)
+    assert app.button(key="attention.train").disabled
