@@ -26,6 +26,11 @@ TRAIN_COLOUR, TEST_COLOUR = CLASS_COLOURS[0], CLASS_COLOURS[1]
 DIVERGING = [[0.0, CLASS_COLOURS[0]], [0.5, "#ffffff"], [1.0, CLASS_COLOURS[1]]]
 BACKGROUND_OPACITY = 0.6  # boundary background drawn lighter than the points on top of it
 EMPTY_MESSAGE = "Press Train to start"
+# Live redraws re-render every SVG marker in the browser (most of its time in a profile of the live page),
+# so long series are drawn as lines and boundary plots draw a bounded sample of the points.
+MAX_EVAL_POINTS = 300  # per-evaluation series are downsampled to this many points
+MARKERS_UP_TO = 40  # per-evaluation series get markers only up to this many points
+MAX_POINTS_DRAWN = 500  # data points drawn per split on the decision boundary
 _MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
 _LEGEND_TOP = {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"}
 
@@ -127,12 +132,16 @@ def loss_figure(
         ("train (epoch)", train_loss, TRAIN_COLOUR, "dot"),
         ("test (epoch)", test_loss, TEST_COLOUR, "solid"),
     ):
-        ex, ey = downsample(eval_step, values)
-        traces.append(go.Scatter(x=ex, y=ey, name=name, mode="lines+markers", line={"color": colour, "dash": dash}))
+        ex, ey = downsample(eval_step, values, MAX_EVAL_POINTS)
+        traces.append(go.Scatter(x=ex, y=ey, name=name, mode=_eval_mode(ex), line={"color": colour, "dash": dash}))
     yaxis = {"title": {"text": "loss"}, "type": "log" if log_y else "linear"}
     layout = _layout("loss", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis, legend=_LEGEND_TOP,
                      hovermode="x unified")
     return go.Figure(data=traces, layout=layout)
+
+
+def _eval_mode(x: np.ndarray) -> str:
+    return "lines+markers" if len(x) <= MARKERS_UP_TO else "lines"
 
 
 def metric_figure(
@@ -153,8 +162,8 @@ def metric_figure(
         return _empty("metric", height)
     traces = []
     for name, values, colour in (("train", train_metric, TRAIN_COLOUR), ("test", test_metric, TEST_COLOUR)):
-        x, y = downsample(eval_step, values)
-        traces.append(go.Scatter(x=x, y=y, name=name, mode="lines+markers", line={"color": colour}))
+        x, y = downsample(eval_step, values, MAX_EVAL_POINTS)
+        traces.append(go.Scatter(x=x, y=y, name=name, mode=_eval_mode(x), line={"color": colour}))
     yaxis: dict = {"title": {"text": metric_name}}
     if metric_name == "accuracy":
         yaxis["range"] = [0, 1.02]
@@ -215,15 +224,17 @@ def boundary_figure(
     (H, G, C) class probabilities, C >= 2 (background described in `_class_background`); regression
     (H, G) predictions, drawn as a Heatmap sharing one diverging colour axis (with colorbar) with the
     points, which are coloured by target. None draws only the points. x_train, x_test: (n, >=2) inputs,
-    the first two columns are plotted; y_train, y_test: (n,) class ids or targets.
+    the first two columns are plotted (the first MAX_POINTS_DRAWN rows of each); y_train, y_test: (n,)
+    class ids or targets.
     Classification points: one trace per class per split, "train · <class>" (circles, white outline)
     and "test · <class>" (diamonds, dark outline). Regression: traces "train" and "test".
     Axes share one scale (scaleanchor). Raises ValueError for an unknown task.
     """
     if task not in ("classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}.")
-    x_train, x_test = np.asarray(x_train, float), np.asarray(x_test, float)
-    y_train, y_test = np.asarray(y_train).ravel(), np.asarray(y_test).ravel()
+    # The splits come shuffled (train_test_split), so their first rows are a fair sample.
+    x_train, x_test = np.asarray(x_train, float)[:MAX_POINTS_DRAWN], np.asarray(x_test, float)[:MAX_POINTS_DRAWN]
+    y_train, y_test = np.asarray(y_train).ravel()[:MAX_POINTS_DRAWN], np.asarray(y_test).ravel()[:MAX_POINTS_DRAWN]
     traces: list = []
     layout = _layout("boundary", height, plot_bgcolor="#ffffff", legend={**_LEGEND_TOP, "itemsizing": "constant"})
     splits = (("train", x_train, y_train, {"symbol": "circle", "size": 7, "line": {"color": "#ffffff", "width": 1}}),

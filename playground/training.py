@@ -27,7 +27,7 @@ from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStart
 from playground.models.mlp import MLP, n_parameters
 
 GRID_SIZE = 60  # decision-boundary resolution per axis (60 x 60 = 3600 forward passes)
-VIEW_INTERVAL_S = 0.5  # expensive views (grid, confusion, weights) at most this often, and at the end
+VIEW_INTERVAL_S = 0.4  # expensive views (grid, confusion, weights) at most this often, and at the end
 
 # Model construction seeds torch's global RNG; this lock keeps two jobs from interleaving there.
 _INIT_LOCK = threading.Lock()
