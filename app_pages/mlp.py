@@ -9,7 +9,6 @@ from playground.jobs import Snapshot
 from playground.ui import forms, live
 
 PAGE = "mlp"
-LOSS_POINTS = 300  # per-step losses drawn; each live redraw re-renders every point in the browser
 st.title("MLP playground")
 
 left, right = st.columns([1, 2], gap="large")
@@ -60,23 +59,9 @@ def draw(snap: Snapshot | None) -> None:
         return
     live.progress(snap)
     info = snap.started.info if snap.started else {}
-    metric = snap.started.metric_name if snap.started else "accuracy"
-    if snap.evals:
-        last = snap.evals[-1]
-        c = st.columns(4)
-        c[0].metric(f"Test {metric}", f"{last.test_metric:.3f}")
-        c[1].metric(f"Train {metric}", f"{last.train_metric:.3f}")
-        c[2].metric("Test loss", f"{last.test_loss:.4f}")
-        c[3].metric("Parameters", f"{snap.started.n_params:,}")
+    live.metrics_row(snap)
     opts = chart_options()
-    c1, c2 = st.columns(2)
-    ev_step = snap.eval_series("step")
-    step_x, step_loss = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS)
-    c1.plotly_chart(plots.loss_figure(step_x, step_loss, ev_step, snap.eval_series("train_loss"),
-                                      snap.eval_series("test_loss"), smoothing=opts["smoothing"],
-                                      log_y=opts["log_y"]), key="mlp.loss_chart")
-    c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
-                                        metric_name=metric), key="mlp.metric_chart")
+    live.curve_charts(snap, PAGE, smoothing=opts["smoothing"], log_y=opts["log_y"])
     c1, c2 = st.columns(2)
     v, pts = snap.views, info.get("points")
     if pts is not None:

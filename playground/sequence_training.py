@@ -24,7 +24,7 @@ from playground.control import Control, Go
 from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.models.mlp import n_parameters
 from playground.models.transformer import Transformer
-from playground.training import divergence_message, is_diverged, make_optimizer, seeded_model, weights_copy
+from playground.training import diverged_event, is_diverged, make_optimizer, seeded_model, weights_copy
 
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
 EVAL_CHUNK = 128  # sequences per forward pass at evaluation, to bound attention memory
@@ -78,7 +78,7 @@ def train_sequence(config: SequenceRunConfig, emit: Callable[[Event], None], con
             loss = runner.step()
             first_loss = loss if step == 1 else first_loss
             if is_diverged(loss, first_loss):
-                emit(RunFailed("diverged", divergence_message(loss, step, cfg), step, time.perf_counter() - t0))
+                emit(diverged_event(loss, step, cfg, t0))
                 return
             emit(StepEnded(step, 1, loss))
             final = step == cfg.steps
@@ -88,8 +88,7 @@ def train_sequence(config: SequenceRunConfig, emit: Callable[[Event], None], con
                 if with_state:
                     last_state = time.perf_counter()
                 if is_diverged(ev.train_loss, first_loss):
-                    msg = divergence_message(ev.train_loss, step, cfg)
-                    emit(RunFailed("diverged", msg, step, time.perf_counter() - t0))
+                    emit(diverged_event(ev.train_loss, step, cfg, t0))
                     return
                 emit(ev)
         emit(RunFinished("completed", step, time.perf_counter() - t0))

@@ -76,7 +76,8 @@ def divergence_message(loss: float, step: int, cfg: TrainConfig) -> str:
     )
 
 
-def _diverged(loss: float, step: int, cfg: TrainConfig, t0: float) -> RunFailed:
+def diverged_event(loss: float, step: int, cfg, t0: float) -> RunFailed:
+    """The "diverged" end of a run at `step` whose loss reached `loss`; `t0` is the run's perf_counter start."""
     return RunFailed("diverged", divergence_message(loss, step, cfg), step, time.perf_counter() - t0)
 
 
@@ -121,7 +122,7 @@ def train(
                 step += 1
                 first_loss = loss if step == 1 else first_loss
                 if is_diverged(loss, first_loss):
-                    emit(_diverged(loss, step, config.training, t0))
+                    emit(diverged_event(loss, step, config.training, t0))
                     return
                 emit(StepEnded(step, epoch, loss))
                 if go is Go.STEP:
@@ -133,7 +134,7 @@ def train(
             if views:
                 last_view = time.perf_counter()
             if is_diverged(ev.train_loss, first_loss):
-                emit(_diverged(ev.train_loss, step, config.training, t0))
+                emit(diverged_event(ev.train_loss, step, config.training, t0))
                 return
             emit(ev)
         emit(RunFinished("completed", step, time.perf_counter() - t0))

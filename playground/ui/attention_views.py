@@ -9,31 +9,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from playground import attention_plots, plots
+from playground import attention_plots
 from playground.jobs import Snapshot
 from playground.sequence_inference import generate, run_input
 from playground.ui import live
 
 P = "attn."
-LOSS_POINTS = 600
-
-
-def curves(snap: Snapshot) -> None:
-    metric = snap.started.metric_name if snap.started else "accuracy"
-    if snap.evals:
-        last = snap.evals[-1]
-        c = st.columns(4)
-        c[0].metric(f"Validation {metric}", f"{last.test_metric:.3f}")
-        c[1].metric(f"Train {metric}", f"{last.train_metric:.3f}")
-        c[2].metric("Validation loss", f"{last.test_loss:.4f}")
-        c[3].metric("Parameters", f"{snap.started.n_params:,}")
-    ev_step = snap.eval_series("step")
-    x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS)
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(plots.loss_figure(x, y, ev_step, snap.eval_series("train_loss"), snap.eval_series("test_loss"),
-                                      height=260), key="attn.loss_chart")
-    c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
-                                        metric_name="accuracy", height=260), key="attn.metric_chart")
 
 
 def _picked(name: str, options: list, label: str, widget) -> object:
@@ -134,6 +115,7 @@ def draw(snap: Snapshot | None) -> None:
         st.info("Pick a preset (start with **reverse**), then press Train and watch the attention form.")
         return
     live.progress(snap)
-    curves(snap)
+    live.metrics_row(snap, held_out="Validation")
+    live.curve_charts(snap, "attn", height=260)
     probe_view(snap)
     own_input(snap)

@@ -12,10 +12,12 @@ from typing import Any
 
 import streamlit as st
 
+from playground import plots
 from playground.jobs import Snapshot
 from playground.ui import session
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
+LOSS_POINTS = 300  # per-step losses drawn; each live redraw re-renders every point in the browser
 STATUS_ICON = {"queued": "🕒", "starting": "⏳", "running": "🏃", "paused": "⏸️", "completed": "✅", "stopped": "⏹️",
                "diverged": "💥", "failed": "❌"}
 
@@ -87,3 +89,29 @@ def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
             st.rerun()  # once: the whole page shows the final state and the refresh stops
 
     panel()
+
+
+def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
+    """The latest evaluation as st.metric tiles: held-out and train metric, held-out loss, parameters."""
+    if not snap.evals or snap.started is None:
+        return
+    last, metric = snap.evals[-1], snap.started.metric_name
+    c = st.columns(4)
+    c[0].metric(f"{held_out} {metric}", f"{last.test_metric:.3f}")
+    c[1].metric(f"Train {metric}", f"{last.train_metric:.3f}")
+    c[2].metric(f"{held_out} loss", f"{last.test_loss:.4f}")
+    c[3].metric("Parameters", f"{snap.started.n_params:,}")
+
+
+def curve_charts(snap: Snapshot, page: str, *, smoothing: float = 0.6, log_y: bool = False,
+                 height: int = 320) -> None:
+    """Loss (per step and per evaluation) and metric charts side by side, with stable keys."""
+    metric = snap.started.metric_name if snap.started else "accuracy"
+    ev_step = snap.eval_series("step")
+    x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS)
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(plots.loss_figure(x, y, ev_step, snap.eval_series("train_loss"), snap.eval_series("test_loss"),
+                                      smoothing=smoothing, log_y=log_y, height=height), key=f"{page}.loss_chart")
+    c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
+                                        metric_name="R²" if metric == "R²" else "accuracy", height=height),
+                    key=f"{page}.metric_chart")
