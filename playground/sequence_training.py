@@ -21,10 +21,10 @@ import torch.nn.functional as F
 from playground import devices, tasks
 from playground.config import SequenceRunConfig
 from playground.control import Control, Go
-from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.events import EvalEnded, Event, RunFinished, RunStarted, StepEnded
 from playground.models.mlp import n_parameters
 from playground.models.transformer import Transformer
-from playground.training import diverged_event, is_diverged, make_optimizer, seeded_model, weights_copy
+from playground.training import diverged_event, failure_event, is_diverged, make_optimizer, seeded_model, weights_copy
 
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
 EVAL_CHUNK = 128  # sequences per forward pass at evaluation, to bound attention memory
@@ -93,7 +93,7 @@ def train_sequence(config: SequenceRunConfig, emit: Callable[[Event], None], con
                 emit(ev)
         emit(RunFinished("completed", step, time.perf_counter() - t0))
     except Exception as e:  # errors are data: the page shows the message, never a traceback
-        emit(RunFailed("failed", f"{type(e).__name__}: {e}", step, time.perf_counter() - t0))
+        emit(failure_event(e, step, t0))
 
 
 class _Runner:

@@ -81,6 +81,18 @@ def diverged_event(loss: float, step: int, cfg, t0: float) -> RunFailed:
     return RunFailed("diverged", divergence_message(loss, step, cfg), step, time.perf_counter() - t0)
 
 
+def failure_event(error: BaseException, step: int, t0: float) -> RunFailed:
+    """The "failed" end of a run that raised `error`. A CUDA out-of-memory error also frees the cached
+    GPU memory, so other jobs on the same GPU are not starved by this one's leftovers."""
+    if isinstance(error, torch.cuda.OutOfMemoryError):
+        torch.cuda.empty_cache()
+        message = ("The GPU ran out of memory. Try a smaller model or batch size, or wait for other runs "
+                   "on this server to finish.")
+    else:
+        message = f"{type(error).__name__}: {error}"
+    return RunFailed("failed", message, step, time.perf_counter() - t0)
+
+
 def weights_copy(model: nn.Module) -> dict[str, np.ndarray]:
     """A CPU numpy copy of the model's parameters and buffers."""
     return {k: v.detach().to("cpu", copy=True).numpy() for k, v in model.state_dict().items()}
@@ -139,7 +151,7 @@ def train(
             emit(ev)
         emit(RunFinished("completed", step, time.perf_counter() - t0))
     except Exception as e:  # errors are data: the page shows the message, never a traceback
-        emit(RunFailed("failed", f"{type(e).__name__}: {e}", step, time.perf_counter() - t0))
+        emit(failure_event(e, step, t0))
 
 
 class _Runner:

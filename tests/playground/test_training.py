@@ -145,3 +145,14 @@ def test_confusion_counts_match_scikit_learn():
     y_true, y_pred = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
     expected = confusion_matrix(y_true, y_pred, labels=range(4))
     np.testing.assert_array_equal(confusion_counts(y_true, y_pred, 4), expected)
+
+
+def test_gpu_out_of_memory_becomes_a_clear_message(monkeypatch):
+    from playground import training
+
+    freed = []
+    monkeypatch.setattr(training.torch.cuda, "empty_cache", lambda: freed.append(True))
+    event = training.failure_event(training.torch.cuda.OutOfMemoryError("CUDA out of memory"), 12, 0.0)
+    assert event.status == "failed" and "ran out of memory" in event.message and event.steps == 12
+    assert freed == [True]
+    assert training.failure_event(ValueError("bad"), 0, 0.0).message == "ValueError: bad"
