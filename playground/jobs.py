@@ -22,6 +22,7 @@ import torch
 
 from playground.control import Control
 from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.limits import Limits
 
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
@@ -91,9 +92,11 @@ class Job:
     """One training run in a background thread. Public methods are thread-safe."""
 
     def __init__(self, config: Any, trainer: Trainer | None = None, paused: bool = False,
-                 admission: Admission | None = None, **kwargs: Any) -> None:
+                 admission: Admission | None = None, limits: Limits | None = None, **kwargs: Any) -> None:
         self.config = config
         self._admission = admission
+        self.limits = limits
+        self._note = ""  # why the job stopped itself at a limit
         self.control = Control(paused=paused)
         self._trainer = trainer or trainer_for(config)
         self._kwargs = kwargs
@@ -153,6 +156,10 @@ class Job:
                 self._rate.append((now, event.step))
                 while now - self._rate[0][0] > RATE_WINDOW_S:
                     self._rate.popleft()
+                if self.limits and now - self._t0 > self.limits.max_seconds and not self._note:
+                    self._note = (f"Stopped at this server's limit of {self.limits.max_seconds / 60:g} minutes of "
+                                  "training per run.")
+                    self.control.stop()
             elif isinstance(event, EvalEnded):
                 self._evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
                                              event.train_metric, event.test_metric))
@@ -166,7 +173,13 @@ class Job:
             elif isinstance(event, RunStarted):
                 self._started = event
                 self._t0 = now
+                if self.limits and event.n_params > self.limits.max_params:
+                    self._note = (f"This model has {event.n_params:,} parameters; this server trains at most "
+                                  f"{self.limits.max_params:,}. Make it smaller (fewer or narrower layers).")
+                    self.control.stop()
             elif self._end is None:  # RunFinished / RunFailed: only the first one counts
+                if self._note and self._step == 0:  # refused before its first step
+                    event = RunFailed("failed", self._note, 0, 0.0)
                 self._end = event
                 self._t_end = now
 
@@ -187,7 +200,7 @@ class Job:
         with self._lock:
             end, started = self._end, self._started
             if end is not None:
-                status, message = end.status, getattr(end, "message", "")
+                status, message = end.status, getattr(end, "message", "") or self._note
             elif started is None:
                 position = self._admission.position(self) if self._admission is not None else 0
                 status, message = ("queued", "") if position else ("starting", "")

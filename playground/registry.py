@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from playground.jobs import Job
+from playground.limits import Limits
 
 ENV_MAX_JOBS = "PLAYGROUND_MAX_JOBS"
 QUEUE_POLL_S = 0.2  # how often a queued job checks whether it was stopped
@@ -76,8 +77,9 @@ class RunQueue:
 class JobRegistry:
     """One job per owner; reaped when the owner is gone; all stopped and joined at exit."""
 
-    def __init__(self, grace_s: float = 60.0, max_running: int | None = None) -> None:
+    def __init__(self, grace_s: float = 60.0, max_running: int | None = None, limits: Limits | None = None) -> None:
         self.grace_s = grace_s  # how long a disconnected owner may take to come back
+        self.limits = limits or Limits.from_env()
         self.queue = RunQueue(max_running or default_max_running())
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
@@ -85,7 +87,7 @@ class JobRegistry:
 
     def start(self, owner: str, config: Any, **kwargs: Any) -> Job:
         """Stop the owner's previous job, if any, and start a new one (queued if the cap is reached)."""
-        job = Job(config, admission=self.queue, **kwargs)
+        job = Job(config, admission=self.queue, limits=self.limits, **kwargs)
         with self._lock:
             old = self._jobs.get(owner)
             self._jobs[owner] = job

@@ -50,6 +50,7 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
         st.rerun()
     for p in problems:
         st.warning(p)
+    st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
     if active and config is not None and config != job.config:
         st.caption("Settings changed: they apply when you press Restart.")
 
@@ -74,6 +75,8 @@ def progress(snap: Snapshot) -> None:
         st.error(f"**Diverged.** {snap.message}")
     elif snap.status == "failed":
         st.error(f"**The run failed.** {snap.message}")
+    elif snap.message:
+        st.warning(snap.message)
 
 
 def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:

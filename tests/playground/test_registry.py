@@ -3,6 +3,7 @@ import time
 import pytest
 
 from playground import registry
+from playground.limits import Limits
 from playground.registry import JobRegistry, default_max_running
 from tests.conftest import tiny_config
 from tests.playground.test_jobs import JOIN_S, wait_for
@@ -103,3 +104,26 @@ def test_shutdown_stops_and_joins_every_thread():
     assert not any(j.alive for j in started)
     assert all(j.snapshot().status == "stopped" for j in started)
     assert reg.counts() == {"training": 0, "queued": 0, "ended": 0}
+
+
+def test_limits_stop_big_models_and_long_runs():
+    from playground.config import MLPConfig, RunConfig
+
+    reg = JobRegistry(max_running=2, limits=Limits(max_params=1000, max_seconds=0.5))
+    big = reg.start("big", RunConfig(model=MLPConfig(hidden_sizes=(64, 64), activations=("relu", "relu"))))
+    long = reg.start("long", tiny_config(epochs=10_000))
+    big.thread.join(JOIN_S)
+    long.thread.join(JOIN_S)
+    b, lo = big.snapshot(), long.snapshot()
+    assert b.status == "failed" and "4,482 parameters" in b.message and "at most 1,000" in b.message
+    assert b.step == 0
+    assert lo.status == "stopped" and "limit of" in lo.message and lo.step > 0 and lo.elapsed_s < 5
+    reg.shutdown()
+
+
+def test_limits_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_MAX_PARAMS", "1234")
+    monkeypatch.setenv("PLAYGROUND_MAX_JOB_SECONDS", "nope")
+    with pytest.warns(UserWarning, match="PLAYGROUND_MAX_JOB_SECONDS"):
+        limits = Limits.from_env()
+    assert limits == Limits(max_params=1234, max_seconds=600.0)
