@@ -12,5 +12,6 @@ PAGES = [
     st.Page("app_pages/attention.py", title="Attention playground", icon=":material/grid_on:", url_path="attention"),
 ]
 nav = st.navigation(PAGES)
+session.presenter_toggle()
 session.sidebar_badge()
 nav.run()

@@ -13,8 +13,8 @@ import streamlit as st
 from playground import config as C
 from playground import devices
 from playground.sequence_presets import DEFAULT_SEQUENCE_PRESET, SEQUENCE_PRESETS
-from playground.ui.forms import LEARNING_RATES, read_link, write_link
-from playground.ui.session import init_state
+from playground.ui.forms import LEARNING_RATES, preset_choice, read_link, write_link
+from playground.ui.session import init_state, presenter
 
 P = "attn."
 SAVED = P + "saved"
@@ -40,9 +40,10 @@ def load_config(cfg: C.SequenceRunConfig) -> None:
 
 def preset_picker() -> None:
     init_state(P + "preset", DEFAULT_SEQUENCE_PRESET)
-    name = st.selectbox("Preset", list(SEQUENCE_PRESETS), key=P + "preset",
-                        on_change=lambda: load_config(SEQUENCE_PRESETS[st.session_state[P + "preset"]][1]))
-    st.caption(SEQUENCE_PRESETS[name][0])
+    name = preset_choice(P + "preset", {n: d for n, (d, _) in SEQUENCE_PRESETS.items()},
+                         lambda: load_config(SEQUENCE_PRESETS[st.session_state[P + "preset"]][1]))
+    if not presenter():
+        st.caption(SEQUENCE_PRESETS[name][0])
 
 
 def _part(part: str) -> dict[str, Any]:
@@ -54,6 +55,9 @@ def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
     """Draw the task, model and training widgets; return the config (None if invalid) and problems."""
     read_link(P, C.SequenceRunConfig, load_config)
     saved = st.session_state.get(SAVED) or SEQUENCE_PRESETS[DEFAULT_SEQUENCE_PRESET][1]
+    if presenter():  # advanced controls hidden: the lesson list sets everything
+        write_link(saved)
+        return saved, ()
     for key, value in widget_values(saved).items():
         init_state(key, value)
     k = P + "task."

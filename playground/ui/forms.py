@@ -17,7 +17,7 @@ from playground import config as C
 from playground import devices, share
 from playground.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
 from playground.presets import DEFAULT_PRESET, PRESETS
-from playground.ui.session import init_state
+from playground.ui.session import init_state, presenter
 
 P = "mlp."
 SAVED = P + "saved"
@@ -63,10 +63,20 @@ def _load_preset() -> None:
     load_config(PRESETS[st.session_state[P + "preset"]].config)
 
 
+def preset_choice(key: str, descriptions: dict[str, str], on_change) -> str:
+    """A preset selectbox, or in presenter mode a lesson list: every preset with its description."""
+    if presenter():
+        return st.radio("Lessons", list(descriptions), key=key, on_change=on_change,
+                        captions=list(descriptions.values()))
+    return st.selectbox("Preset", list(descriptions), key=key, on_change=on_change,
+                        help="Loads a complete setup: data, model and training.")
+
+
 def preset_picker() -> None:
     init_state(P + "preset", DEFAULT_PRESET)
-    name = st.selectbox("Preset", list(PRESETS), key=P + "preset", on_change=_load_preset,
-                        help="Loads a complete setup: data, model and training.")
+    name = preset_choice(P + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset)
+    if presenter():
+        return
     preset = PRESETS[name]
     ref = f" Reference test accuracy with seed 0 on CPU: **{preset.reference:.2f}**." if preset.reference else ""
     st.caption(preset.description + ref)
@@ -97,6 +107,9 @@ def mlp_form() -> FormResult:
     """Draw the data, model and training widgets; return the config they describe."""
     read_link(P, C.RunConfig, load_config)
     saved = st.session_state.get(SAVED) or PRESETS[DEFAULT_PRESET].config
+    if presenter():  # advanced controls hidden: the lesson list sets everything
+        write_link(saved)
+        return FormResult(saved, None, ())
     for key, value in widget_values(saved).items():
         init_state(key, value)
     problems: list[str] = []

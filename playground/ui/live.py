@@ -113,6 +113,7 @@ def curve_charts(snap: Snapshot, page: str, *, smoothing: float = 0.6, log_y: bo
     ev_step = snap.eval_series("step")
     x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS)
     c1, c2 = st.columns(2)
+    height = session.chart_height(height)
     c1.plotly_chart(plots.loss_figure(x, y, ev_step, snap.eval_series("train_loss"), snap.eval_series("test_loss"),
                                       smoothing=smoothing, log_y=log_y, height=height), key=f"{page}.loss_chart")
     c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),

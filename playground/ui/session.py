@@ -82,3 +82,26 @@ def sidebar_badge() -> None:
         if job is not None:
             snap = job.snapshot()
             st.sidebar.caption(f"{title} job: **{snap.status}** · step {snap.step:,}/{snap.total_steps:,}")
+
+
+# Presenter mode: readable from the back of a room. Streamlit sizes text in rem, so scaling the root
+# font scales the whole page.
+PRESENTER_CSS = "<style>html { font-size: 21px; } [data-testid='stSidebar'] { font-size: 18px; }</style>"
+
+
+def presenter_toggle() -> None:
+    """The sidebar switch for presenter mode; `?presenter=1` in the URL turns it on."""
+    if "presenter" not in st.session_state:
+        st.session_state["presenter"] = st.query_params.get("presenter", "").lower() in ("1", "true", "yes")
+    st.sidebar.toggle("Presenter mode", key="presenter",
+                      help="Larger text and charts, advanced controls hidden, presets as a lesson list.")
+    if st.session_state["presenter"]:
+        st.html(PRESENTER_CSS)
+
+
+def presenter() -> bool:
+    return bool(st.session_state.get("presenter"))
+
+
+def chart_height(base: int) -> int:
+    return int(base * 1.4) if presenter() else base

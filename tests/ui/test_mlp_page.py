@@ -1,6 +1,9 @@
 import json
 
-from tests.ui.conftest import metric, progress_text, run_until, values
+from streamlit.testing.v1 import AppTest
+
+from playground.registry import REGISTRY
+from tests.ui.conftest import APP, metric, progress_text, run_until, values
 
 
 def open_mlp(at):
@@ -125,3 +128,21 @@ def test_a_tampered_link_falls_back_with_a_notice(app):
     warnings = " ".join(w.value for w in app.warning)
     assert "training.learning_rate" in warnings and "model.depth" in warnings
     assert app.select_slider(key="mlp.learning_rate").value == 0.01  # the default preset's
+
+
+def test_presenter_mode_shows_lessons_and_hides_advanced_controls():
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.query_params["presenter"] = "1"  # a presenter's link: read when the session starts
+    app.run()
+    open_mlp(app)
+    assert app.toggle(key="presenter").value is True
+    lessons = app.radio(key="mlp.preset")
+    assert lessons.label == "Lessons" and "iris-keras" in lessons.options
+    assert not [s for s in app.selectbox if s.key == "mlp.dataset"]  # the Data/Model/Training forms are hidden
+    lessons.set_value("iris-keras").run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    assert metric(app, "Test accuracy") >= 0.93
+    app.toggle(key="presenter").set_value(False).run()
+    assert app.selectbox(key="mlp.dataset").value == "iris"  # the lesson's settings, now editable
+    REGISTRY.shutdown()
