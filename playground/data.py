@@ -11,32 +11,27 @@ Problems with a user's data raise `DataError`, whose message is written to be sh
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from playground.config import REGRESSION_2D, DataConfig
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # 5 MB
-MAX_ROWS = 10_000
-MAX_COLUMNS = 50
-MAX_CLASSES = 20  # most distinct values a classification target may have
-MAX_CATEGORIES = 20  # most distinct values a text feature may have and still be one-hot encoded
-MIN_ROWS = 10  # fewest complete rows a CSV must keep after dropping missing values
-
-
-class DataError(ValueError):
-    """A problem with the user's data, with a message fit to show in the page."""
+from playground.tables import (  # noqa: F401  (re-exported: the upload limits belong with the datasets)
+    MAX_CLASSES,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_UPLOAD_BYTES,
+    DataError,
+    infer_task,
+    read_csv,
+    table_arrays,
+)
 
 
 @dataclass(frozen=True)
@@ -138,7 +133,7 @@ def make_dataset(cfg: DataConfig, table: pd.DataFrame | None = None) -> Dataset:
     Generated sets (`GENERATORS`): `cfg.n_samples` points with features ("x1", "x2"); moons, circles and
     blobs come from sklearn.datasets.make_moons / make_circles / make_blobs. Bundled sets (`LOADERS`):
     all rows of sklearn.datasets.load_<name>, with its feature and class names. These ignore `table`.
-    `cfg.dataset == "csv"` builds from `table` (see `read_csv`) with `cfg.target` and `cfg.task`.
+    `cfg.dataset == "csv"` builds from `table` (see `playground.tables`) with `cfg.target` and `cfg.task`.
 
     Raises DataError when the table is missing or unusable; the message says why.
     """
@@ -146,7 +141,7 @@ def make_dataset(cfg: DataConfig, table: pd.DataFrame | None = None) -> Dataset:
     if cfg.dataset == "csv":
         if table is None:
             raise DataError("Upload a CSV file first.")
-        x, y, task, features, classes = _from_table(table, cfg.target, cfg.task, notes)
+        x, y, task, features, classes = table_arrays(table, cfg.target, cfg.task, notes)
     elif cfg.dataset in LOADERS:
         bunch = LOADERS[cfg.dataset]()
         x, y, task = bunch.data, bunch.target, "classification"
@@ -183,184 +178,3 @@ def _split_and_scale(x: np.ndarray, y: np.ndarray, task: str, features: tuple[st
     else:
         y_tr, y_te = y_tr.astype(np.int64), y_te.astype(np.int64)
     return Dataset(x_tr, y_tr, x_te, y_te, task, tuple(features), tuple(classes), tuple(notes))
-
-
-# --- the user's CSV --------------------------------------------------------------------------------
-
-_BINARY_MAGIC = (b"\x89PNG", b"PK\x03\x04", b"%PDF", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _quoted(names: list[str], limit: int = 20) -> str:
-    shown = ", ".join(repr(str(c)) for c in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _decode(raw: bytes, name: str) -> tuple[str, str]:
-    """Text and encoding of an upload: UTF-16 with a BOM, else UTF-8 (BOM optional), cp1252, latin-1."""
-    not_text = DataError(f"{name} doesn't look like a CSV (text) file.")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
-        try:
-            return raw.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            raise not_text from None
-    if b"\x00" in raw or raw.startswith(_BINARY_MAGIC):
-        raise not_text
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 decodes any bytes, so this ends
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    sample = text[:20_000]
-    if len(_CONTROL.findall(sample)) > 0.01 * len(sample):
-        raise not_text
-    return text, encoding
-
-
-def _sniff(text: str) -> str:
-    """The delimiter among , ; tab | (csv.Sniffer on whole lines from the start), else a comma."""
-    sample = text[:20_000]
-    if len(text) > len(sample) and "\n" in sample:
-        sample = sample[: sample.rfind("\n")]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-def read_csv(raw: bytes, name: str = "upload.csv") -> pd.DataFrame:
-    """Parse an uploaded file's bytes into a table with pandas.read_csv (first row is the header).
-
-    The delimiter (comma, semicolon, tab or |) is sniffed with csv.Sniffer; comma when unsure. The
-    text may be UTF-8 (with or without BOM), UTF-16 with a BOM, or else is read as cp1252/latin-1;
-    a note on that is left in `table.attrs["notes"]`, which `make_dataset` passes on. Limits:
-    MAX_UPLOAD_BYTES, MAX_ROWS data rows, MAX_COLUMNS columns, at least 2 columns and 1 data row.
-
-    Raises DataError with a message fit for the page for every unusable file.
-    """
-    if not raw:
-        raise DataError("The file is empty.")
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise DataError(f"{name} is {len(raw) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
-    text, encoding = _decode(raw, name)
-    if not text.strip():
-        raise DataError("The file is empty.")
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=_sniff(text), skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataError("The file is empty.") from None
-    except (ValueError, csv.Error) as e:  # pandas' ParserError is a ValueError
-        reason = str(e).strip().splitlines()[0].removeprefix("Error tokenizing data. C error: ")[:200]
-        raise DataError(f"Could not read {name} as a CSV file: {reason.rstrip('.')}.") from None
-    rows, cols = table.shape
-    if cols < 2:
-        raise DataError(f"{name} has only one column; a dataset needs at least two (features and a target). "
-                        "Separate columns with commas, semicolons or tabs.")
-    if cols > MAX_COLUMNS:
-        raise DataError(f"{name} has {cols} columns; the limit is {MAX_COLUMNS} columns.")
-    if rows == 0:
-        raise DataError(f"{name} has a header row but no data rows.")
-    if rows > MAX_ROWS:
-        raise DataError(f"{name} has {rows:,} rows; the limit is {MAX_ROWS:,} rows.")
-    if encoding not in ("utf-8-sig", "UTF-16"):
-        label = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
-        table.attrs["notes"] = (f"Read {name} as {label} text, as it is not valid UTF-8.",)
-    return table
-
-
-def _is_number(s: pd.Series) -> bool:
-    return is_numeric_dtype(s) and not is_bool_dtype(s)
-
-
-def _whole(s: pd.Series) -> bool:
-    values = s.to_numpy(np.float64)
-    return bool(np.all(values == np.round(values)))
-
-
-def infer_task(target: pd.Series) -> str:
-    """The task a target column suggests: "classification" or "regression".
-
-    Classification for a non-numeric or boolean target, or a whole-number one with at most MAX_CLASSES
-    distinct values; regression otherwise. Missing values are ignored.
-    """
-    s = target.dropna()
-    if not _is_number(s):
-        return "classification"
-    return "classification" if _whole(s) and s.nunique() <= MAX_CLASSES else "regression"
-
-
-def _from_table(table: pd.DataFrame, target: str, task: str, notes: list[str]
-                ) -> tuple[np.ndarray, np.ndarray, str, tuple[str, ...], tuple[str, ...]]:
-    """Features (n, d) float64, target (n,), task, feature names and class names from a user's table."""
-    df = table.copy()
-    df.columns = [str(c) for c in df.columns]
-    if target not in df.columns:
-        raise DataError(f"There is no column {target!r}. Columns: {_quoted(list(df.columns))}.")
-    notes.extend(table.attrs.get("notes", ()))
-    df = df.replace([np.inf, -np.inf], np.nan)
-    features = [c for c in df.columns if c != target]
-    empty = [c for c in features if df[c].isna().all()]
-    if empty:
-        features = [c for c in features if c not in empty]
-        notes.append(f"Ignored {_plural(len(empty), 'empty column')}: {_quoted(empty)}.")
-    if not features:
-        raise DataError("The table needs at least one feature column besides the target.")
-    n = len(df)
-    df = df[features + [target]].dropna()
-    if len(df) < n:
-        notes.append(f"Dropped {_plural(n - len(df), 'row')} with missing values.")
-    if len(df) < MIN_ROWS:
-        raise DataError(f"Only {_plural(len(df), 'complete row')} left after dropping rows with missing "
-                        f"values; at least {MIN_ROWS} are needed.")
-    y = df[target]
-    if task == "auto":
-        task = infer_task(y)
-        notes.append(f"Treated {target!r} as a {task} target.")
-    if task == "regression":
-        if not _is_number(y):
-            raise DataError(f"The target column {target!r} is not numeric, so it can't be used for regression. "
-                            "Choose classification.")
-        codes, classes = y.to_numpy(np.float64), ()
-    else:
-        codes, classes = _classes(y, target)
-    x, names = _encode_features(df[features], notes)
-    return x, codes, task, names, classes
-
-
-def _classes(y: pd.Series, target: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Class ids 0..C-1 and class names: the target's distinct values, sorted, as strings."""
-    n = y.nunique()
-    if n > MAX_CLASSES:
-        hint = " Choose regression for a numeric target." if _is_number(y) else ""
-        raise DataError(f"The target column {target!r} has {n} distinct values; classification allows at most "
-                        f"{MAX_CLASSES} classes.{hint}")
-    if n < 2:
-        raise DataError(f"The target column {target!r} has only one value; classification needs at least two "
-                        "classes.")
-    if _is_number(y) and _whole(y):
-        y = y.astype(np.int64)  # 1.0 and 2.0 name classes "1" and "2"
-    try:
-        values = sorted(y.unique())
-    except TypeError:  # mixed types in an object column
-        values = sorted(y.unique(), key=str)
-    codes = pd.Categorical(y, categories=values).codes.astype(np.int64)
-    return codes, tuple(str(v) for v in values)
-
-
-def _encode_features(frame: pd.DataFrame, notes: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Numeric features as they are; text features with few values one-hot encoded as 'column=value'."""
-    text = [c for c in frame.columns if not is_numeric_dtype(frame[c])]
-    too_many = [c for c in text if frame[c].nunique() > MAX_CATEGORIES]
-    if too_many:
-        raise DataError(f"Text columns with more than {MAX_CATEGORIES} distinct values can't be one-hot encoded: "
-                        f"{_quoted(too_many)}. Remove them from the file or turn them into numbers.")
-    for c in text:
-        notes.append(f"One-hot encoded column {c!r} ({_plural(frame[c].nunique(), 'value')}).")
-    encoded = pd.get_dummies(frame.astype({c: str for c in text}), columns=text, prefix=text, prefix_sep="=",
-                             dtype=np.float64)
-    return encoded.to_numpy(np.float64), tuple(str(c) for c in encoded.columns)
