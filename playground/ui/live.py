@@ -18,8 +18,11 @@ from playground.ui import session
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
 LOSS_POINTS = 300  # per-step losses drawn; each live redraw re-renders every point in the browser
-STATUS_ICON = {"queued": "🕒", "starting": "⏳", "running": "🏃", "paused": "⏸️", "completed": "✅", "stopped": "⏹️",
-               "diverged": "💥", "failed": "❌"}
+STATUS_ICON = {  # Material icons: they render without emoji fonts (headless browsers, bare Linux desktops)
+    "queued": ":material/schedule:", "starting": ":material/hourglass_top:", "running": ":material/directions_run:",
+    "paused": ":material/pause_circle:", "completed": ":material/check_circle:", "stopped": ":material/stop_circle:",
+    "diverged": ":material/warning:", "failed": ":material/error:",
+}
 
 
 def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start_kwargs: Any) -> None:

@@ -1,0 +1,592 @@
+"""Many users on one server: N simultaneous sessions train the default MLP preset on one `streamlit run`.
+
+What a workshop does to the server, measured without browsers (thirty Chromiums cannot run on two
+cores): each session is a real websocket client speaking Streamlit's own protocol, as the browser's
+frontend does. It opens the MLP page (a `rerun_script` BackMsg for page "mlp"), presses Train (the
+button's widget id with `trigger_value`), and, like the frontend's timers, reruns the live fragment
+every `auto_rerun` interval the server asks for until a full rerun stops asking. Every session presses
+Train at the same moment, once all pages have loaded. Per N, a fresh server, started as the browser
+tests start it, with PLAYGROUND_SESSION_GRACE_S=5. One row per N:
+
+  done, failed   jobs that reached "completed" / anything else (failed, diverged, stopped, or a
+                 session that never saw its job end within the time limit: "lost")
+  queue wait     how long each job showed "queued, position k" on its page: median and longest
+  steps/s        per job (the final progress text: steps / seconds of the whole run), and all jobs
+                 together (their steps / the span from the first job starting to the last one ending),
+                 against one job alone (the N=1 row; run first when not asked for)
+  update p50/p95 time between successive redraws of the live panel (its progress bar delta) received
+                 by each session while its job was queued or running, pooled over sessions
+  RSS MB         the server's resident memory (psutil, sampled every 0.25 s): before (one session has
+                 loaded the page, so torch and the engine are imported, and left), peak, and after
+  job threads    the server's threads named "playground-job": most at once, and how many are still
+                 alive AFTER_S seconds after every session left
+
+"Leaving" is a workshop's ending: when every job has finished, each session presses Train once more
+and closes its tab as soon as the new run shows queued or running, so N jobs are abandoned mid-run and
+the server must stop them once the grace period is over (reaper pass every 5 s). "after" is measured
+AFTER_S s later. The server log is scanned for tracebacks.
+
+Python 3.11 does not give threads their names at the OS level, so the server is started with a
+`sitecustomize` (written to a temporary folder on its PYTHONPATH) that copies each Python thread's name
+to the OS thread (prctl PR_SET_NAME) when it starts; /proc/<pid>/task/*/comm then shows
+"playground-job". Nothing else in the server changes.
+
+Caveats: the load generator runs on the same cores as the server (its CPU use is printed); the queue
+cap is the app's (PLAYGROUND_MAX_JOBS, default one per core); only 127.0.0.1 is contacted.
+
+Run: .venv/bin/python benchmarks/load.py --sessions 1 10 30      (about 5 minutes on 2 cores)
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for tests.e2e.server, the launch helpers the browser tests use
+
+import psutil  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from websockets.sync.client import connect  # noqa: E402
+
+from playground.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from tests.e2e.server import crash_lines, start_server, stop_server  # noqa: E402
+
+GRACE_S = 5  # PLAYGROUND_SESSION_GRACE_S for the server: a closed tab's job is stopped this long after
+AFTER_S = 15.0  # "after" is measured this long after the last session left (grace + a reaper pass + margin)
+SAMPLE_S = 0.25
+JOB_THREAD = "playground-job"
+MB = 2**20
+STATUS_RE = re.compile(r"\b(queued|starting|running|paused|completed|stopped|diverged|failed)\b")
+RATE_RE = re.compile(r"([\d,.]+) steps/s")
+STEP_RE = re.compile(r"step ([\d,]+)/([\d,]+)")
+TERMINAL = ("completed", "stopped", "diverged", "failed")
+HOME_COUNTS_RE = re.compile(r"(\d+) job\(s\) training, (\d+) waiting \(at most (\d+) train at once\)")
+
+# websockets >= 16 warns unless a connection opened outside `with` asks for the plain connection.
+LEGACY = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+# Copies each Python thread's name to the OS thread, so /proc/<pid>/task/*/comm names it (Linux; 15 bytes).
+SITECUSTOMIZE = '''"""Written by benchmarks/load.py: name OS threads after their Python threads (prctl PR_SET_NAME)."""
+import ctypes
+import threading
+
+try:
+    _prctl = ctypes.CDLL(None).prctl
+except (OSError, AttributeError):
+    _prctl = None
+if _prctl is not None:
+    _inner = threading.Thread._bootstrap_inner
+
+    def _bootstrap_inner(self):
+        try:
+            _prctl(15, self.name.encode()[:15], 0, 0, 0)
+        except Exception:
+            pass
+        _inner(self)
+
+    threading.Thread._bootstrap_inner = _bootstrap_inner
+'''
+
+
+# --- one browser tab, in Streamlit's websocket protocol ----------------------------------------------
+
+
+class Tab:
+    """A Streamlit session over a websocket, doing what the browser frontend does for this app.
+
+    Not thread-safe: one thread drives one tab. `pump` receives ForwardMsgs and fires the live
+    fragment's rerun timers; everything it learns is kept on the tab (widget ids, query string, the
+    progress text and its arrival times, exceptions shown).
+    """
+
+    def __init__(self, port: int, page: str, query: str) -> None:
+        self.url = f"ws://127.0.0.1:{port}/_stcore/stream"
+        self.page = page
+        self.query = query
+        self.page_hash = ""
+        self.ws = None
+        self.buttons: dict[str, str] = {}  # label -> widget id
+        self.timers: dict[str, list[float]] = {}  # fragment id -> [interval, next due]
+        self.cached: dict[str, None] = {}  # hashes of cacheable messages, oldest first (the frontend's cache)
+        self.full_runs_finished = 0
+        self.progress: tuple[float, str] | None = None  # (arrival, text) of the last progress delta
+        self.progress_times: list[float] = []  # arrivals of live-panel progress deltas
+        self.texts: list[str] = []  # markdown / caption texts of the last full run
+        self.errors: list[str] = []  # exceptions the page showed
+
+    def open(self) -> None:
+        # proxy=None: never route through a proxy from the environment; only 127.0.0.1 is contacted.
+        self.ws = connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=60, close_timeout=2,
+                          proxy=None, **LEGACY)
+        self.rerun()
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+            self.ws = None
+
+    def rerun(self, trigger: str = "", fragment_id: str = "", auto: bool = False) -> None:
+        """A rerun_script BackMsg: the page load, a button press (`trigger`: its widget id) or a fragment timer.
+
+        Widgets the message does not mention keep their previous values on the server.
+        """
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = self.query
+        cs.page_script_hash = self.page_hash
+        cs.page_name = "" if self.page_hash else self.page
+        cs.fragment_id = fragment_id
+        cs.is_auto_rerun = auto
+        cs.cached_message_hashes.extend(self.cached)
+        if trigger:
+            w = cs.widget_states.widgets.add()
+            w.id = trigger
+            w.trigger_value = True
+        self.ws.send(msg.SerializeToString())
+
+    def pump(self, seconds: float) -> None:
+        """Receive and handle messages for `seconds`, firing the fragment timers when they are due."""
+        end = time.monotonic() + seconds
+        while True:
+            now = time.monotonic()
+            for fragment_id, timer in list(self.timers.items()):
+                if timer[1] <= now:
+                    self.rerun(fragment_id=fragment_id, auto=True)
+                    timer[1] += timer[0]
+                    if timer[1] <= now:  # late (a busy client): like setInterval, no burst to catch up
+                        timer[1] = now + timer[0]
+            if now >= end:
+                return
+            due = min([end, *(t[1] for t in self.timers.values())])
+            try:
+                data = self.ws.recv(timeout=max(due - now, 0.001))
+            except TimeoutError:
+                continue
+            self._handle(data, time.monotonic())
+
+    def _handle(self, data: bytes, t: float) -> None:
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        kind = msg.WhichOneof("type")
+        if msg.metadata.cacheable and msg.hash:
+            self.cached[msg.hash] = None
+            while len(self.cached) > 2000:
+                del self.cached[next(iter(self.cached))]
+        if kind == "navigation":  # new_session names the entry script; st.navigation names the page shown
+            self.page_hash = msg.navigation.page_script_hash or self.page_hash
+        elif kind == "new_session":
+            if not msg.metadata.run.fragment_ids:  # a full run: the frontend drops every timer
+                self.timers.clear()
+                self.buttons.clear()
+                self.texts.clear()
+        elif kind == "auto_rerun":
+            a = msg.auto_rerun
+            if a.fragment_id and (a.fragment_id not in self.timers or self.timers[a.fragment_id][0] != a.interval):
+                self.timers[a.fragment_id] = [a.interval, t + a.interval]
+        elif kind == "stop_auto_rerun":
+            for fragment_id in msg.stop_auto_rerun.fragment_ids:
+                self.timers.pop(fragment_id, None)
+        elif kind == "page_info_changed":
+            self.query = msg.page_info_changed.query_string
+        elif kind == "script_finished":
+            if not msg.metadata.run.fragment_ids:
+                self.full_runs_finished += 1
+        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            el = msg.delta.new_element
+            what = el.WhichOneof("type")
+            if what == "button":
+                self.buttons[el.button.label] = el.button.id
+            elif what == "progress" and msg.delta.fragment_id:
+                self.progress = (t, el.progress.text)
+                self.progress_times.append(t)
+            elif what == "markdown":
+                self.texts.append(el.markdown.body)
+            elif what == "exception":
+                self.errors.append(f"{el.exception.type}: {el.exception.message}"[:300])
+
+
+def status_of(text: str) -> str:
+    m = STATUS_RE.search(text)
+    return m.group(1) if m else "?"
+
+
+# --- one training session ----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    index: int
+    loaded_s: float | None = None  # page load time
+    queued_at: float | None = None
+    started_at: float | None = None  # first non-queued status of the job
+    ended_at: float | None = None
+    final_text: str = ""
+    status: str = "lost"  # the job's terminal status, or "lost" when the session never saw it
+    steps: int = 0
+    steps_per_s: float = 0.0
+    updates: list[float] = field(default_factory=list)  # live-panel redraw times while the job was active
+    left_with: str = ""  # status of the abandoned second run when the tab closed
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def queue_wait(self) -> float:
+        if self.queued_at is None:
+            return 0.0
+        return (self.started_at or self.ended_at or time.monotonic()) - self.queued_at
+
+
+class Session(threading.Thread):
+    """Loads the MLP page, waits for `go`, trains once, waits for `leave`, then presses Train again and
+    closes the tab while that run is queued or running. Every wait is bounded by `deadline`."""
+
+    def __init__(self, index: int, port: int, query: str, go: threading.Event, leave: threading.Event,
+                 deadline: float) -> None:
+        super().__init__(name=f"session-{index}", daemon=True)
+        self.r = Result(index)
+        self.port, self.query, self.go, self.leave, self.deadline = port, query, go, leave, deadline
+        self.loaded = threading.Event()
+        self.finished = threading.Event()  # the first job ended (or the session gave up)
+        self.closed = threading.Event()
+
+    def run(self) -> None:
+        tab = Tab(self.port, "mlp", self.query)
+        try:
+            t0 = time.monotonic()
+            tab.open()
+            while not ("Train" in tab.buttons and tab.full_runs_finished) and self._time_left():
+                tab.pump(0.1)
+            if "Train" not in tab.buttons:
+                self.r.errors.append("the page never showed its Train button")
+                return
+            self.r.loaded_s = time.monotonic() - t0
+            self.loaded.set()
+            while not self.go.is_set() and self._time_left():
+                tab.pump(0.1)
+            self._train(tab)
+            self.finished.set()
+            while not self.leave.is_set() and self._time_left():
+                tab.pump(0.1)
+            self._abandon(tab)
+        except Exception as e:  # a broken connection is a result, not a crash of the benchmark
+            self.r.errors.append(f"client: {type(e).__name__}: {e}"[:300])
+        finally:
+            self.r.errors += tab.errors
+            self.loaded.set()
+            self.finished.set()
+            try:
+                tab.close()
+            except Exception:
+                pass
+            self.closed.set()
+
+    def _time_left(self) -> bool:
+        return time.monotonic() < self.deadline
+
+    def _train(self, tab: Tab) -> None:
+        r = self.r
+        tab.progress_times.clear()
+        tab.progress = None
+        tab.rerun(trigger=tab.buttons["Train"])
+        while self._time_left():
+            tab.pump(0.05)
+            if tab.progress is None:
+                continue
+            t, text = tab.progress
+            status = status_of(text)
+            if status == "queued" and r.queued_at is None:
+                r.queued_at = t
+            elif status not in ("queued", "?") and r.started_at is None:
+                r.started_at = t
+            if status in TERMINAL:
+                r.ended_at, r.final_text, r.status = t, text, status
+                if m := STEP_RE.search(text):
+                    r.steps = int(m.group(1).replace(",", ""))
+                if m := RATE_RE.search(text):
+                    r.steps_per_s = float(m.group(1).replace(",", ""))
+                break
+        r.updates = [t for t in tab.progress_times if r.ended_at is None or t < r.ended_at]
+        if r.status == "lost" and tab.progress:
+            r.final_text = tab.progress[1]
+
+    def _abandon(self, tab: Tab) -> None:
+        end = min(self.deadline, time.monotonic() + 10)
+        while self.r.ended_at is not None and "Train" not in tab.buttons and time.monotonic() < end:
+            tab.pump(0.05)  # the run just ended: its full rerun brings the Train button back
+        if "Train" not in tab.buttons:  # still training the first run (it never ended): leave as it is
+            self.r.left_with = status_of(tab.progress[1]) if tab.progress else "?"
+            return
+        tab.progress = None
+        tab.rerun(trigger=tab.buttons["Train"])
+        end = min(self.deadline, time.monotonic() + 30)
+        while time.monotonic() < end:
+            tab.pump(0.05)
+            if tab.progress and status_of(tab.progress[1]) not in (*TERMINAL, "?"):
+                break
+        self.r.left_with = status_of(tab.progress[1]) if tab.progress else "?"
+
+
+def probe_home(port: int, timeout: float = 30.0) -> tuple[int, int, int] | None:
+    """(jobs training, waiting, cap) as the home page states them, or None."""
+    tab = Tab(port, "", "")
+    try:
+        tab.open()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            tab.pump(0.1)
+            for text in tab.texts:
+                if m := HOME_COUNTS_RE.search(text):
+                    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+        return None
+    finally:
+        tab.close()
+
+
+def warm_up(port: int, query: str, timeout: float = 120.0) -> None:
+    """One session loads the MLP page (imports torch and the engine) and leaves without training."""
+    tab = Tab(port, "mlp", query)
+    try:
+        tab.open()
+        end = time.monotonic() + timeout
+        while not ("Train" in tab.buttons and tab.full_runs_finished) and time.monotonic() < end:
+            tab.pump(0.1)
+    finally:
+        tab.close()
+
+
+# --- the server's side -------------------------------------------------------------------------------
+
+
+class Sampler(threading.Thread):
+    """Samples the server's RSS and its job threads (by OS thread name) every SAMPLE_S seconds."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(name="sampler", daemon=True)
+        self.proc = psutil.Process(pid)
+        self.stop = threading.Event()
+        self.samples: list[tuple[float, float, int]] = []  # (time, RSS MB, job threads)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.samples.append((time.monotonic(), self.proc.memory_info().rss / MB, job_threads(self.proc.pid)))
+            except psutil.Error:
+                return
+            self.stop.wait(SAMPLE_S)
+
+    def window(self, t0: float, t1: float) -> list[tuple[float, float, int]]:
+        return [s for s in self.samples if t0 <= s[0] <= t1]
+
+
+def thread_names(pid: int) -> list[str]:
+    names = []
+    for comm in Path(f"/proc/{pid}/task").glob("*/comm"):
+        try:
+            names.append(comm.read_text().strip())
+        except OSError:  # the thread ended while we looked
+            pass
+    return names
+
+
+def job_threads(pid: int) -> int:
+    return sum(name == JOB_THREAD for name in thread_names(pid))
+
+
+def log_problems(log: str) -> list[str]:
+    """Tracebacks and crash lines in the server log (first line of each traceback's last line)."""
+    lines = log.splitlines()
+    found = crash_lines(log)
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            j = i + 1
+            while j < len(lines) and (lines[j].startswith(" ") or lines[j].startswith("Traceback")):
+                j += 1
+            found.append(lines[j] if j < len(lines) else line)
+    return found
+
+
+# --- one N -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    n: int
+    results: list[Result]
+    train_span: float  # first job starting to last job ending, seconds
+    rss_idle: float
+    rss_before: float
+    rss_peak: float
+    rss_after: float
+    threads_peak: int
+    threads_after: int
+    threads_gone_s: float | None  # when the last job thread ended, seconds after the last tab closed
+    home: tuple[int, int, int] | None
+    log_problems: list[str]
+    client_cpu_s: float
+    wall_s: float
+
+    @property
+    def done(self) -> list[Result]:
+        return [r for r in self.results if r.status == "completed"]
+
+    @property
+    def aggregate(self) -> float:
+        return sum(r.steps for r in self.done) / self.train_span if self.train_span > 0 else 0.0
+
+
+def run_n(n: int, query: str, timeout: float, tmp: Path) -> Row:
+    t_wall = time.monotonic()
+    server = start_server(tmp / f"server-{n}.log", timeout=120)
+    sampler = Sampler(server.proc.pid)
+    client_cpu0 = sum(psutil.Process().cpu_times()[:2])
+    try:
+        proc = psutil.Process(server.proc.pid)
+        rss_idle = proc.memory_info().rss / MB
+        warm_up(server.port, query)
+        time.sleep(1.0)
+        rss_before = proc.memory_info().rss / MB
+        sampler.start()
+        go, leave = threading.Event(), threading.Event()
+        deadline = time.monotonic() + timeout
+        sessions = [Session(i, server.port, query, go, leave, deadline) for i in range(n)]
+        for s in sessions:
+            s.start()
+        for s in sessions:
+            s.loaded.wait(max(0.0, deadline - time.monotonic()))
+        go.set()
+        for s in sessions:
+            s.finished.wait(max(0.0, deadline - time.monotonic()))
+        leave.set()
+        for s in sessions:
+            s.closed.wait(max(0.0, deadline + 35 - time.monotonic()))
+        t_left = time.monotonic()
+        time.sleep(AFTER_S)
+        rss_after = proc.memory_info().rss / MB
+        threads_after = job_threads(server.proc.pid)
+        sampler.stop.set()
+        sampler.join(5)
+        home = probe_home(server.port)
+    finally:
+        sampler.stop.set()
+        stop_server(server)
+    client_cpu = sum(psutil.Process().cpu_times()[:2]) - client_cpu0
+    results = [s.r for s in sessions]
+    starts = [r.started_at for r in results if r.started_at is not None]
+    ends = [r.ended_at for r in results if r.ended_at is not None]
+    span = max(ends) - min(starts) if starts and ends else 0.0
+    during = sampler.window(0.0, t_left)
+    after_leaving = sampler.window(t_left, float("inf"))
+    alive = [t for t, _, k in after_leaving if k > 0]
+    gone = None if threads_after else (max(alive) - t_left + SAMPLE_S if alive else 0.0)
+    return Row(n, results, span, rss_idle, rss_before, max((m for _, m, _ in during), default=rss_before),
+               rss_after, max((k for *_, k in during), default=0), threads_after, gone, home,
+               log_problems(server.log()), client_cpu, time.monotonic() - t_wall)
+
+
+# --- the report --------------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
+
+
+HEADER = (f"{'N':>3} {'done':>4} {'fail':>4} {'queue wait s':>13} {'job st/s':>8} {'all st/s':>8} {'x 1 job':>7} "
+          f"{'update p50':>10} {'p95':>6} {'RSS MB before':>13} {'peak':>6} {'after':>6} {'after/bef':>9} "
+          f"{'job thr max':>11} {'left':>4}")
+
+
+def format_row(row: Row, one_job: float) -> str:
+    done = row.done
+    waits = [r.queue_wait for r in row.results if r.queued_at is not None] or [0.0]
+    per_job = statistics.mean([r.steps_per_s for r in done]) if done else float("nan")
+    gaps = [b - a for r in row.results for a, b in zip(r.updates, r.updates[1:], strict=False)]
+    return (f"{row.n:>3} {len(done):>4} {row.n - len(done):>4} "
+            f"{statistics.median(waits):>6.1f} /{max(waits):>5.1f} {per_job:>8.0f} {row.aggregate:>8.0f} "
+            f"{row.aggregate / one_job if one_job else float('nan'):>7.2f} {pct(gaps, 50):>10.2f} {pct(gaps, 95):>6.2f} "
+            f"{row.rss_before:>13.0f} {row.rss_peak:>6.0f} {row.rss_after:>6.0f} "
+            f"{row.rss_after / row.rss_before:>9.2f} {row.threads_peak:>11} {row.threads_after:>4}")
+
+
+def notes(row: Row) -> list[str]:
+    out = []
+    failed = [r for r in row.results if r.status != "completed"]
+    for r in failed[:5]:
+        out.append(f"session {r.index}: {r.status}: {r.final_text or '(no progress shown)'}")
+    if len(failed) > 5:
+        out.append(f"... and {len(failed) - 5} more not completed")
+    errors = [f"session {r.index}: {e}" for r in row.results for e in r.errors]
+    out += errors[:5] + ([f"... and {len(errors) - 5} more errors"] if len(errors) > 5 else [])
+    if row.log_problems:
+        out.append(f"server log: {len(row.log_problems)} traceback(s)/crash line(s), e.g. {row.log_problems[0][:200]}")
+    left = [r.left_with for r in row.results]
+    states = ", ".join(f"{left.count(s)} {s}" for s in sorted(set(left)))
+    gone = "still alive" if row.threads_gone_s is None else f"all ended {row.threads_gone_s:.1f} s after"
+    out.append(f"leaving: second runs {states} when their tabs closed; job threads {gone} the last tab closed")
+    if row.home:
+        out.append(f"home page after leaving: {row.home[0]} training, {row.home[1]} waiting, cap {row.home[2]}")
+    loads = [r.loaded_s for r in row.results if r.loaded_s is not None]
+    gaps = [b - a for r in row.results for a, b in zip(r.updates, r.updates[1:], strict=False)]
+    out.append(f"page load median {statistics.median(loads) if loads else float('nan'):.1f} s; training span "
+               f"{row.train_span:.1f} s; update max {max(gaps, default=float('nan')):.2f} s over {len(gaps)} intervals; "
+               f"RSS at start {row.rss_idle:.0f} MB; load generator CPU {row.client_cpu_s:.0f} s "
+               f"in {row.wall_s:.0f} s wall")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30], help="values of N, each in turn")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="shorten each run through the page's URL (?training.epochs=E); default: the preset's")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per N before sessions give up "
+                        "(default 60 + 8 s per session)")
+    args = parser.parse_args()
+    preset = PRESETS[DEFAULT_PRESET].config
+    epochs = args.epochs or preset.training.epochs
+    query = f"training.epochs={epochs}" if epochs != preset.training.epochs else ""
+    ns = list(dict.fromkeys(args.sessions))
+    baseline_added = 1 not in ns
+    if baseline_added:
+        ns.insert(0, 1)
+    os.environ["PLAYGROUND_SESSION_GRACE_S"] = str(GRACE_S)
+    cap = os.environ.get("PLAYGROUND_MAX_JOBS") or f"default ({os.cpu_count()} CPU cores)"
+    print(f"{DEFAULT_PRESET} preset, {epochs} epochs{' (shortened via ?' + query + ')' if query else ''}; "
+          f"CPU cores {os.cpu_count()}; PLAYGROUND_MAX_JOBS {cap}; grace {GRACE_S} s; after = {AFTER_S:.0f} s "
+          "after the last tab closed", flush=True)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        site.mkdir()
+        (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+        for n in ns:
+            timeout = args.timeout or 60 + 8 * n
+            rows.append(run_n(n, query, timeout, Path(tmp)))
+            print(f"  N={n} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr, flush=True)
+    one = rows[0].done[0].steps_per_s if rows[0].done else 0.0
+    print(HEADER)
+    for row in rows:
+        print(format_row(row, one))
+    print("queue wait: median / longest over queued jobs; job st/s: mean over completed jobs; all st/s: their "
+          "steps / (first start to last end); x 1 job: all st/s / the N=1 job's st/s; update: seconds between "
+          "live-panel redraws received; job thr: server threads named playground-job, most at once / left "
+          f"{AFTER_S:.0f} s after leaving" + ("; N=1 added as the baseline" if baseline_added else ""))
+    for row in rows:
+        for line in notes(row):
+            print(f"  N={row.n}: {line}")
+
+
+if __name__ == "__main__":
+    main()
