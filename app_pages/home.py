@@ -14,6 +14,9 @@ climbs and the decision boundary bends into shape, live, while the model trains 
 - **MLP playground**: pick a dataset (moons, spirals, XOR, iris, digits or your own CSV), choose
   hidden layers, widths, activations, optimizer and learning rate, then train, pause, single-step
   and compare. Try a learning rate of 10 with SGD to see a run diverge.
+- **Attention playground**: train a tiny Transformer on reverse, sort, recall, sentiment with
+  negation or a character language model, and watch its attention heatmaps form while it learns;
+  replay how the pattern appeared, and type your own input.
 """
 )
 device = devices.resolve("auto")
@@ -26,3 +29,4 @@ counts = REGISTRY.counts()
 st.caption(f"On this server now: {counts['training']} job(s) training, {counts['queued']} waiting "
            f"(at most {REGISTRY.queue.max_running} train at once).")
 st.page_link("app_pages/mlp.py", label="Open the MLP playground", icon=":material/arrow_forward:")
+st.page_link("app_pages/attention.py", label="Open the attention playground", icon=":material/arrow_forward:")

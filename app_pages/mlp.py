@@ -69,6 +69,8 @@ def draw(snap: Snapshot | None) -> None:
             v.get("grid_x"), v.get("grid_y"), v.get("grid_values"), pts["x_train"], pts["y_train"], pts["x_test"],
             pts["y_test"], task=info["task"], class_names=info["class_names"], discretize=opts["discretize"]))
         c1.plotly_chart(fig, key="mlp.boundary_chart")
+    else:
+        c1.caption("The decision boundary is drawn for datasets with two features.")
     if "confusion" in v:
         fig = cached("confusion", (v,), lambda: plots.confusion_figure(v["confusion"], info["class_names"]))
         c2.plotly_chart(fig, key="mlp.confusion_chart")

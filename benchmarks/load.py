@@ -421,7 +421,7 @@ def log_problems(log: str) -> list[str]:
 class Row:
     n: int
     results: list[Result]
-    train_span: float  # first job starting to last job ending, seconds
+    train_span: float  # first job starting to last job ending, seconds (see run_n)
     rss_idle: float
     rss_before: float
     rss_peak: float
@@ -437,6 +437,11 @@ class Row:
     @property
     def done(self) -> list[Result]:
         return [r for r in self.results if r.status == "completed"]
+
+    @property
+    def update_gaps(self) -> list[float]:
+        """Seconds between successive live-panel redraws, per session, pooled."""
+        return [b - a for r in self.results for a, b in zip(r.updates, r.updates[1:], strict=False)]
 
     @property
     def aggregate(self) -> float:
@@ -480,9 +485,10 @@ def run_n(n: int, query: str, timeout: float, tmp: Path) -> Row:
         stop_server(server)
     client_cpu = sum(psutil.Process().cpu_times()[:2]) - client_cpu0
     results = [s.r for s in sessions]
-    starts = [r.started_at for r in results if r.started_at is not None]
-    ends = [r.ended_at for r in results if r.ended_at is not None]
-    span = max(ends) - min(starts) if starts and ends else 0.0
+    # Each job's own duration (its steps / its steps/s, measured by the server) placed before the moment its
+    # end was seen: the span then carries one observation delay at most, not a start and an end delay.
+    done = [r for r in results if r.status == "completed" and r.steps_per_s > 0]
+    span = max(r.ended_at for r in done) - min(r.ended_at - r.steps / r.steps_per_s for r in done) if done else 0.0
     during = sampler.window(0.0, t_left)
     after_leaving = sampler.window(t_left, float("inf"))
     alive = [t for t, _, k in after_leaving if k > 0]
@@ -511,10 +517,11 @@ def format_row(row: Row, one_job: float) -> str:
     done = row.done
     waits = [r.queue_wait for r in row.results if r.queued_at is not None] or [0.0]
     per_job = statistics.mean([r.steps_per_s for r in done]) if done else float("nan")
-    gaps = [b - a for r in row.results for a, b in zip(r.updates, r.updates[1:], strict=False)]
+    gaps = row.update_gaps
+    ratio = row.aggregate / one_job if one_job else float("nan")
     return (f"{row.n:>3} {len(done):>4} {row.n - len(done):>4} "
             f"{statistics.median(waits):>6.1f} /{max(waits):>5.1f} {per_job:>8.0f} {row.aggregate:>8.0f} "
-            f"{row.aggregate / one_job if one_job else float('nan'):>7.2f} {pct(gaps, 50):>10.2f} {pct(gaps, 95):>6.2f} "
+            f"{ratio:>7.2f} {pct(gaps, 50):>10.2f} {pct(gaps, 95):>6.2f} "
             f"{row.rss_before:>13.0f} {row.rss_peak:>6.0f} {row.rss_after:>6.0f} "
             f"{row.rss_after / row.rss_before:>9.2f} {row.threads_peak:>11} {row.threads_after:>4}")
 
@@ -537,9 +544,10 @@ def notes(row: Row) -> list[str]:
     if row.home:
         out.append(f"home page after leaving: {row.home[0]} training, {row.home[1]} waiting, cap {row.home[2]}")
     loads = [r.loaded_s for r in row.results if r.loaded_s is not None]
-    gaps = [b - a for r in row.results for a, b in zip(r.updates, r.updates[1:], strict=False)]
+    gaps = row.update_gaps
     out.append(f"page load median {statistics.median(loads) if loads else float('nan'):.1f} s; training span "
-               f"{row.train_span:.1f} s; update max {max(gaps, default=float('nan')):.2f} s over {len(gaps)} intervals; "
+               f"{row.train_span:.1f} s; update max {max(gaps, default=float('nan')):.2f} s "
+               f"over {len(gaps)} intervals; "
                f"RSS at start {row.rss_idle:.0f} MB; load generator CPU {row.client_cpu_s:.0f} s "
                f"in {row.wall_s:.0f} s wall")
     return out
@@ -551,7 +559,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None,
                         help="shorten each run through the page's URL (?training.epochs=E); default: the preset's")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per N before sessions give up "
-                        "(default 60 + 8 s per session)")
+                        "(default 60 + 10 s per session)")
     args = parser.parse_args()
     preset = PRESETS[DEFAULT_PRESET].config
     epochs = args.epochs or preset.training.epochs
@@ -572,7 +580,7 @@ def main() -> None:
         (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
         for n in ns:
-            timeout = args.timeout or 60 + 8 * n
+            timeout = args.timeout or 60 + 10 * n
             rows.append(run_n(n, query, timeout, Path(tmp)))
             print(f"  N={n} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr, flush=True)
     one = rows[0].done[0].steps_per_s if rows[0].done else 0.0

@@ -45,6 +45,13 @@ def apply_overrides(config: Any, assignments: list[str]) -> Any:
         for part in path[:-1]:
             parent = parent[part]
         parent[path[-1]] = _parse_value(raw.strip(), list_like=path[-1] in LIST_FIELDS)
+    keys = [a.partition("=")[0].strip().split(".")[-1] for a in assignments]
+    model = d.get("model", {})
+    if "hidden_sizes" in keys and "activations" not in keys and "activations" in model:
+        # New depth, same activation: repeat the last one (ReLU for a net that had none).
+        last = model["activations"][-1] if model["activations"] else "relu"
+        n = len(model["hidden_sizes"])
+        model["activations"] = [*model["activations"], *[last] * n][:n]
     return type(config).from_dict(d)
 
 
@@ -139,11 +146,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    result = run_training(args.preset, config, show_progress=sys.stderr.isatty() or not args.json)
+    result = run_training(args.preset, config, show_progress=sys.stderr.isatty())
     if args.json:
         print(json.dumps(result))
     else:
+        labels = {"seconds": "training seconds"}
         for k, v in result.items():
-            print(f"{k:>16}: {v:.4f}" if isinstance(v, float) else f"{k:>16}: {v}")
-        print(f"{'wall seconds':>16}: {time.perf_counter() - t0:.2f}")
+            if v not in ("", None):
+                label = labels.get(k, k)
+                print(f"{label:>26}: {v:.4f}" if isinstance(v, float) else f"{label:>26}: {v}")
+        print(f"{'wall seconds (set-up too)':>26}: {time.perf_counter() - t0:.2f}")
     return 1 if result["status"] == "failed" else 0

@@ -109,13 +109,15 @@ def loss_figure(
     smoothing: float = 0.6,
     log_y: bool = False,
     height: int = 320,
+    eval_label: str = "epoch",
 ) -> go.Figure:
     """Loss against optimizer step: raw and smoothed per-step training loss, per-epoch train/test loss.
 
     step, step_loss: (n,) 1-based optimizer step and mini-batch loss; eval_step, train_loss, test_loss:
     (m,) the step of each evaluation and the mean loss per example on each split. Series are downsampled
     to 2000 points, then the per-step loss is smoothed with `smooth(., smoothing)` (trace only when
-    smoothing > 0). Traces: "train (per step)", "train (smoothed)", "train (epoch)", "test (epoch)".
+    smoothing > 0). Traces: "train (per step)", "train (smoothed)", "train (epoch)", "test (epoch)"
+    (`eval_label` names the evaluation cadence, e.g. "eval" for step-counted runs).
     log_y puts the y axis on a log scale. All inputs empty gives an empty figure with a note.
     """
     if len(step) == 0 and len(eval_step) == 0:
@@ -129,8 +131,8 @@ def loss_figure(
         traces.append(go.Scatter(x=x, y=smooth(y, smoothing), name="train (smoothed)", mode="lines",
                                  line={"color": TRAIN_COLOUR, "width": 2}))
     for name, values, colour, dash in (
-        ("train (epoch)", train_loss, TRAIN_COLOUR, "dot"),
-        ("test (epoch)", test_loss, TEST_COLOUR, "solid"),
+        (f"train ({eval_label})", train_loss, TRAIN_COLOUR, "dot"),
+        (f"test ({eval_label})", test_loss, TEST_COLOUR, "solid"),
     ):
         ex, ey = downsample(eval_step, values, MAX_EVAL_POINTS)
         traces.append(go.Scatter(x=ex, y=ey, name=name, mode=_eval_mode(ex), line={"color": colour, "dash": dash}))

@@ -68,6 +68,7 @@ def train_sequence(config: SequenceRunConfig, emit: Callable[[Event], None], con
     try:
         runner = _Runner(config, devices.resolve(cfg.device))
         emit(runner.started())
+        emit(runner.evaluate(0, False))  # the untrained model: the replay starts from noise
         last_state = -math.inf
         first_loss = math.nan
         for step in range(1, cfg.steps + 1):
@@ -77,10 +78,11 @@ def train_sequence(config: SequenceRunConfig, emit: Callable[[Event], None], con
                 return
             loss = runner.step()
             first_loss = loss if step == 1 else first_loss
+            if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
+                emit(StepEnded(step, 1, loss))
             if is_diverged(loss, first_loss):
                 emit(diverged_event(loss, step, cfg, t0))
                 return
-            emit(StepEnded(step, 1, loss))
             final = step == cfg.steps
             if go is Go.STEP or final or step % cfg.eval_every == 0:
                 with_state = go is Go.STEP or final or time.perf_counter() - last_state >= STATE_INTERVAL_S

@@ -271,7 +271,8 @@ def encode(cfg: TaskConfig, text: str) -> torch.Tensor:
         raise ValueError(f"The input has {len(tokens)} {unit}; this model takes at most {limit}.")
     ids = s.vocab.encode(tokens)
     if s.kind == "tag" and len(tokens) != cfg.seq_len:
-        raise ValueError(f"This model was trained on {cfg.seq_len} {unit}; the input has {len(tokens)}.")
+        raise ValueError(f"This model reads exactly {cfg.seq_len} {unit} (one per character, spaces ignored); "
+                         f"the input has {len(tokens)}.")
     if cfg.task == "key_value":
         keys = [t[0] for t in tokens[:-2]]
         if len(set(keys)) != len(keys) or tokens[-1] not in keys:

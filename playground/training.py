@@ -69,10 +69,15 @@ def is_diverged(loss: float, first_loss: float) -> bool:
     return not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(first_loss, 0.01)
 
 
+OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "adamw": "AdamW",
+                   "rmsprop": "RMSprop"}
+
+
 def divergence_message(loss: float, step: int, cfg: TrainConfig) -> str:
     return (
         f"The loss reached {loss:.4g} at step {step}: training diverged. The learning rate "
-        f"({cfg.learning_rate:g}) is probably too high for {cfg.optimizer}; try one 10 times smaller."
+        f"({cfg.learning_rate:g}) is probably too high for {OPTIMIZER_NAMES.get(cfg.optimizer, cfg.optimizer)}; "
+        "try one 10 times smaller."
     )
 
 
@@ -133,10 +138,11 @@ def train(
                 loss = runner.step(order[start : start + runner.batch_size])
                 step += 1
                 first_loss = loss if step == 1 else first_loss
+                if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
+                    emit(StepEnded(step, epoch, loss))
                 if is_diverged(loss, first_loss):
                     emit(diverged_event(loss, step, config.training, t0))
                     return
-                emit(StepEnded(step, epoch, loss))
                 if go is Go.STEP:
                     emit(runner.evaluate(step, epoch, views=True))
                     last_view = time.perf_counter()

@@ -65,21 +65,22 @@ def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
         task = st.selectbox("Task", C.SEQUENCE_TASKS, key=k + "task", format_func=TASK_LABELS.get)
         c1, c2 = st.columns(2)
         c1.number_input("seq_len", 2, C.MAX_SEQ_LEN, key=k + "seq_len", help="Tokens per sequence.")
-        if task in C.ALGORITHMIC_TASKS:
-            c2.number_input("vocab_size", 2, C.MAX_VOCAB_SIZE, key=k + "vocab_size", help="Distinct symbols.")
+        c2.number_input("vocab_size", 2, C.MAX_VOCAB_SIZE, key=k + "vocab_size",
+                        disabled=task not in C.ALGORITHMIC_TASKS, help="Distinct symbols (algorithmic tasks).")
         if task == "char_lm":
             _corpus_input(k + "text")
     k = P + "model."
     with st.expander("Model", expanded=True):
         c1, c2, c3 = st.columns(3)
-        c1.number_input("d_model", 16, 256, step=8, key=k + "d_model")
-        c2.number_input("n_heads", 1, 8, key=k + "n_heads")
-        c3.number_input("n_layers", 1, 6, key=k + "n_layers")
-        c1.number_input("d_ff", 8, 1024, step=8, key=k + "d_ff")
-        c2.selectbox("Activation", C.TRANSFORMER_ACTIVATIONS, key=k + "activation")
-        c3.selectbox("Positions", C.POSITIONALS, key=k + "positional")
-        c1.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout")
+        c1.number_input("d_model", 16, 256, step=8, key=k + "d_model", help="Width of the residual stream.")
+        c2.number_input("n_heads", 1, 8, key=k + "n_heads", help="Attention heads per layer; d_model / n_heads each.")
+        c3.number_input("n_layers", 1, 6, key=k + "n_layers", help="Transformer blocks.")
+        c1, c2 = st.columns(2)
+        c1.number_input("d_ff", 8, 1024, step=8, key=k + "d_ff", help="Hidden width of the feed-forward layer.")
         c2.number_input("Context", 2, 256, key=k + "context", help="Longest sequence the model accepts.")
+        c1.selectbox("Activation", C.TRANSFORMER_ACTIVATIONS, key=k + "activation")
+        c2.selectbox("Positions", C.POSITIONALS, key=k + "positional", help="Sinusoidal or learned embeddings.")
+        st.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout")
     k = P + "training."
     with st.expander("Training", expanded=False):
         c1, c2 = st.columns(2)

@@ -116,6 +116,6 @@ def draw(snap: Snapshot | None) -> None:
         return
     live.progress(snap)
     live.metrics_row(snap, held_out="Validation")
-    live.curve_charts(snap, "attn", height=260)
+    live.curve_charts(snap, "attn", height=260, eval_label="eval")
     probe_view(snap)
     own_input(snap)

@@ -78,6 +78,9 @@ def preset_picker() -> None:
     if presenter():
         return
     preset = PRESETS[name]
+    if st.session_state.get(SAVED, preset.config) != preset.config:
+        st.caption(f"Settings changed from the {name} preset (pick a preset to load it again).")
+        return
     ref = f" Reference test accuracy with seed 0 on CPU: **{preset.reference:.2f}**." if preset.reference else ""
     st.caption(preset.description + ref)
 
@@ -117,12 +120,15 @@ def mlp_form() -> FormResult:
     s = st.session_state
     with st.expander("Data", expanded=True):
         dataset = st.selectbox("Dataset", C.DATASETS, key=P + "dataset", format_func=DATASET_LABELS.get)
-        if dataset in C.CLASSIFICATION_2D + C.REGRESSION_2D:
-            c1, c2 = st.columns(2)
-            c1.slider("Samples", 20, C.MAX_SAMPLES, step=10, key=P + "n_samples")
-            c2.slider("Noise", 0.0, 2.0, step=0.05, key=P + "noise", help="Std of Gaussian noise on each point.")
-            if dataset in ("blobs", "gaussian", "spiral"):
-                st.slider("Spiral arms" if dataset == "spiral" else "Classes", 2, 5, key=P + "n_classes")
+        # Always drawn (disabled where unused): Streamlit forgets the state of a widget it does not draw.
+        generated = dataset in C.CLASSIFICATION_2D + C.REGRESSION_2D
+        c1, c2, c3 = st.columns(3)
+        c1.slider("Samples", 20, C.MAX_SAMPLES, step=10, key=P + "n_samples", disabled=not generated,
+                  help="Generated datasets only; tables use all their rows.")
+        c2.slider("Noise", 0.0, 2.0, step=0.05, key=P + "noise", disabled=not generated,
+                  help="Std of Gaussian noise on each point (generated datasets only).")
+        c3.slider("Spiral arms" if dataset == "spiral" else "Classes", 2, 5, key=P + "n_classes",
+                  disabled=dataset not in ("blobs", "gaussian", "spiral"), help="Blobs, Gaussian clusters, spiral.")
         if dataset == "csv":
             table, csv_problems = _csv_section()
             problems += csv_problems
@@ -155,6 +161,8 @@ def mlp_form() -> FormResult:
         c2.number_input("Seed", 0, 2**31 - 1, key=P + "seed", help="Same seed, same curve (on CPU).")
         st.selectbox("Device", ("auto", *devices.available()), key=P + "device",
                      help="auto picks CUDA, then Apple MPS, then CPU.")
+    if dataset == "csv" and table is None:  # nothing more to check until there is a table
+        return FormResult(None, None, tuple(problems))
     try:
         cfg = C.RunConfig(
             data=C.DataConfig(dataset=dataset, n_samples=s[P + "n_samples"], noise=s[P + "noise"],
@@ -184,7 +192,7 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
         try:
             st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name))
         except DataError as e:
-            st.error(f"{upload.name}: {e}")
+            st.error(str(e) if upload.name in str(e) else f"{upload.name}: {e}")
             if TABLE in st.session_state:
                 st.caption(f"Still using {st.session_state[TABLE][0]}.")
     if TABLE not in st.session_state:

@@ -110,7 +110,7 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
 
 
 def curve_charts(snap: Snapshot, page: str, *, smoothing: float = 0.6, log_y: bool = False,
-                 height: int = 320) -> None:
+                 height: int = 320, eval_label: str = "epoch") -> None:
     """Loss (per step and per evaluation) and metric charts side by side, with stable keys."""
     metric = snap.started.metric_name if snap.started else "accuracy"
     ev_step = snap.eval_series("step")
@@ -118,7 +118,8 @@ def curve_charts(snap: Snapshot, page: str, *, smoothing: float = 0.6, log_y: bo
     c1, c2 = st.columns(2)
     height = session.chart_height(height)
     c1.plotly_chart(plots.loss_figure(x, y, ev_step, snap.eval_series("train_loss"), snap.eval_series("test_loss"),
-                                      smoothing=smoothing, log_y=log_y, height=height), key=f"{page}.loss_chart")
+                                      smoothing=smoothing, log_y=log_y, height=height, eval_label=eval_label),
+                    key=f"{page}.loss_chart")
     c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
                                         metric_name="R²" if metric == "R²" else "accuracy", height=height),
                     key=f"{page}.metric_chart")

@@ -57,3 +57,10 @@ def test_overrides_accept_paths_lists_and_unique_names():
 def test_module_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "playground", "presets"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "iris-keras" in out.stdout
+
+
+def test_a_new_depth_alone_repeats_the_last_activation():
+    deeper = apply_overrides(PRESETS["circles"].config, ["hidden_sizes=32,32,32"])
+    assert deeper.model.hidden_sizes == (32, 32, 32) and deeper.model.activations == ("tanh",) * 3
+    linear = apply_overrides(PRESETS["circles"].config, ["hidden_sizes="])
+    assert linear.model.hidden_sizes == () and linear.model.activations == ()

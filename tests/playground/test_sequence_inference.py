@@ -41,7 +41,7 @@ def test_run_input_reverses(reverse):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("", "empty"), ("   ", "empty"), ("1234567", "at most 6"), ("12345", "trained on 6"),
+    ("", "empty"), ("   ", "empty"), ("1234567", "at most 6"), ("12345", "reads exactly 6"),
     ("12345x", "Unknown token 'x'"),
 ])
 def test_run_input_rejects_bad_input(reverse, text, message):

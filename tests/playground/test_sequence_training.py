@@ -39,7 +39,7 @@ def test_event_order_and_counts():
     assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
     assert events[-1].status == "completed" and events[-1].steps == 10
     assert [e.step for e in events if isinstance(e, StepEnded)] == list(range(1, 11))
-    assert [e.step for e in events if isinstance(e, EvalEnded)] == [4, 8, 10]
+    assert [e.step for e in events if isinstance(e, EvalEnded)] == [0, 4, 8, 10]  # step 0: the untrained model
     assert sum(isinstance(e, (RunFinished, RunFailed)) for e in events) == 1
     order = [(e.step, isinstance(e, EvalEnded)) for e in events[1:-1]]
     assert order == sorted(order)  # each evaluation follows its step
@@ -117,8 +117,9 @@ def test_single_steps_while_paused_are_evaluated():
     thread.join(30)
     assert not thread.is_alive()
     kinds = [(type(e).__name__, e.steps if isinstance(e, RunFinished) else e.step) for e in events[1:]]
-    assert kinds == [("StepEnded", 1), ("EvalEnded", 1), ("StepEnded", 2), ("EvalEnded", 2), ("RunFinished", 2)]
-    assert events[-1].status == "stopped" and events[2].state is not None
+    assert kinds == [("EvalEnded", 0), ("StepEnded", 1), ("EvalEnded", 1), ("StepEnded", 2), ("EvalEnded", 2),
+                     ("RunFinished", 2)]
+    assert events[-1].status == "stopped" and events[3].state is not None
 
 
 def test_huge_learning_rate_diverges():

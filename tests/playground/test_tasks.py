@@ -132,7 +132,7 @@ def test_sentiment_probe_is_the_negation_example():
 @pytest.mark.parametrize(("cfg", "text", "message"), [
     (TaskConfig("reverse", seq_len=4), "", "empty"),
     (TaskConfig("reverse", seq_len=4), "12345", "at most 4"),
-    (TaskConfig("reverse", seq_len=4), "123", "trained on 4"),
+    (TaskConfig("reverse", seq_len=4), "123", "reads exactly 4"),
     (TaskConfig("reverse", seq_len=4, vocab_size=5), "1239", "Unknown token '9'"),
     (TaskConfig("key_value", seq_len=5, vocab_size=6), "a3 b4 c1", "'=' and a key"),
     (TaskConfig("key_value", seq_len=5, vocab_size=6), "a3 a4 c1 = a", "each key once"),
