@@ -146,3 +146,12 @@ def test_presenter_mode_shows_lessons_and_hides_advanced_controls():
     app.toggle(key="presenter").set_value(False).run()
     assert app.selectbox(key="mlp.dataset").value == "iris"  # the lesson's settings, now editable
     REGISTRY.shutdown()
+
+
+def test_sample_and_noise_settings_survive_tabular_datasets(app):
+    open_mlp(app)
+    for dataset in ("wine", "breast_cancer", "xor", "circles"):
+        app.selectbox(key="mlp.dataset").set_value(dataset).run()
+        assert not app.exception
+    assert app.slider(key="mlp.n_samples").value == 1000 and app.slider(key="mlp.noise").value == 0.2
+    assert app.query_params.get("data.n_samples") is None  # still the default: not in the link
