@@ -43,16 +43,6 @@ def preview() -> None:
         st.plotly_chart(fig, key="mlp.boundary_chart")
 
 
-def cached(name: str, deps: tuple, build):
-    """Rebuild a figure only when one of `deps` is another object: the views change twice a second at most."""
-    hit = st.session_state.get(f"mlp.fig.{name}")
-    if hit is not None and len(hit[0]) == len(deps) and all(a is b for a, b in zip(hit[0], deps, strict=True)):
-        return hit[1]
-    fig = build()
-    st.session_state[f"mlp.fig.{name}"] = (deps, fig)
-    return fig
-
-
 def draw(snap: Snapshot | None) -> None:
     if snap is None:
         preview()
@@ -65,14 +55,14 @@ def draw(snap: Snapshot | None) -> None:
     c1, c2 = st.columns(2)
     v, pts = snap.views, info.get("points")
     if pts is not None:
-        fig = cached("boundary", (v, pts, opts["discretize"]), lambda: plots.boundary_figure(
+        fig = live.cached("mlp.boundary", (v, pts, opts["discretize"]), lambda: plots.boundary_figure(
             v.get("grid_x"), v.get("grid_y"), v.get("grid_values"), pts["x_train"], pts["y_train"], pts["x_test"],
             pts["y_test"], task=info["task"], class_names=info["class_names"], discretize=opts["discretize"]))
         c1.plotly_chart(fig, key="mlp.boundary_chart")
     else:
         c1.caption("The decision boundary is drawn for datasets with two features.")
     if "confusion" in v:
-        fig = cached("confusion", (v,), lambda: plots.confusion_figure(v["confusion"], info["class_names"]))
+        fig = live.cached("mlp.confusion", (v,), lambda: plots.confusion_figure(v["confusion"], info["class_names"]))
         c2.plotly_chart(fig, key="mlp.confusion_chart")
     elif "y_test_pred" in v and pts is not None:
         c2.plotly_chart(plots.prediction_figure(pts["y_test"], v["y_test_pred"]), key="mlp.prediction_chart")

@@ -65,6 +65,7 @@ from tests.e2e.server import crash_lines, start_server, stop_server  # noqa: E40
 GRACE_S = 5  # PLAYGROUND_SESSION_GRACE_S for the server: a closed tab's job is stopped this long after
 AFTER_S = 15.0  # "after" is measured this long after the last session left (grace + a reaper pass + margin)
 SAMPLE_S = 0.25
+MAX_CACHED_AGE = 2  # Streamlit's global.maxCachedMessageAge, which the frontend's message cache follows
 JOB_THREAD = "playground-job"
 MB = 2**20
 STATUS_RE = re.compile(r"\b(queued|starting|running|paused|completed|stopped|diverged|failed)\b")
@@ -117,7 +118,10 @@ class Tab:
         self.ws = None
         self.buttons: dict[str, str] = {}  # label -> widget id
         self.timers: dict[str, list[float]] = {}  # fragment id -> [interval, next due]
-        self.cached: dict[str, None] = {}  # hashes of cacheable messages, oldest first (the frontend's cache)
+        # The frontend's message cache: hash -> [script runs counted when last used, fragment id]. Entries
+        # not used for more than MAX_CACHED_AGE runs expire, as in the frontend (global.maxCachedMessageAge).
+        self.cached: dict[str, list] = {}
+        self.runs = 0
         self.full_runs_finished = 0
         self.progress: tuple[float, str] | None = None  # (arrival, text) of the last progress delta
         self.progress_times: list[float] = []  # arrivals of live-panel progress deltas
@@ -178,10 +182,10 @@ class Tab:
         msg = ForwardMsg()
         msg.ParseFromString(data)
         kind = msg.WhichOneof("type")
-        if msg.metadata.cacheable and msg.hash:
-            self.cached[msg.hash] = None
-            while len(self.cached) > 2000:
-                del self.cached[next(iter(self.cached))]
+        if kind == "ref_hash" and msg.ref_hash in self.cached:
+            self.cached[msg.ref_hash][0] = self.runs
+        elif msg.metadata.cacheable and msg.hash:
+            self.cached.setdefault(msg.hash, [self.runs, msg.delta.fragment_id])[0] = self.runs
         if kind == "navigation":  # new_session names the entry script; st.navigation names the page shown
             self.page_hash = msg.navigation.page_script_hash or self.page_hash
         elif kind == "new_session":
@@ -199,8 +203,13 @@ class Tab:
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
         elif kind == "script_finished":
-            if not msg.metadata.run.fragment_ids:
+            fragments = msg.metadata.run.fragment_ids
+            if not fragments:
                 self.full_runs_finished += 1
+            self.runs += 1
+            for h, (used, fragment_id) in list(self.cached.items()):
+                if (not fragments or fragment_id in fragments) and self.runs - used > MAX_CACHED_AGE:
+                    del self.cached[h]
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             el = msg.delta.new_element
             what = el.WhichOneof("type")
@@ -560,6 +569,7 @@ def main() -> None:
                         help="shorten each run through the page's URL (?training.epochs=E); default: the preset's")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per N before sessions give up "
                         "(default 60 + 10 s per session)")
+    parser.add_argument("--logs", help="keep each server's log in this folder as server-<N>.log")
     args = parser.parse_args()
     preset = PRESETS[DEFAULT_PRESET].config
     epochs = args.epochs or preset.training.epochs
@@ -575,13 +585,14 @@ def main() -> None:
           "after the last tab closed", flush=True)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
+        logs = Path(args.logs or tmp)
         site = Path(tmp) / "site"
         site.mkdir()
         (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
         for n in ns:
             timeout = args.timeout or 60 + 10 * n
-            rows.append(run_n(n, query, timeout, Path(tmp)))
+            rows.append(run_n(n, query, timeout, logs))
             print(f"  N={n} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr, flush=True)
     one = rows[0].done[0].steps_per_s if rows[0].done else 0.0
     print(HEADER)

@@ -67,9 +67,13 @@ def probe_view(snap: Snapshot) -> None:
     prediction = " ".join(str(p) for p in views.get("probe_prediction", []))
     c1, c2 = st.columns([3, 2])
     c1.caption(f"Probe at step {step:,}: layer {layer + 1}, head {head + 1}. Rows attend to columns.")
-    c1.plotly_chart(attention_plots.attention_heatmap(attention[layer, head], tokens), key="attn.heatmap")
+    heatmap = live.cached("attn.heatmap", (views, layer, head),
+                          lambda: attention_plots.attention_heatmap(attention[layer, head], tokens))
+    c1.plotly_chart(heatmap, key="attn.heatmap")
     c2.caption("All layers × heads")
-    c2.plotly_chart(attention_plots.attention_grid(attention, selected=(layer, head)), key="attn.grid")
+    grid = live.cached("attn.grid", (views, layer, head),
+                       lambda: attention_plots.attention_grid(attention, selected=(layer, head)))
+    c2.plotly_chart(grid, key="attn.grid")
     c2.markdown(f"**Input:** `{' '.join(tokens)}`  \n**Prediction:** `{prediction}`")
     if "probe_targets" in info:
         c2.markdown(f"**Target:** `{' '.join(str(t) for t in info['probe_targets'])}`")
@@ -84,7 +88,7 @@ def own_input(snap: Snapshot) -> None:
                          help="Runs on a copy of the latest weights; it updates while training goes on.")
     if text:
         try:
-            result = run_input(snap.config, snap.state, text)
+            result = live.cached("attn.own", (snap.state, text), lambda: run_input(snap.config, snap.state, text))
         except ValueError as e:
             st.warning(str(e))
         else:

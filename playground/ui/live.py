@@ -123,3 +123,22 @@ def curve_charts(snap: Snapshot, page: str, *, smoothing: float = 0.6, log_y: bo
     c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
                                         metric_name="R²" if metric == "R²" else "accuracy", height=height),
                     key=f"{page}.metric_chart")
+
+
+def _same(a: object, b: object) -> bool:
+    """Identity for data (arrays, dicts of views), equality for plain settings (ints, strings, flags)."""
+    return a is b or (isinstance(a, (bool, int, float, str)) and type(a) is type(b) and a == b)
+
+
+def cached(name: str, deps: tuple, build: Callable[[], Any]) -> Any:
+    """`build()` again only when one of `deps` changed, else the last result (kept in session state).
+
+    The live fragment reruns a few times a second, but views change only at evaluations: rebuilding an
+    unchanged figure there costs the training thread the GIL for nothing.
+    """
+    hit = st.session_state.get(f"cache.{name}")
+    if hit is not None and len(hit[0]) == len(deps) and all(_same(a, b) for a, b in zip(hit[0], deps, strict=True)):
+        return hit[1]
+    value = build()
+    st.session_state[f"cache.{name}"] = (deps, value)
+    return value
