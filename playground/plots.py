@@ -153,6 +153,7 @@ def metric_figure(
     *,
     metric_name: str = "accuracy",
     height: int = 320,
+    empty_message: str = EMPTY_MESSAGE,
 ) -> go.Figure:
     """Per-evaluation metric on the train and test splits against optimizer step (traces "train", "test").
 
@@ -161,7 +162,7 @@ def metric_figure(
     [-1, 1.02] so the interesting part stays readable; double-click autoscales. Empty gives a note.
     """
     if len(eval_step) == 0:
-        return _empty("metric", height)
+        return _empty("metric", height, empty_message)
     traces = []
     for name, values, colour in (("train", train_metric, TRAIN_COLOUR), ("test", test_metric, TEST_COLOUR)):
         x, y = downsample(eval_step, values, MAX_EVAL_POINTS)

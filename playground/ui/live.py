@@ -121,7 +121,8 @@ def curve_charts(snap: Snapshot, page: str, *, smoothing: float = 0.6, log_y: bo
                                       smoothing=smoothing, log_y=log_y, height=height, eval_label=eval_label),
                     key=f"{page}.loss_chart")
     c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
-                                        metric_name="R²" if metric == "R²" else "accuracy", height=height),
+                                        metric_name="R²" if metric == "R²" else "accuracy", height=height,
+                                        empty_message="No evaluation yet" if snap.started else plots.EMPTY_MESSAGE),
                     key=f"{page}.metric_chart")
 
 
