@@ -4,12 +4,13 @@ What a workshop does to the server, measured without browsers (thirty Chromiums 
 cores): each session is a real websocket client speaking Streamlit's own protocol, as the browser's
 frontend does. It opens the MLP page (a `rerun_script` BackMsg for page "mlp"), presses Train (the
 button's widget id with `trigger_value`), and, like the frontend's timers, reruns the live fragment
-every `auto_rerun` interval the server asks for until a full rerun stops asking. Every session presses
-Train at the same moment, once all pages have loaded. Per N, a fresh server, started as the browser
-tests start it, with PLAYGROUND_SESSION_GRACE_S=5. One row per N:
+every `auto_rerun` interval the server asks for until a full rerun stops asking; it keeps the
+frontend's message cache too. Every session presses Train at the same moment, once all pages have
+loaded. Per N, a fresh server, started as the browser tests start it, with
+PLAYGROUND_SESSION_GRACE_S=5. One row per N:
 
-  done, failed   jobs that reached "completed" / anything else (failed, diverged, stopped, or a
-                 session that never saw its job end within the time limit: "lost")
+  done, fail     jobs that reached "completed" / anything else (failed, diverged, stopped, or "lost":
+                 the session never saw its job end within the time limit)
   queue wait     how long each job showed "queued, position k" on its page: median and longest
   steps/s        per job (the final progress text: steps / seconds of the whole run), and all jobs
                  together (their steps / the span from the first job starting to the last one ending),
@@ -21,20 +22,27 @@ tests start it, with PLAYGROUND_SESSION_GRACE_S=5. One row per N:
   job threads    the server's threads named "playground-job": most at once, and how many are still
                  alive AFTER_S seconds after every session left
 
-"Leaving" is a workshop's ending: when every job has finished, each session presses Train once more
-and closes its tab as soon as the new run shows queued or running, so N jobs are abandoned mid-run and
-the server must stop them once the grace period is over (reaper pass every 5 s). "after" is measured
-AFTER_S s later. The server log is scanned for tracebacks.
+Runs are shortened to EPOCHS epochs (the preset trains 100) through the page's URL,
+`?training.epochs=30`, so N = 1, 10 and 30 take about three minutes together; `--epochs 100` runs the
+preset as it is (N = 30 then takes several minutes, more on a busy machine).
+
+"Leaving" is a workshop's ending: when every job has finished, each session sets Epochs to
+LEAVE_EPOCHS, presses Train once more and closes its tab as soon as the new run shows queued or
+running, so N long jobs are abandoned mid-run and the server must stop them once the grace period is
+over (a reaper pass every 5 s). "after" is measured AFTER_S s later. The server log is scanned for
+tracebacks, and the notes under the table say what went wrong, how much CPU the server, this load
+generator and other processes on the machine used, and whether any session went without updates.
 
 Python 3.11 does not give threads their names at the OS level, so the server is started with a
 `sitecustomize` (written to a temporary folder on its PYTHONPATH) that copies each Python thread's name
 to the OS thread (prctl PR_SET_NAME) when it starts; /proc/<pid>/task/*/comm then shows
 "playground-job". Nothing else in the server changes.
 
-Caveats: the load generator runs on the same cores as the server (its CPU use is printed); the queue
-cap is the app's (PLAYGROUND_MAX_JOBS, default one per core); only 127.0.0.1 is contacted.
+Caveats: the load generator runs on the same cores as the server; other work on the machine skews
+every number (a warning says so); the queue cap is the app's (PLAYGROUND_MAX_JOBS, default one per
+core); only 127.0.0.1 is contacted.
 
-Run: .venv/bin/python benchmarks/load.py --sessions 1 10 30      (about 5 minutes on 2 cores)
+Run: .venv/bin/python benchmarks/load.py --sessions 1 10 30     (add --logs DIR to keep the server logs)
 """
 
 from __future__ import annotations
@@ -65,6 +73,9 @@ from tests.e2e.server import crash_lines, start_server, stop_server  # noqa: E40
 GRACE_S = 5  # PLAYGROUND_SESSION_GRACE_S for the server: a closed tab's job is stopped this long after
 AFTER_S = 15.0  # "after" is measured this long after the last session left (grace + a reaper pass + margin)
 SAMPLE_S = 0.25
+STALL_S = 10.0  # a session without a live update for this long while its job is active is reported
+LEAVE_EPOCHS = 2000  # the abandoned second runs: 50,000 steps, far longer than the grace period even alone
+EPOCHS = 30  # default run length: the preset's 100 epochs shortened (through the URL) so N=30 fits a few minutes
 MAX_CACHED_AGE = 2  # Streamlit's global.maxCachedMessageAge, which the frontend's message cache follows
 JOB_THREAD = "playground-job"
 MB = 2**20
@@ -117,6 +128,7 @@ class Tab:
         self.page_hash = ""
         self.ws = None
         self.buttons: dict[str, str] = {}  # label -> widget id
+        self.numbers: dict[str, str] = {}  # number_input label -> widget id
         self.timers: dict[str, list[float]] = {}  # fragment id -> [interval, next due]
         # The frontend's message cache: hash -> [script runs counted when last used, fragment id]. Entries
         # not used for more than MAX_CACHED_AGE runs expire, as in the frontend (global.maxCachedMessageAge).
@@ -139,8 +151,10 @@ class Tab:
             self.ws.close()
             self.ws = None
 
-    def rerun(self, trigger: str = "", fragment_id: str = "", auto: bool = False) -> None:
-        """A rerun_script BackMsg: the page load, a button press (`trigger`: its widget id) or a fragment timer.
+    def rerun(self, trigger: str = "", fragment_id: str = "", auto: bool = False,
+              ints: dict[str, int] | None = None) -> None:
+        """A rerun_script BackMsg: the page load, a button press (`trigger`: its widget id), new values for
+        integer number_inputs (`ints`: widget id -> value) or a fragment timer.
 
         Widgets the message does not mention keep their previous values on the server.
         """
@@ -152,6 +166,10 @@ class Tab:
         cs.fragment_id = fragment_id
         cs.is_auto_rerun = auto
         cs.cached_message_hashes.extend(self.cached)
+        for widget_id, value in (ints or {}).items():
+            w = cs.widget_states.widgets.add()
+            w.id = widget_id
+            w.int_value = value
         if trigger:
             w = cs.widget_states.widgets.add()
             w.id = trigger
@@ -192,6 +210,7 @@ class Tab:
             if not msg.metadata.run.fragment_ids:  # a full run: the frontend drops every timer
                 self.timers.clear()
                 self.buttons.clear()
+                self.numbers.clear()
                 self.texts.clear()
         elif kind == "auto_rerun":
             a = msg.auto_rerun
@@ -215,6 +234,8 @@ class Tab:
             what = el.WhichOneof("type")
             if what == "button":
                 self.buttons[el.button.label] = el.button.id
+            elif what == "number_input":
+                self.numbers[el.number_input.label] = el.number_input.id
             elif what == "progress" and msg.delta.fragment_id:
                 self.progress = (t, el.progress.text)
                 self.progress_times.append(t)
@@ -245,6 +266,7 @@ class Result:
     steps_per_s: float = 0.0
     updates: list[float] = field(default_factory=list)  # live-panel redraw times while the job was active
     left_with: str = ""  # status of the abandoned second run when the tab closed
+    left_text: str = ""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -335,13 +357,15 @@ class Session(threading.Thread):
             self.r.left_with = status_of(tab.progress[1]) if tab.progress else "?"
             return
         tab.progress = None
-        tab.rerun(trigger=tab.buttons["Train"])
+        epochs = {tab.numbers["Epochs"]: LEAVE_EPOCHS} if "Epochs" in tab.numbers else {}
+        tab.rerun(trigger=tab.buttons["Train"], ints=epochs)
         end = min(self.deadline, time.monotonic() + 30)
         while time.monotonic() < end:
             tab.pump(0.05)
             if tab.progress and status_of(tab.progress[1]) not in (*TERMINAL, "?"):
                 break
         self.r.left_with = status_of(tab.progress[1]) if tab.progress else "?"
+        self.r.left_text = tab.progress[1] if tab.progress else ""
 
 
 def probe_home(port: int, timeout: float = 30.0) -> tuple[int, int, int] | None:
@@ -426,6 +450,10 @@ def log_problems(log: str) -> list[str]:
 # --- one N -------------------------------------------------------------------------------------------
 
 
+def gaps_of(r: Result) -> list[float]:
+    return [b - a for a, b in zip(r.updates, r.updates[1:], strict=False)]
+
+
 @dataclass
 class Row:
     n: int
@@ -440,7 +468,8 @@ class Row:
     threads_gone_s: float | None  # when the last job thread ended, seconds after the last tab closed
     home: tuple[int, int, int] | None
     log_problems: list[str]
-    client_cpu_s: float
+    cpu: tuple[float, float, float, float]  # CPU seconds while the sessions ran: server, load generator, other
+    #                                          processes, and what the machine had (wall x cores)
     wall_s: float
 
     @property
@@ -450,18 +479,24 @@ class Row:
     @property
     def update_gaps(self) -> list[float]:
         """Seconds between successive live-panel redraws, per session, pooled."""
-        return [b - a for r in self.results for a, b in zip(r.updates, r.updates[1:], strict=False)]
+        return [g for r in self.results for g in gaps_of(r)]
 
     @property
     def aggregate(self) -> float:
         return sum(r.steps for r in self.done) / self.train_span if self.train_span > 0 else 0.0
 
 
+def cpu_snapshot(server: psutil.Process) -> tuple[float, float, float, float]:
+    """CPU seconds so far of (the server, this process, the whole machine busy) and the monotonic clock."""
+    machine = psutil.cpu_times()
+    busy = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
+    return sum(server.cpu_times()[:2]), sum(psutil.Process().cpu_times()[:2]), busy, time.monotonic()
+
+
 def run_n(n: int, query: str, timeout: float, tmp: Path) -> Row:
     t_wall = time.monotonic()
     server = start_server(tmp / f"server-{n}.log", timeout=120)
     sampler = Sampler(server.proc.pid)
-    client_cpu0 = sum(psutil.Process().cpu_times()[:2])
     try:
         proc = psutil.Process(server.proc.pid)
         rss_idle = proc.memory_info().rss / MB
@@ -469,6 +504,7 @@ def run_n(n: int, query: str, timeout: float, tmp: Path) -> Row:
         time.sleep(1.0)
         rss_before = proc.memory_info().rss / MB
         sampler.start()
+        cpu0 = cpu_snapshot(proc)
         go, leave = threading.Event(), threading.Event()
         deadline = time.monotonic() + timeout
         sessions = [Session(i, server.port, query, go, leave, deadline) for i in range(n)]
@@ -483,6 +519,7 @@ def run_n(n: int, query: str, timeout: float, tmp: Path) -> Row:
         for s in sessions:
             s.closed.wait(max(0.0, deadline + 35 - time.monotonic()))
         t_left = time.monotonic()
+        cpu = tuple(b - a for a, b in zip(cpu0, cpu_snapshot(proc), strict=True))
         time.sleep(AFTER_S)
         rss_after = proc.memory_info().rss / MB
         threads_after = job_threads(server.proc.pid)
@@ -492,7 +529,6 @@ def run_n(n: int, query: str, timeout: float, tmp: Path) -> Row:
     finally:
         sampler.stop.set()
         stop_server(server)
-    client_cpu = sum(psutil.Process().cpu_times()[:2]) - client_cpu0
     results = [s.r for s in sessions]
     # Each job's own duration (its steps / its steps/s, measured by the server) placed before the moment its
     # end was seen: the span then carries one observation delay at most, not a start and an end delay.
@@ -504,7 +540,8 @@ def run_n(n: int, query: str, timeout: float, tmp: Path) -> Row:
     gone = None if threads_after else (max(alive) - t_left + SAMPLE_S if alive else 0.0)
     return Row(n, results, span, rss_idle, rss_before, max((m for _, m, _ in during), default=rss_before),
                rss_after, max((k for *_, k in during), default=0), threads_after, gone, home,
-               log_problems(server.log()), client_cpu, time.monotonic() - t_wall)
+               log_problems(server.log()), (cpu[0], cpu[1], max(0.0, cpu[2] - cpu[0] - cpu[1]),
+                                            cpu[3] * (os.cpu_count() or 1)), time.monotonic() - t_wall)
 
 
 # --- the report --------------------------------------------------------------------------------------
@@ -528,26 +565,35 @@ def format_row(row: Row, one_job: float) -> str:
     per_job = statistics.mean([r.steps_per_s for r in done]) if done else float("nan")
     gaps = row.update_gaps
     ratio = row.aggregate / one_job if one_job else float("nan")
+    threads = (row.threads_peak, row.threads_after) if row.threads_peak else ("n/a", "n/a")
     return (f"{row.n:>3} {len(done):>4} {row.n - len(done):>4} "
             f"{statistics.median(waits):>6.1f} /{max(waits):>5.1f} {per_job:>8.0f} {row.aggregate:>8.0f} "
             f"{ratio:>7.2f} {pct(gaps, 50):>10.2f} {pct(gaps, 95):>6.2f} "
             f"{row.rss_before:>13.0f} {row.rss_peak:>6.0f} {row.rss_after:>6.0f} "
-            f"{row.rss_after / row.rss_before:>9.2f} {row.threads_peak:>11} {row.threads_after:>4}")
+            f"{row.rss_after / row.rss_before:>9.2f} {threads[0]:>11} {threads[1]:>4}")
 
 
 def notes(row: Row) -> list[str]:
     out = []
     failed = [r for r in row.results if r.status != "completed"]
-    for r in failed[:5]:
-        out.append(f"session {r.index}: {r.status}: {r.final_text or '(no progress shown)'}")
-    if len(failed) > 5:
-        out.append(f"... and {len(failed) - 5} more not completed")
+    if failed:
+        kinds = [r.status for r in failed]
+        out.append("not completed: " + ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds)))
+                   + " ('lost': the session never saw its job end within the time limit)")
+    for r in failed[:3]:
+        out.append(f"session {r.index}: {r.status}: last progress {r.final_text or '(none shown)'}")
     errors = [f"session {r.index}: {e}" for r in row.results for e in r.errors]
     out += errors[:5] + ([f"... and {len(errors) - 5} more errors"] if len(errors) > 5 else [])
     if row.log_problems:
         out.append(f"server log: {len(row.log_problems)} traceback(s)/crash line(s), e.g. {row.log_problems[0][:200]}")
     left = [r.left_with for r in row.results]
     states = ", ".join(f"{left.count(s)} {s}" for s in sorted(set(left)))
+    stalled = sum(any(g > STALL_S for g in gaps_of(r)) for r in row.results)
+    if stalled:
+        out.append(f"{stalled} session(s) received no live update for more than {STALL_S:.0f} s while their job "
+                   "was active")
+    if not row.threads_peak:
+        out.append("job threads n/a: no server thread was named playground-job (the sitecustomize did not load?)")
     gone = "still alive" if row.threads_gone_s is None else f"all ended {row.threads_gone_s:.1f} s after"
     out.append(f"leaving: second runs {states} when their tabs closed; job threads {gone} the last tab closed")
     if row.home:
@@ -557,22 +603,28 @@ def notes(row: Row) -> list[str]:
     out.append(f"page load median {statistics.median(loads) if loads else float('nan'):.1f} s; training span "
                f"{row.train_span:.1f} s; update max {max(gaps, default=float('nan')):.2f} s "
                f"over {len(gaps)} intervals; "
-               f"RSS at start {row.rss_idle:.0f} MB; load generator CPU {row.client_cpu_s:.0f} s "
-               f"in {row.wall_s:.0f} s wall")
+               f"RSS at start {row.rss_idle:.0f} MB")
+    server, client, other, had = row.cpu
+    out.append(f"CPU while the sessions ran: server {server:.0f} s, load generator {client:.0f} s, other processes "
+               f"{other:.0f} s, of {had:.0f} core-seconds; {row.wall_s:.0f} s wall for this N")
+    if had and other / had > 0.1:
+        out.append(f"WARNING: other processes on this machine used {other / had:.0%} of its CPU during this N; "
+                   "rerun on a quiet machine for clean numbers")
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30], help="values of N, each in turn")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="shorten each run through the page's URL (?training.epochs=E); default: the preset's")
+    parser.add_argument("--epochs", type=int, default=EPOCHS,
+                        help=f"epochs per run, set through the page's URL (?training.epochs=E) when not the preset's "
+                             f"(default {EPOCHS}; the preset has {PRESETS[DEFAULT_PRESET].config.training.epochs})")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per N before sessions give up "
-                        "(default 60 + 10 s per session)")
+                        "(default 60 + max(4, 0.12 x epochs) s per session)")
     parser.add_argument("--logs", help="keep each server's log in this folder as server-<N>.log")
     args = parser.parse_args()
     preset = PRESETS[DEFAULT_PRESET].config
-    epochs = args.epochs or preset.training.epochs
+    epochs = args.epochs
     query = f"training.epochs={epochs}" if epochs != preset.training.epochs else ""
     ns = list(dict.fromkeys(args.sessions))
     baseline_added = 1 not in ns
@@ -580,7 +632,8 @@ def main() -> None:
         ns.insert(0, 1)
     os.environ["PLAYGROUND_SESSION_GRACE_S"] = str(GRACE_S)
     cap = os.environ.get("PLAYGROUND_MAX_JOBS") or f"default ({os.cpu_count()} CPU cores)"
-    print(f"{DEFAULT_PRESET} preset, {epochs} epochs{' (shortened via ?' + query + ')' if query else ''}; "
+    shortened = f" (the preset's {preset.training.epochs}, changed via ?{query})" if query else ""
+    print(f"{DEFAULT_PRESET} preset, {epochs} epochs{shortened}; "
           f"CPU cores {os.cpu_count()}; PLAYGROUND_MAX_JOBS {cap}; grace {GRACE_S} s; after = {AFTER_S:.0f} s "
           "after the last tab closed", flush=True)
     rows: list[Row] = []
@@ -591,17 +644,18 @@ def main() -> None:
         (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
         for n in ns:
-            timeout = args.timeout or 60 + 10 * n
+            timeout = args.timeout or 60 + n * max(4.0, 0.12 * epochs)
             rows.append(run_n(n, query, timeout, logs))
             print(f"  N={n} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr, flush=True)
     one = rows[0].done[0].steps_per_s if rows[0].done else 0.0
     print(HEADER)
     for row in rows:
         print(format_row(row, one))
-    print("queue wait: median / longest over queued jobs; job st/s: mean over completed jobs; all st/s: their "
-          "steps / (first start to last end); x 1 job: all st/s / the N=1 job's st/s; update: seconds between "
-          "live-panel redraws received; job thr: server threads named playground-job, most at once / left "
-          f"{AFTER_S:.0f} s after leaving" + ("; N=1 added as the baseline" if baseline_added else ""))
+    print("fail: failed, diverged, stopped or lost; queue wait: median / longest over queued jobs; job st/s: mean "
+          "over completed jobs; all st/s: their steps / (first start to last end); x 1 job: all st/s / the N=1 "
+          "job's st/s; update: seconds between live-panel redraws received; job thr: server threads named "
+          f"playground-job, most at once / left {AFTER_S:.0f} s after leaving"
+          + ("; N=1 added as the baseline" if baseline_added else ""))
     for row in rows:
         for line in notes(row):
             print(f"  N={row.n}: {line}")
