@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import numpy as np
-from safetensors.numpy import load as _load
 from safetensors.numpy import save as _save
 
 
@@ -15,14 +14,6 @@ def weights_bytes(state: dict[str, np.ndarray], config: Any = None) -> bytes:
     metadata under "config" so the file describes its own architecture."""
     metadata = {"config": config.to_json()} if config is not None else None
     return _save({k: np.ascontiguousarray(v) for k, v in state.items()}, metadata=metadata)
-
-
-def weights_from_bytes(raw: bytes) -> dict[str, np.ndarray]:
-    """Parse safetensors bytes. Raises ValueError for anything that is not a safetensors file."""
-    try:
-        return _load(raw)
-    except Exception as e:  # safetensors raises its own error types
-        raise ValueError(f"Not a safetensors weights file: {e}") from None
 
 
 def config_json(config: Any) -> str:

@@ -24,7 +24,15 @@ from playground.control import Control, Go
 from playground.events import EvalEnded, Event, RunFinished, RunStarted, StepEnded
 from playground.models.mlp import n_parameters
 from playground.models.transformer import Transformer
-from playground.training import diverged_event, failure_event, is_diverged, make_optimizer, seeded_model, weights_copy
+from playground.training import (
+    diverged_event,
+    emit_evaluation,
+    failure_event,
+    is_diverged,
+    make_optimizer,
+    seeded_model,
+    weights_copy,
+)
 
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
 EVAL_CHUNK = 128  # sequences per forward pass at evaluation, to bound attention memory
@@ -89,10 +97,8 @@ def train_sequence(config: SequenceRunConfig, emit: Callable[[Event], None], con
                 ev = runner.evaluate(step, with_state)
                 if with_state:
                     last_state = time.perf_counter()
-                if is_diverged(ev.train_loss, first_loss):
-                    emit(diverged_event(ev.train_loss, step, cfg, t0))
+                if not emit_evaluation(emit, ev, first_loss, cfg, t0):
                     return
-                emit(ev)
         emit(RunFinished("completed", step, time.perf_counter() - t0))
     except Exception as e:  # errors are data: the page shows the message, never a traceback
         emit(failure_event(e, step, t0))

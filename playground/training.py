@@ -86,6 +86,15 @@ def diverged_event(loss: float, step: int, cfg, t0: float) -> RunFailed:
     return RunFailed("diverged", divergence_message(loss, step, cfg), step, time.perf_counter() - t0)
 
 
+def emit_evaluation(emit: Callable[[Event], None], ev: EvalEnded, first_loss: float, cfg, t0: float) -> bool:
+    """Emit `ev`, or the "diverged" end instead when its training loss blew up. False: the run must end."""
+    if is_diverged(ev.train_loss, first_loss):
+        emit(diverged_event(ev.train_loss, ev.step, cfg, t0))
+        return False
+    emit(ev)
+    return True
+
+
 def failure_event(error: BaseException, step: int, t0: float) -> RunFailed:
     """The "failed" end of a run that raised `error`. A CUDA out-of-memory error also frees the cached
     GPU memory, so other jobs on the same GPU are not starved by this one's leftovers."""
@@ -144,17 +153,17 @@ def train(
                     emit(diverged_event(loss, step, config.training, t0))
                     return
                 if go is Go.STEP:
-                    emit(runner.evaluate(step, epoch, views=True))
+                    if not emit_evaluation(emit, runner.evaluate(step, epoch, views=True), first_loss,
+                                           config.training, t0):
+                        return
                     last_view = time.perf_counter()
             final = epoch == config.training.epochs
             views = final or time.perf_counter() - last_view >= VIEW_INTERVAL_S
             ev = runner.evaluate(step, epoch, views=views)
             if views:
                 last_view = time.perf_counter()
-            if is_diverged(ev.train_loss, first_loss):
-                emit(diverged_event(ev.train_loss, step, config.training, t0))
+            if not emit_evaluation(emit, ev, first_loss, config.training, t0):
                 return
-            emit(ev)
         emit(RunFinished("completed", step, time.perf_counter() - t0))
     except Exception as e:  # errors are data: the page shows the message, never a traceback
         emit(failure_event(e, step, t0))
