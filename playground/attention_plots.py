@@ -28,7 +28,8 @@ def attention_heatmap(weights: np.ndarray, tokens: list[str], *, height: int = 4
     ))
     fig.update_layout(
         height=height, margin=_MARGIN, uirevision="attention",
-        xaxis={"title": {"text": "key (attended to)"}, "type": "category", "tickangle": 0, "side": "top",
+        xaxis={"title": {"text": "key (attended to)"}, "type": "category", "side": "top",
+               "tickangle": -45 if any(len(t) > 2 for t in tokens) else 0,  # words would overlap side by side
                "tickmode": "array", "tickvals": labels, "ticktext": tokens},
         yaxis={"title": {"text": "query"}, "type": "category", "autorange": "reversed",
                "tickmode": "array", "tickvals": labels, "ticktext": tokens, "scaleanchor": "x"},
