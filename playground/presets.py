@@ -63,7 +63,7 @@ PRESETS: dict[str, Preset] = {
         "Iris, Keras-style: 4-64-64-3 ReLU, softmax output, Adam, batch 16, 100 epochs, 20% test.",
         _mlp("iris", (64, 64), "relu", data={"test_fraction": 0.2}, optimizer="adam",
              learning_rate=0.001, batch_size=16, epochs=100),
-        reference=1.0,
+        reference=0.967,  # 29 of 30 test flowers
     ),
     "wine": Preset(
         "Wine cultivars from 13 chemical measurements.",

@@ -135,7 +135,6 @@ class _Runner:
         """One optimizer step on a fresh batch; returns the batch loss before the update."""
         batch = tasks.make_batch(self.config.task, self.config.training.batch_size, self.rng)
         x, y = batch.inputs.to(self.device), batch.targets.to(self.device)
-        self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         loss, _ = loss_and_accuracy(self.model(x), y)
         value = loss.item()
@@ -161,6 +160,7 @@ class _Runner:
         test_loss, test_acc = self._score(*self.held_out)
         views = probe_views(self.model, self.spec, self.probe.inputs.to(self.device))
         state = weights_copy(self.model) if with_state else None
+        self.model.train()  # back to training mode once here, not in every step (it walks every module)
         return EvalEnded(step, 1, train_loss, test_loss, train_acc, test_acc, views, state)
 
 

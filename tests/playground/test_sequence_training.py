@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import threading
@@ -160,3 +161,20 @@ def test_importing_the_sequence_engine_does_not_import_streamlit():
     code = ("import sys, playground.sequence_training, playground.sequence_inference, playground.sequence_presets; "
             "assert 'streamlit' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_dropout_is_active_in_every_step_after_an_evaluation(monkeypatch):
+    import torch.nn.functional as F
+
+    modes: list[bool] = []
+    real = F.dropout
+    monkeypatch.setattr(F, "dropout", lambda x, p=0.5, training=True, inplace=False: (
+        modes.append(training), real(x, p, training, inplace))[1])
+    cfg = _config(steps=8, eval_every=3)
+    cfg = SequenceRunConfig(cfg.task, dataclasses.replace(cfg.model, dropout=0.1), cfg.training)
+    events = _run(cfg)
+    assert isinstance(events[-1], RunFinished) and events[-1].status == "completed"
+    first = modes.index(True)  # after the evaluation of the untrained model at step 0
+    per_forward, rest = divmod((modes[first:] + [False]).index(False), 3)  # steps 1-3 run before an evaluation
+    n_steps = sum(isinstance(e, StepEnded) for e in events)
+    assert per_forward > 0 and rest == 0 and modes.count(True) == per_forward * n_steps

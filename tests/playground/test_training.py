@@ -156,3 +156,57 @@ def test_gpu_out_of_memory_becomes_a_clear_message(monkeypatch):
     assert event.status == "failed" and "ran out of memory" in event.message and event.steps == 12
     assert freed == [True]
     assert training.failure_event(ValueError("bad"), 0, 0.0).message == "ValueError: bad"
+
+
+def test_dropout_is_active_in_every_step_and_off_in_evaluation(recorder, monkeypatch):
+    """Train mode is restored after each evaluation, so steps after the first epoch still use dropout."""
+    import torch.nn.functional as F
+
+    modes: list[bool] = []
+    real = F.dropout
+    monkeypatch.setattr(F, "dropout", lambda x, p=0.5, training=True, inplace=False: (
+        modes.append(training), real(x, p, training, inplace))[1])
+    cfg = dataclasses.replace(tiny_config(epochs=3), model=dataclasses.replace(tiny_config().model, dropout=0.3))
+    train(cfg, recorder)
+    assert recorder.events[-1].status == "completed"
+    n_steps, n_evals = len(recorder.of(StepEnded)), len(recorder.of(EvalEnded))
+    assert modes.count(True) == n_steps == 30
+    assert modes.count(False) >= 2 * n_evals  # train and test forward passes of every evaluation
+
+
+@pytest.mark.parametrize("name, cls, fused", [("sgd", "SGD", True), ("momentum", "SGD", True), ("adam", "Adam", True),
+                                              ("adamw", "AdamW", True), ("rmsprop", "RMSprop", False)])
+def test_make_optimizer_builds_the_named_optimizer_fused_where_torch_can(name, cls, fused):
+    import torch
+
+    from playground.config import TrainConfig
+    from playground.training import make_optimizer
+
+    params = [torch.nn.Parameter(torch.ones(3))]
+    opt = make_optimizer(TrainConfig(optimizer=name, learning_rate=0.5, weight_decay=0.01), iter(params))
+    assert type(opt).__name__ == cls
+    group = opt.param_groups[0]
+    assert group["lr"] == 0.5 and group["weight_decay"] == 0.01 and group["params"] == params
+    assert group.get("momentum", 0.0) == (0.9 if name in ("momentum", "rmsprop") and cls == "SGD" else 0.0)
+    assert bool(group.get("fused")) is fused
+    params[0].grad = torch.ones(3)
+    opt.step()
+    assert params[0].detach().lt(1.0).all()  # it stepped against the gradient
+
+
+def test_make_optimizer_falls_back_where_there_is_no_fused_kernel(monkeypatch):
+    import torch
+
+    from playground.config import TrainConfig
+    from playground.training import OPTIMIZERS, make_optimizer
+
+    class OldAdam(torch.optim.Adam):  # a torch without a fused CPU kernel refuses fused=True when it is built
+        def __init__(self, params, fused=None, **kwargs):
+            if fused:
+                raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of "
+                                   "supported devices")
+            super().__init__(params, **kwargs)
+
+    monkeypatch.setitem(OPTIMIZERS, "adam", (OldAdam, {}))
+    opt = make_optimizer(TrainConfig(optimizer="adam"), [torch.nn.Parameter(torch.ones(2))])
+    assert isinstance(opt, OldAdam) and not opt.param_groups[0]["fused"]
