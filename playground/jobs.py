@@ -101,6 +101,7 @@ class Job:
         self._trainer = trainer or trainer_for(config)
         self._kwargs = kwargs
         self._lock = threading.Lock()
+        self._evaluated = threading.Condition(self._lock)  # notified at each evaluation and at the end
         self._t0 = time.perf_counter()
         self._t_end: float | None = None
         self._started: RunStarted | None = None
@@ -163,6 +164,7 @@ class Job:
             elif isinstance(event, EvalEnded):
                 self._evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
                                              event.train_metric, event.test_metric))
+                self._evaluated.notify_all()
                 if event.views:
                     self._views = event.views
                     self._history.append((event.step, event.views))
@@ -182,6 +184,7 @@ class Job:
                     event = RunFailed("failed", self._note, 0, 0.0)
                 self._end = event
                 self._t_end = now
+                self._evaluated.notify_all()
 
     def _halve_steps(self) -> None:
         """Average neighbours in pairs and double the stride, so every point stands for as many steps."""
@@ -222,6 +225,20 @@ class Job:
                 evals=tuple(self._evals), views=self._views, state=self._state, history=tuple(self._history),
                 queue_position=self._admission.position(self) if self._admission is not None and not started else 0,
             )
+
+    def wait_first_evaluation(self, timeout: float) -> bool:
+        """Block up to `timeout` seconds until the run has a first evaluation or has ended; False on timeout
+        or at once while the job waits in the queue. Lets a page that has just pressed Train draw the first
+        points in the same script run instead of one refresh later."""
+        deadline = time.perf_counter() + timeout
+        with self._evaluated:
+            while not self._evals and self._end is None:
+                left = deadline - time.perf_counter()
+                queued = self._started is None and self._admission is not None and self._admission.position(self)
+                if left <= 0 or queued:
+                    return False
+                self._evaluated.wait(min(left, 0.05))  # wakes to notice a queue place
+        return True
 
     def stop(self, join_timeout: float | None = None) -> bool:
         """Ask the run to stop at the next step boundary; optionally wait. True if the thread ended."""

@@ -17,6 +17,8 @@ from playground.jobs import Snapshot
 from playground.ui import session
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
+FIRST_EVALUATION_WAIT_S = 0.5  # after Train, how long the run may wait for the first points (usually ~20 ms)
+CONTROLS = ("train", "pause", "step", "stop", "reset")
 LOSS_POINTS = 300  # per-step losses drawn; each live redraw re-renders every point in the browser
 STATUS_ICON = {  # Material icons: they render without emoji fonts (headless browsers, bare Linux desktops)
     "queued": ":material/schedule:", "starting": ":material/hourglass_top:", "running": ":material/directions_run:",
@@ -25,32 +27,45 @@ STATUS_ICON = {  # Material icons: they render without emoji fonts (headless bro
 }
 
 
+def _apply_click(page: str, config: Any, start_kwargs: dict) -> None:
+    """Carry out the control clicked to trigger this run, before the controls are drawn.
+
+    A clicked button's key is True in session state for the run the click starts, so acting here lets the
+    buttons, progress and charts drawn below show the new state in the same run (no second rerun).
+    """
+    clicked = {name for name in CONTROLS if st.session_state.get(f"{page}.{name}")}
+    job = session.current_job(page)
+    if "train" in clicked and config is not None:
+        job = session.start_job(page, config, **start_kwargs)
+        job.wait_first_evaluation(FIRST_EVALUATION_WAIT_S)  # so this run already draws the first points
+    elif job is None:
+        return
+    elif "pause" in clicked:
+        job.resume() if job.snapshot().status == "paused" else job.pause()
+    elif "step" in clicked:
+        job.step()
+    elif "stop" in clicked:
+        job.stop(join_timeout=2.0)
+    elif "reset" in clicked:
+        session.reset_job(page)
+
+
 def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start_kwargs: Any) -> None:
     """Train / Pause-Resume / Step / Stop / Reset, enabled from the job's status."""
+    _apply_click(page, config, start_kwargs)
     job = session.current_job(page)
     snap = job.snapshot() if job else None
     active = bool(snap and snap.active)
     paused = bool(snap and snap.status == "paused")
     cols = st.columns(5)
-    label = "Restart" if active else "Train"
-    if cols[0].button(label, type="primary", disabled=config is None, key=f"{page}.train", width="stretch",
-                      help="Start training with the settings on the left."):
-        session.start_job(page, config, **start_kwargs)
-        st.rerun()
-    if cols[1].button("Resume" if paused else "Pause", disabled=not active, key=f"{page}.pause", width="stretch"):
-        job.resume() if paused else job.pause()
-        st.rerun()
-    if cols[2].button("Step", disabled=not active, key=f"{page}.step", width="stretch",
-                      help="Pause, then take one optimizer step."):
-        job.step()
-        st.rerun()
-    if cols[3].button("Stop", disabled=not active, key=f"{page}.stop", width="stretch"):
-        job.stop(join_timeout=2.0)
-        st.rerun()
-    if cols[4].button("Reset", disabled=job is None, key=f"{page}.reset", width="stretch",
-                      help="Stop and clear the charts."):
-        session.reset_job(page)
-        st.rerun()
+    cols[0].button("Restart" if active else "Train", type="primary", disabled=config is None, key=f"{page}.train",
+                   width="stretch", help="Start training with the settings on the left.")
+    cols[1].button("Resume" if paused else "Pause", disabled=not active, key=f"{page}.pause", width="stretch")
+    cols[2].button("Step", disabled=not active, key=f"{page}.step", width="stretch",
+                   help="Pause, then take one optimizer step.")
+    cols[3].button("Stop", disabled=not active, key=f"{page}.stop", width="stretch")
+    cols[4].button("Reset", disabled=job is None, key=f"{page}.reset", width="stretch",
+                   help="Stop and clear the charts.")
     for p in problems:
         st.warning(p)
     st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")

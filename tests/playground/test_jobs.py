@@ -100,3 +100,21 @@ def test_view_history_is_bounded_and_keeps_the_newest(monkeypatch):
     job.thread.join(JOIN_S)
     history = job.snapshot().history
     assert len(history) <= 10 and history[-1][0] == 100 and history[0][0] < 20
+
+
+def test_wait_first_evaluation_returns_once_there_are_points():
+    job = Job(tiny_config(epochs=10_000)).start()
+    assert job.wait_first_evaluation(JOIN_S)
+    snap = job.snapshot()
+    assert len(snap.evals) >= 1 and snap.step >= 1 and snap.status == "running"
+    job.stop(join_timeout=JOIN_S)
+
+
+def test_wait_first_evaluation_times_out_while_paused_and_returns_at_the_end():
+    job = Job(tiny_config(), paused=True).start()
+    t0 = time.monotonic()
+    assert not job.wait_first_evaluation(0.2)  # paused before the first step: no evaluation comes
+    assert 0.2 <= time.monotonic() - t0 < 2.0
+    job.stop(join_timeout=JOIN_S)
+    assert job.wait_first_evaluation(0.0)  # ended: nothing more to wait for
+    assert job.snapshot().evals == ()

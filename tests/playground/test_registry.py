@@ -127,3 +127,15 @@ def test_limits_from_the_environment(monkeypatch):
     with pytest.warns(UserWarning, match="PLAYGROUND_MAX_JOB_SECONDS"):
         limits = Limits.from_env()
     assert limits == Limits(max_params=1234, max_seconds=600.0)
+
+
+def test_wait_first_evaluation_does_not_wait_for_a_queued_job():
+    reg = JobRegistry(max_running=1)
+    first = reg.start("a", tiny_config(epochs=10_000))
+    waiting = reg.start("b", tiny_config())
+    assert wait_for(lambda: waiting.snapshot().status == "queued")
+    t0 = time.monotonic()
+    assert not waiting.wait_first_evaluation(5.0)
+    assert time.monotonic() - t0 < 1.0
+    assert first.wait_first_evaluation(JOIN_S)
+    reg.shutdown()

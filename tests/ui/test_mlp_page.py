@@ -65,6 +65,20 @@ def test_divergence_shows_the_hint_and_a_new_run_works(app):
     assert not app.error
 
 
+def test_train_click_draws_the_first_points_and_new_controls_in_the_same_run(app):
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(5000).run()
+    app.button(key="mlp.train").click().run()  # one script run, no polling
+    assert "running" in progress_text(app)
+    assert app.button(key="mlp.train").label == "Restart" and not app.button(key="mlp.stop").disabled
+    loss = next(json.loads(c.proto.spec) for c in app.get("plotly_chart")
+                if any(t.get("name") == "train (per step)" for t in json.loads(c.proto.spec)["data"]))
+    assert len(values(loss["data"][0]["x"])) >= 1
+    assert metric(app, "Test accuracy") >= 0.0  # the first evaluation is on the page
+    app.button(key="mlp.stop").click().run()
+    assert "stopped" in progress_text(app) and app.button(key="mlp.train").label == "Train"
+
+
 def test_pause_resume_and_stop(app):
     open_mlp(app)
     app.number_input(key="mlp.epochs").set_value(5000).run()
