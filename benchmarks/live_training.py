@@ -10,7 +10,10 @@ Prints one table:
 The runs use 400 epochs (10,000 steps) so each lasts several seconds. Steps/s of a job, here and in the
 page, is steps / seconds of the whole run, evaluation after every epoch and the views included.
 
-Run: .venv/bin/python benchmarks/live_training.py     (about a minute; no GPU needed)
+Each of (a), (b), (c) and (c') runs --repeats times (default 3) and its median is reported: on a shared
+virtual machine single runs vary by 10% or more.
+
+Run: .venv/bin/python benchmarks/live_training.py     (about two minutes; no GPU needed)
 """
 
 from __future__ import annotations
@@ -122,13 +125,14 @@ def chromium_pids() -> list[int]:
     return [p.pid for p in psutil.process_iter(["name"]) if "chrom" in (p.info["name"] or "")]
 
 
-def in_browser(repeats: int, separate_cores: bool = False) -> dict:
+def in_browser(runs: int, first_point_runs: int, separate_cores: bool = False) -> dict:
     """(c), (d) and (e) against a real server watched by headless Chromium.
 
-    With `separate_cores`, the server is pinned to CPU 0 and Chromium (and this script) to CPU 1, as when
-    the browser runs on the viewer's own machine: what is left is the server's own cost of live updates.
+    `runs` watched runs of the preset (Reset between them) give (c) and (e); then `first_point_runs` times
+    Reset, Train and wait for the first point give (d). With `separate_cores`, the server is pinned to CPU 0
+    and Chromium (and this script) to CPU 1, as when the browser runs on the viewer's own machine.
     """
-    out: dict = {}
+    out: dict = {"served_sps": [], "gaps_ms": [], "cpu_share": []}
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "server.log")
         try:
@@ -141,25 +145,27 @@ def in_browser(repeats: int, separate_cores: bool = False) -> dict:
                 open_mlp(page, server.url)
                 set_number(page, "Epochs", EPOCHS)
 
-                # (c) + (e): one long run, watched.
-                page.evaluate(WATCH_JS)
-                cpu0, t0 = cpu_seconds(server.proc.pid), time.perf_counter()
-                click_button(page, "Train")
-                # Poll gently: reading the page's text forces a layout in the browser, which is work the
-                # browser would not do for a person just watching.
-                final = poll("the run to complete", lambda: "completed" in (t := progress_text(page)) and t,
-                             timeout=240, interval=0.5)
-                cpu1, t1 = cpu_seconds(server.proc.pid), time.perf_counter()
-                out["cpu_share"] = {k: (cpu1[k] - cpu0[k]) / (t1 - t0) for k in cpu0}
-                changes = page.evaluate(STOP_WATCH_JS)
-                out["served_sps"] = steps_per_second(final)
-                gaps = [b - a for a, b in zip(changes, changes[1:], strict=False)]
-                out["gaps_ms"] = gaps
-                wait_idle(page)
+                for i in range(runs):  # (c) + (e): long runs, watched
+                    if i:
+                        click_button(page, "Reset")
+                        wait_idle(page)
+                    page.evaluate(WATCH_JS)
+                    cpu0, t0 = cpu_seconds(server.proc.pid), time.perf_counter()
+                    click_button(page, "Train")
+                    # Poll gently: reading the page's text forces a layout in the browser, which is work the
+                    # browser would not do for a person just watching.
+                    final = poll("the run to complete", lambda: "completed" in (t := progress_text(page)) and t,
+                                 timeout=240, interval=0.5)
+                    cpu1, t1 = cpu_seconds(server.proc.pid), time.perf_counter()
+                    out["cpu_share"].append({k: (cpu1[k] - cpu0[k]) / (t1 - t0) for k in cpu0})
+                    changes = page.evaluate(STOP_WATCH_JS)
+                    out["served_sps"].append(steps_per_second(final))
+                    out["gaps_ms"] += [b - a for a, b in zip(changes, changes[1:], strict=False)]
+                    wait_idle(page)
 
-                # (d): Reset clears the charts, then time Train -> first point, `repeats` times.
+                # (d): Reset clears the charts, then time Train -> first point.
                 latencies = []
-                for _ in range(repeats):
+                for _ in range(first_point_runs):
                     click_button(page, "Reset")
                     wait_idle(page)
                     poll("empty charts after Reset", lambda: (c := live_state(page)[1]) is not None and c.total == 0,
@@ -202,7 +208,8 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2, help="runs of (a) and (b), alternated; best is kept")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each of (a), (b), (c) and (c'); medians are reported")
     args = parser.parse_args()
 
     torch.set_num_threads(1)
@@ -216,28 +223,31 @@ def main() -> None:
     for _ in range(args.repeats):  # alternate, so a burst of load elsewhere hits both
         bare.append(bare_loop(cfg))
         alone.append(job_alone(cfg))
-    web = in_browser(repeats=3)
-    apart = in_browser(repeats=1, separate_cores=True) if len(os.sched_getaffinity(0)) >= 2 else None
+    web = in_browser(runs=args.repeats, first_point_runs=3)
+    apart = in_browser(runs=args.repeats, first_point_runs=0, separate_cores=True) if usable >= 2 else None
 
-    a, b, c = max(bare), max(alone), web["served_sps"]
+    med = statistics.median
+    a, b, c = med(bare), med(alone), med(web["served_sps"])
     gaps, first = web["gaps_ms"], web["first_point_s"]
+    share = {k: med(s[k] for s in web["cpu_share"]) for k in ("server", "chromium")}
     rows = [
         ("(a) bare PyTorch loop, main thread, 1 thread", f"{a:,.0f} steps/s", ""),
         ("(b) Job in its background thread, alone", f"{b:,.0f} steps/s", f"(b)/(a) = {b / a:.2f}"),
-        ("(c) Job in `streamlit run`, Chromium watching", f"{c:,.0f} steps/s", f"(c)/(a) = {c / a:.2f}"),
-        *([("(c') the same, server and Chromium on separate cores", f"{apart['served_sps']:,.0f} steps/s",
-            f"(c')/(a) = {apart['served_sps'] / a:.2f}; Chromium {apart['cpu_share']['chromium']:.2f} cores")]
+        ("(c) Job in `streamlit run`, Chromium watching", f"{c:,.0f} steps/s", f"(c)/(a) = {c / a:.2f}, "
+         f"(c)/(b) = {c / b:.2f}"),
+        *([("(c') the same, server and Chromium on separate cores", f"{med(apart['served_sps']):,.0f} steps/s",
+            f"(c')/(a) = {med(apart['served_sps']) / a:.2f}, (c')/(b) = {med(apart['served_sps']) / b:.2f}")]
           if apart else []),
-        ("(d) Train click -> first plotted point (median of 3)", f"{statistics.median(first) * 1000:,.0f} ms",
+        ("(d) Train click -> first plotted point (median of 3)", f"{med(first) * 1000:,.0f} ms",
          "runs: " + ", ".join(f"{v * 1000:,.0f}" for v in first) + " ms"),
-        ("(e) loss chart update interval, median", f"{statistics.median(gaps):,.0f} ms" if gaps else "n/a",
+        ("(e) loss chart update interval, median", f"{med(gaps):,.0f} ms" if gaps else "n/a",
          f"{len(gaps)} intervals"),
         ("(e) loss chart update interval, p95", f"{pct(gaps, 0.95):,.0f} ms" if gaps else "n/a", ""),
         *([("(e') update interval on separate cores, median / p95",
-            f"{statistics.median(apart['gaps_ms']):,.0f} ms", f"p95 {pct(apart['gaps_ms'], 0.95):,.0f} ms")]
+            f"{med(apart['gaps_ms']):,.0f} ms", f"p95 {pct(apart['gaps_ms'], 0.95):,.0f} ms")]
           if apart and apart["gaps_ms"] else []),
-        ("CPU during (c): server process (training + UI)", f"{web['cpu_share']['server']:.2f} cores", ""),
-        ("CPU during (c): Chromium (all its processes)", f"{web['cpu_share']['chromium']:.2f} cores", ""),
+        ("CPU during (c): server process (training + UI)", f"{share['server']:.2f} cores", ""),
+        ("CPU during (c): Chromium (all its processes)", f"{share['chromium']:.2f} cores", ""),
     ]
     print()
     print(f"moons preset, {EPOCHS} epochs ({cfg.data.n_samples} samples, batch {cfg.training.batch_size}, "
@@ -249,8 +259,9 @@ def main() -> None:
     print("-" * (w0 + w1 + 40))
     for name, value, note in rows:
         print(f"{name:<{w0}}  {value:>{w1}}  {note}")
-    print(f"(a), (b): best of {args.repeats}; all (a): {', '.join(f'{v:,.0f}' for v in bare)}; "
-          f"all (b): {', '.join(f'{v:,.0f}' for v in alone)} steps/s")
+    for name, values in (("(a)", bare), ("(b)", alone), ("(c)", web["served_sps"]),
+                         *((("(c')", apart["served_sps"]),) if apart else ())):
+        print(f"all {name}: {', '.join(f'{v:,.0f}' for v in values)} steps/s")
     print(f"server exit code after SIGTERM: {web['server_exit']}; total time {time.perf_counter() - t_start:.0f} s")
 
 
