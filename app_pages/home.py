@@ -5,6 +5,8 @@ import streamlit as st
 from playground import devices
 from playground.registry import REGISTRY
 
+SERVER_STATUS_S = 2.0  # refresh period of the server status line
+
 st.title("🧠 Neural network playground")
 st.markdown(
     """
@@ -25,8 +27,16 @@ if device.type == "cpu":
     st.info("Training runs on the **CPU** of this server (no GPU found).", icon=":material/memory:")
 else:
     st.success(f"Training runs on the GPU: **{label}**.", icon=":material/bolt:")
-counts = REGISTRY.counts()
-st.caption(f"On this server now: {counts['training']} job(s) training, {counts['queued']} waiting "
-           f"(at most {REGISTRY.queue.max_running} train at once).")
+
+
+@st.fragment(run_every=SERVER_STATUS_S)
+def server_status() -> None:
+    """For a presenter with this page open: the server's jobs, kept current."""
+    counts = REGISTRY.counts()
+    st.caption(f"On this server now: {counts['training']} job(s) training, {counts['queued']} waiting "
+               f"(at most {REGISTRY.queue.max_running} train at once).")
+
+
+server_status()
 st.page_link("app_pages/mlp.py", label="Open the MLP playground", icon=":material/arrow_forward:")
 st.page_link("app_pages/attention.py", label="Open the attention playground", icon=":material/arrow_forward:")

@@ -1,12 +1,14 @@
 """Job controls and live panels shared by the pages.
 
-The live panel is a fragment that reruns every UPDATE_S seconds while its job is active (and never
-when idle); it reads one `Snapshot` per run and draws it. When the job ends it triggers one full
-rerun so buttons and the rest of the page show the final state.
+The live panel is a fragment that reruns every UPDATE_S seconds while its job trains, every
+QUEUED_UPDATE_S while it waits in the server's queue, and never when idle; it reads one `Snapshot` per
+run and draws it. When the job leaves the queue or ends it triggers one full rerun so buttons and the
+rest of the page show the new state. Under load each refresh backs off (`_back_off`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +19,8 @@ from playground.jobs import Snapshot
 from playground.ui import session
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
+QUEUED_UPDATE_S = 1.0  # while the job waits in the queue: only its place changes
+MAX_BACK_OFF_S = 1.0  # the longest a loaded refresh waits before the next one (see _back_off)
 FIRST_EVALUATION_WAIT_S = 0.5  # after Train, how long the run may wait for the first points (usually ~20 ms)
 CONTROLS = ("train", "pause", "step", "stop", "reset")
 LOSS_POINTS = 300  # per-step losses drawn; each live redraw re-renders every point in the browser
@@ -98,18 +102,52 @@ def progress(snap: Snapshot) -> None:
 
 
 def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
-    """Draw the page's job with `draw`, refreshing while it is active."""
-    job = session.current_job(page)
-    was_active = bool(job and job.snapshot().active)
+    """Draw the page's job with `draw`, refreshing while it is active.
 
-    @st.fragment(run_every=UPDATE_S if was_active else None)
+    The refresh period is UPDATE_S while the job trains and QUEUED_UPDATE_S while it waits in the queue;
+    when the job leaves the queue or ends, one full rerun redraws the page and sets the new period.
+    Each refresh backs off under load (see `_back_off`).
+    """
+    job = session.current_job(page)
+    first = job.snapshot() if job else None
+    was_queued = bool(first and first.status == "queued")
+    was_active = bool(first and first.active)
+    every = refresh_period(first)
+
+    @st.fragment(run_every=every)
     def panel() -> None:
+        t0 = time.perf_counter()
         snap = job.snapshot() if job else None
         draw(snap)
-        if was_active and snap is not None and not snap.active:
-            st.rerun()  # once: the whole page shows the final state and the refresh stops
+        if snap is not None and ((was_active and not snap.active) or (was_queued and snap.status != "queued")):
+            st.rerun()  # once: the whole page shows the new state, and the refresh period follows it
+        if every is not None:
+            _back_off(time.perf_counter() - t0)
 
     panel()
+
+
+def refresh_period(snap: Snapshot | None) -> float | None:
+    """Seconds between live refreshes for a job in this state; None (no refresh) when there is nothing to
+    follow."""
+    if snap is None or not snap.active:
+        return None
+    return QUEUED_UPDATE_S if snap.status == "queued" else UPDATE_S
+
+
+def _back_off(run_s: float) -> None:
+    """Keep a session's live refresh to at most a quarter of its wall time when the server is loaded.
+
+    The browser asks for a refresh every `run_every` seconds whether or not the last one has finished, and
+    Streamlit queues the request behind the running one; when one refresh takes longer than the period
+    (many sessions, few cores), every session's script thread would refresh back to back, and the server's
+    event loop, which sends the updates, would wait for the GIL behind all of them. A refresh that took
+    `run_s` seconds (wall time, so waiting for the GIL counts) holds the script thread for up to
+    3 * `run_s` more, at most MAX_BACK_OFF_S, in which the pending requests fold into one. Sleeping holds no
+    lock and no GIL; an unloaded refresh (tens of ms) never sleeps.
+    """
+    if 4 * run_s > UPDATE_S:
+        time.sleep(min(3 * run_s, MAX_BACK_OFF_S))
 
 
 def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:

@@ -1,0 +1,57 @@
+"""The live panel's refresh policy: its period per job state, the back-off under load, and leaving the queue."""
+
+import dataclasses
+
+import pytest
+
+from playground.registry import REGISTRY
+from playground.ui import live
+from tests.conftest import tiny_config
+from tests.playground.test_jobs import JOIN_S, wait_for
+from tests.ui.conftest import progress_text, run_until
+from tests.ui.test_mlp_page import open_mlp
+
+
+@pytest.mark.parametrize("status, period", [("queued", live.QUEUED_UPDATE_S), ("starting", live.UPDATE_S),
+                                            ("running", live.UPDATE_S), ("paused", live.UPDATE_S),
+                                            ("completed", None), ("stopped", None), ("failed", None)])
+def test_refresh_period_follows_the_job(status, period):
+    from playground.jobs import Job
+
+    job = Job(tiny_config())
+    snap = dataclasses.replace(job.snapshot(), status=status)
+    assert live.refresh_period(snap) == period
+    assert live.refresh_period(None) is None
+
+
+def test_a_refresh_backs_off_only_when_it_was_slow(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr(live.time, "sleep", slept.append)
+    live._back_off(0.03)  # an unloaded refresh: the browser's timer alone sets the pace
+    assert slept == []
+    live._back_off(0.2)  # a refresh slower than a quarter of the period waits three times as long
+    assert slept == [pytest.approx(0.6)]
+    live._back_off(5.0)
+    assert slept[-1] == live.MAX_BACK_OFF_S
+
+
+def test_a_queued_run_shows_its_place_then_trains_when_a_place_frees(app, monkeypatch):
+    monkeypatch.setattr(REGISTRY.queue, "max_running", 1)
+    blocker = REGISTRY.start("someone-else:mlp", tiny_config(epochs=10_000))
+    assert wait_for(lambda: blocker.snapshot().status == "running")
+    open_mlp(app)
+    app.button(key="mlp.train").click().run()
+    assert "queued, position 1" in progress_text(app)
+    assert blocker.stop(join_timeout=JOIN_S)
+    run_until(app, lambda at: "completed" in progress_text(at) or "running" in progress_text(at))
+    assert "queued" not in progress_text(app)
+
+
+def test_home_shows_the_servers_jobs_training_and_waiting(app, monkeypatch):
+    monkeypatch.setattr(REGISTRY.queue, "max_running", 1)
+    running = REGISTRY.start("a:mlp", tiny_config(epochs=10_000))
+    waiting = REGISTRY.start("b:mlp", tiny_config(epochs=10_000))
+    assert wait_for(lambda: waiting.snapshot().status == "queued" and running.snapshot().status == "running")
+    app.run()
+    status = " ".join(c.value for c in app.caption)
+    assert "1 job(s) training, 1 waiting (at most 1 train at once)" in status
