@@ -75,7 +75,7 @@ def main() -> None:
                 wait_status(page, "completed", timeout=600)
                 t1 = time.perf_counter()
                 browser.close()
-            time.sleep(GRACE_S + 8)  # grace period, then the reaper's next pass (every 5 s)
+            time.sleep(GRACE_S + 8)  # grace period, the reaper's next pass (every 1 s), and a margin
             after = proc.memory_info().rss / MB
         finally:
             done.set()

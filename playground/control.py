@@ -8,6 +8,7 @@ boundary. All methods are thread-safe.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from enum import Enum
 
 
@@ -27,6 +28,7 @@ class Control:
         self._paused = paused
         self._stopped = False
         self._permits = 0
+        self._on_stop: list[Callable[[], None]] = []
 
     @property
     def paused(self) -> bool:
@@ -55,8 +57,22 @@ class Control:
 
     def stop(self) -> None:
         with self._cond:
+            first = not self._stopped
             self._stopped = True
             self._cond.notify_all()
+            callbacks = self._on_stop if first else []
+        for callback in callbacks:  # outside the lock: a callback may take locks of its own
+            callback()
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` once, in the thread that stops this control, when it is first stopped; at once
+        (in this thread) if it already is. Lets something that sleeps on its own condition, such as a job
+        waiting in the queue (playground.registry.RunQueue), wake when its job is stopped."""
+        with self._cond:
+            if not self._stopped:
+                self._on_stop.append(callback)
+                return
+        callback()
 
     def wait(self) -> Go:
         """Block while paused with no step granted; return what to do next."""

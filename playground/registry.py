@@ -2,8 +2,9 @@
 
 An owner is a string such as "<browser session id>:<page>"; only code that knows the owner reaches
 its job. `RunQueue` admits at most `max_running` jobs to train at once and queues the rest in start
-order. `JobRegistry.reap` stops jobs whose owner has gone for longer than a grace period, and every
-job is stopped and joined at interpreter exit so no thread is killed inside torch.
+order. `JobRegistry.reap` stops jobs whose owner has been gone for longer than a grace period, and every
+job is stopped and joined at interpreter exit so no thread is killed inside torch. The cap, the grace
+period and the per-job limits come from playground.settings (environment, then file, then defaults).
 """
 
 from __future__ import annotations
@@ -14,38 +15,23 @@ import gc
 import os
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 from playground.jobs import Job
 from playground.limits import Limits
-
-ENV_MAX_JOBS = "PLAYGROUND_MAX_JOBS"
-ENV_GRACE = "PLAYGROUND_SESSION_GRACE_S"
-QUEUE_POLL_S = 0.2  # how often a queued job checks whether it was stopped
+from playground.settings import Settings, load
 
 
-def default_max_running() -> int:
-    """From $PLAYGROUND_MAX_JOBS, else one job per GPU, else one per CPU core (each job uses one thread)."""
-    raw = os.environ.get(ENV_MAX_JOBS, "").strip()
-    if raw:
-        if raw.isdigit() and int(raw) >= 1:
-            return int(raw)
-        warnings.warn(f"{ENV_MAX_JOBS} must be a whole number of at least 1; got {raw!r}. Using the default.",
-                      stacklevel=2)
+def default_max_running(settings: Settings | None = None) -> int:
+    """`max_jobs` from the settings ($PLAYGROUND_MAX_JOBS, then the settings file), else one job per GPU,
+    else one per CPU core (each job uses one thread)."""
+    settings = settings or load()
+    if settings.max_jobs is not None:
+        return settings.max_jobs
     import torch
 
     return torch.cuda.device_count() or os.cpu_count() or 1
-
-
-def _env_seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return float(raw) if raw and float(raw) >= 0 else default
-    except ValueError:
-        warnings.warn(f"{name} must be a number of seconds; got {raw!r}. Using {default:g}.", stacklevel=2)
-        return default
 
 
 def release_memory() -> None:
@@ -62,26 +48,40 @@ def release_memory() -> None:
 
 
 class RunQueue:
-    """Admission control: at most `max_running` jobs train at once; the rest wait first-come first-served."""
+    """Admission control: at most `max_running` jobs train at once; the rest wait first-come first-served.
+
+    A waiting thread sleeps on a condition until something that could admit or release it happens: a
+    job leaves (training or the queue), or the waiting job itself is stopped (`Control.on_stop`). It
+    never wakes on a timer: between those events a long queue takes no CPU from the training threads
+    (each leave wakes every waiter once to see whether it is next). Thread-safe.
+    """
 
     def __init__(self, max_running: int) -> None:
         self.max_running = max_running
-        self._cond = threading.Condition()
+        self._cond = threading.Condition()  # over an RLock: `on_stop` may call back at once, inside `enter`
         self._running: set[Job] = set()
         self._waiting: list[Job] = []
 
     def enter(self, job: Job) -> bool:
+        """Block until `job` may train (True), or until it is stopped while still waiting (False)."""
         with self._cond:
             self._waiting.append(job)
+            job.control.on_stop(lambda: self._stopped_while_waiting(job))
             try:
-                while not (self._waiting[0] is job and len(self._running) < self.max_running):
+                while True:
                     if job.control.stopped:
                         return False
-                    self._cond.wait(QUEUE_POLL_S)
-                self._running.add(job)
-                return True
+                    if self._waiting[0] is job and len(self._running) < self.max_running:
+                        self._running.add(job)
+                        return True
+                    self._cond.wait()
             finally:
                 self._waiting.remove(job)
+                self._cond.notify_all()  # a new head of the queue, and maybe a free place
+
+    def _stopped_while_waiting(self, job: Job) -> None:
+        with self._cond:
+            if job in self._waiting:
                 self._cond.notify_all()
 
     def leave(self, job: Job) -> None:
@@ -100,17 +100,24 @@ class RunQueue:
 
 
 class JobRegistry:
-    """One job per owner; reaped when the owner is gone; all stopped and joined at exit."""
+    """One job per owner; reaped when the owner is gone; all stopped and joined at exit. Thread-safe.
+
+    `grace_s`, `max_running` and `limits` default to the server settings (playground.settings.load(), or
+    `settings` when given). `clock` gives the seconds that `reap` measures absence in.
+    """
 
     def __init__(self, grace_s: float | None = None, max_running: int | None = None,
-                 limits: Limits | None = None) -> None:
-        # How long a disconnected owner may take to come back: $PLAYGROUND_SESSION_GRACE_S, default 60 s.
-        self.grace_s = grace_s if grace_s is not None else _env_seconds(ENV_GRACE, 60.0)
-        self.limits = limits or Limits.from_env()
-        self.queue = RunQueue(max_running or default_max_running())
+                 limits: Limits | None = None, settings: Settings | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        settings = settings or load()
+        # How long a disconnected owner may take to come back (a reload, a dropped connection).
+        self.grace_s = settings.session_grace_s if grace_s is None else grace_s
+        self.limits = limits or Limits.from_settings(settings)
+        self.queue = RunQueue(max_running or default_max_running(settings))
+        self._clock = clock
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
-        self._gone_since: dict[str, float] = {}
+        self._last_seen: dict[str, float] = {}  # owner -> when it was last known to be alive
 
     def start(self, owner: str, config: Any, **kwargs: Any) -> Job:
         """Stop the owner's previous job, if any, and start a new one (queued if the cap is reached)."""
@@ -118,6 +125,7 @@ class JobRegistry:
         with self._lock:
             old = self._jobs.get(owner)
             self._jobs[owner] = job
+            self._last_seen[owner] = self._clock()  # the owner is alive: it is starting a job
         if old is not None:
             old.stop(join_timeout=5.0)
         return job.start()
@@ -130,6 +138,7 @@ class JobRegistry:
         """Stop and forget the owner's job (Reset)."""
         with self._lock:
             job = self._jobs.pop(owner, None)
+            self._last_seen.pop(owner, None)
         if job is not None:
             job.stop(join_timeout=5.0)
 
@@ -141,20 +150,24 @@ class JobRegistry:
         return {"training": training, "queued": waiting, "ended": sum(not j.alive for j in jobs)}
 
     def reap(self, is_alive: Callable[[str], bool], now: float | None = None) -> list[str]:
-        """Stop and drop jobs whose owner has not been alive for `grace_s`. Returns the owners reaped."""
-        now = time.monotonic() if now is None else now
-        reaped = []
+        """Stop and drop the jobs whose owner has not been seen alive for `grace_s` seconds or more.
+
+        Absence counts from the last time the owner was seen alive (by an earlier pass, or when it started
+        its job), a lower bound of when it left, not from the pass that first finds it gone; an owner seen
+        alive again starts afresh. Called every `p` seconds, this stops a job between `grace_s - p` and
+        `grace_s + p` seconds after its owner left. `now` defaults to the registry's clock. Returns the
+        owners reaped; their jobs are asked to stop together, then joined (5 s at most in all).
+        """
+        now = self._clock() if now is None else now
+        reaped: list[tuple[str, Job]] = []
         with self._lock:
             for owner in list(self._jobs):
                 if is_alive(owner):
-                    self._gone_since.pop(owner, None)
-                    continue
-                since = self._gone_since.setdefault(owner, now)
-                if now - since >= self.grace_s:
+                    self._last_seen[owner] = now
+                elif now - self._last_seen.setdefault(owner, now) >= self.grace_s:
                     reaped.append((owner, self._jobs.pop(owner)))
-                    self._gone_since.pop(owner, None)
-        for _, job in reaped:
-            job.stop(join_timeout=5.0)
+                    self._last_seen.pop(owner)
+        _stop_and_join([job for _, job in reaped], timeout=5.0)
         if reaped:
             release_memory()
         return [owner for owner, _ in reaped]
@@ -164,11 +177,17 @@ class JobRegistry:
         with self._lock:
             jobs = list(self._jobs.values())
             self._jobs.clear()
-        for job in jobs:
-            job.control.stop()
-        deadline = time.monotonic() + timeout
-        for job in jobs:
-            job.thread.join(max(0.0, deadline - time.monotonic()))
+            self._last_seen.clear()
+        _stop_and_join(jobs, timeout)
+
+
+def _stop_and_join(jobs: list[Job], timeout: float) -> None:
+    """Ask every job to stop first, so they wind down together, then join them (`timeout` s in all)."""
+    for job in jobs:
+        job.control.stop()
+    deadline = time.monotonic() + timeout
+    for job in jobs:
+        job.thread.join(max(0.0, deadline - time.monotonic()))
 
 
 REGISTRY = JobRegistry()

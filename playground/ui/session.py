@@ -1,13 +1,16 @@
 """Session accessors: which browser session this is, and its jobs in the process-wide registry.
 
 A job is keyed by "<session id>:<page>", so one session can train on two pages at once and no
-session can reach another's job. A reaper thread stops jobs whose session has disconnected for
-longer than the registry's grace period (a reconnect within it keeps the job).
+session can reach another's job. A reaper thread passes every `REAP_EVERY_S` seconds and stops jobs
+whose session has been disconnected for the registry's grace period (a reconnect within it keeps the
+job): since absence counts from the last pass that saw the session alive, a job outlives its session
+by the grace period give or take one pass.
 """
 
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 import streamlit as st
@@ -17,7 +20,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from playground.jobs import Job
 from playground.registry import REGISTRY
 
-REAP_EVERY_S = 5.0
+REAP_EVERY_S = 1.0  # also the precision of the grace period; a pass is one session lookup per job
 _reaper_lock = threading.Lock()
 _reaper: threading.Thread | None = None
 
@@ -40,7 +43,10 @@ def _session_alive(key: str) -> bool:
 def _reap_forever() -> None:
     stop = threading.Event()
     while not stop.wait(REAP_EVERY_S):
-        REGISTRY.reap(_session_alive)
+        try:
+            REGISTRY.reap(_session_alive)
+        except Exception as e:  # one bad pass must not end reaping for the life of the server
+            warnings.warn(f"Reaping jobs failed ({type(e).__name__}: {e}); trying again.", stacklevel=1)
 
 
 def ensure_reaper() -> None:

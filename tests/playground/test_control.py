@@ -38,3 +38,15 @@ def test_stop_wins_over_pause_and_steps():
     c.step()
     c.stop()
     assert c.wait() is Go.STOP
+
+
+def test_on_stop_calls_back_once_on_the_first_stop():
+    c = Control()
+    calls = []
+    c.on_stop(lambda: calls.append("a"))
+    assert calls == []
+    c.stop()
+    c.stop()
+    assert calls == ["a"]
+    c.on_stop(lambda: calls.append("late"))  # already stopped: called at once
+    assert calls == ["a", "late"]

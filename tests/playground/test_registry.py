@@ -1,12 +1,35 @@
+import threading
 import time
 
 import pytest
 
-from playground import registry
+from playground.events import RunFinished
 from playground.limits import Limits
 from playground.registry import JobRegistry, default_max_running
+from playground.settings import Settings
 from tests.conftest import tiny_config
 from tests.playground.test_jobs import JOIN_S, wait_for
+
+
+def idle(config, emit, control):
+    """A trainer that only waits to be stopped (start its job with paused=True): no CPU, no torch."""
+    control.wait()
+    emit(RunFinished("stopped", 0, 0.0))
+
+
+class CountingCondition(threading.Condition):
+    """A condition that counts how often a waiter went to sleep on it and how often one woke up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits = self.wakeups = 0
+
+    def wait(self, timeout=None):
+        self.waits += 1  # under the condition's lock, like the wake-up count
+        try:
+            return super().wait(timeout)
+        finally:
+            self.wakeups += 1
 
 
 def test_cap_queues_jobs_first_come_first_served():
@@ -48,14 +71,25 @@ def test_owners_cannot_reach_each_others_jobs():
     reg.shutdown()
 
 
-def test_max_running_from_the_environment(monkeypatch):
-    monkeypatch.setenv(registry.ENV_MAX_JOBS, "3")
+def test_max_running_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLAYGROUND_SETTINGS", str(tmp_path / "empty.toml"))
+    (tmp_path / "empty.toml").write_text("")
+    monkeypatch.setenv("PLAYGROUND_MAX_JOBS", "3")
     assert default_max_running() == 3
-    monkeypatch.setenv(registry.ENV_MAX_JOBS, "zero")
+    monkeypatch.setenv("PLAYGROUND_MAX_JOBS", "zero")
     with pytest.warns(UserWarning, match="PLAYGROUND_MAX_JOBS"):
         assert default_max_running() >= 1
-    monkeypatch.delenv(registry.ENV_MAX_JOBS)
+    monkeypatch.delenv("PLAYGROUND_MAX_JOBS")
     assert default_max_running() >= 1
+    assert default_max_running(Settings(max_jobs=7)) == 7
+
+
+def test_registry_takes_its_limits_from_the_settings():
+    reg = JobRegistry(settings=Settings(max_jobs=2, session_grace_s=5, max_params=10, max_job_seconds=3))
+    assert reg.queue.max_running == 2 and reg.grace_s == 5
+    assert reg.limits == Limits(max_params=10, max_seconds=3)
+    explicit = JobRegistry(grace_s=1, max_running=4, settings=Settings(max_jobs=2, session_grace_s=5))
+    assert explicit.queue.max_running == 4 and explicit.grace_s == 1
 
 
 def test_queue_admits_again_after_a_failed_run():
@@ -82,18 +116,44 @@ def test_registry_keeps_one_job_per_owner_and_replaces_it():
 
 
 def test_registry_reaps_only_after_the_grace_period():
-    reg = JobRegistry(grace_s=30)
+    reg = JobRegistry(grace_s=30, clock=lambda: 100.0)  # both jobs start, their owners alive, at t = 100 s
     job = reg.start("gone", tiny_config(epochs=10_000))
     keep = reg.start("here", tiny_config(epochs=10_000))
     alive = {"here"}.__contains__
-    assert reg.reap(alive, now=100.0) == []  # just disconnected: within the grace period
+    assert reg.reap(alive, now=101.0) == []  # just disconnected: within the grace period
     assert reg.reap(alive, now=120.0) == []
-    assert reg.reap(lambda o: True, now=125.0) == []  # reconnected: the clock restarts
+    assert reg.reap(lambda o: True, now=125.0) == []  # reconnected: absence counts from here again
     assert reg.reap(alive, now=130.0) == []
-    assert reg.reap(alive, now=160.0) == ["gone"]
+    assert reg.reap(alive, now=154.9) == []
+    assert reg.reap(alive, now=155.0) == ["gone"]  # 30 s after it was last seen alive
     assert not job.alive and reg.get("gone") is None and keep.alive
     reg.shutdown()
     assert not keep.alive
+
+
+@pytest.mark.parametrize("left_at", [10.0, 10.01, 10.5, 10.99])
+def test_reaping_counts_absence_from_when_the_owner_was_last_seen(left_at):
+    """Passes every second, as the app's reaper does: the job is stopped within a second of the grace
+    period after its owner left: never more than a second early, never more than a second late."""
+    grace, every = 5.0, 1.0
+    reg = JobRegistry(grace_s=grace, max_running=1, clock=lambda: 0.0)
+    job = reg.start("owner", tiny_config(), trainer=idle, paused=True)
+    passes = [every * i for i in range(1, 30)]
+    reaped_at = next(t for t in passes if reg.reap(lambda o, t=t: t < left_at, now=t))  # alive until left_at
+    assert grace - every <= reaped_at - left_at <= grace + every
+    assert reaped_at == max(t for t in passes if t < left_at) + grace  # from the last pass that saw it
+    assert job.thread.join(JOIN_S) is None and not job.alive and reg.get("owner") is None
+    reg.shutdown()
+
+
+def test_reaping_an_owner_no_pass_saw_counts_from_the_start_of_its_job():
+    reg = JobRegistry(grace_s=5, max_running=2, clock=lambda: 100.0)
+    job = reg.start("gone", tiny_config(), trainer=idle, paused=True)
+    assert reg.reap(lambda o: False, now=103.0) == []  # the first pass already finds it gone
+    assert reg.reap(lambda o: False, now=105.0) == ["gone"]  # 5 s after it started the job, not after 103
+    job.thread.join(JOIN_S)
+    assert not job.alive
+    reg.shutdown()
 
 
 def test_shutdown_stops_and_joins_every_thread():
@@ -121,12 +181,15 @@ def test_limits_stop_big_models_and_long_runs():
     reg.shutdown()
 
 
-def test_limits_from_the_environment(monkeypatch):
+def test_limits_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLAYGROUND_SETTINGS", str(tmp_path / "empty.toml"))
+    (tmp_path / "empty.toml").write_text("")
     monkeypatch.setenv("PLAYGROUND_MAX_PARAMS", "1234")
     monkeypatch.setenv("PLAYGROUND_MAX_JOB_SECONDS", "nope")
     with pytest.warns(UserWarning, match="PLAYGROUND_MAX_JOB_SECONDS"):
-        limits = Limits.from_env()
+        limits = Limits.from_settings()
     assert limits == Limits(max_params=1234, max_seconds=600.0)
+    assert Limits.from_settings(Settings(max_params=9, max_job_seconds=2.5)) == Limits(9, 2.5)
 
 
 def test_wait_first_evaluation_does_not_wait_for_a_queued_job():
@@ -139,3 +202,38 @@ def test_wait_first_evaluation_does_not_wait_for_a_queued_job():
     assert time.monotonic() - t0 < 1.0
     assert first.wait_first_evaluation(JOIN_S)
     reg.shutdown()
+
+
+def test_queued_jobs_sleep_until_a_job_leaves_or_they_are_stopped():
+    """No timer: a queued thread wakes only when a job leaves or it is stopped. The old queue polled its
+    condition every 0.2 s, so it would count a few wake-ups in the pause below."""
+    reg = JobRegistry(max_running=1)
+    cond = reg.queue._cond = CountingCondition()
+    first = reg.start("a", tiny_config(), trainer=idle, paused=True)
+    assert wait_for(lambda: reg.queue.counts() == (1, 0))
+    second = reg.start("b", tiny_config(), trainer=idle, paused=True)
+    third = reg.start("c", tiny_config(), trainer=idle, paused=True)
+    assert wait_for(lambda: cond.waits == 2)  # both queued threads asleep
+    assert third.snapshot().queue_position == 2
+    time.sleep(0.5)
+    assert cond.wakeups == 0
+
+    assert third.stop(join_timeout=JOIN_S)  # the stop itself wakes it: nothing else would
+    snap = third.snapshot()
+    assert snap.status == "stopped" and snap.started is None and snap.step == 0
+    assert second.snapshot().queue_position == 1 and first.alive and second.alive
+
+    first.stop(join_timeout=JOIN_S)  # leaving admits the next in line
+    assert wait_for(lambda: reg.queue.counts() == (1, 0) and second.snapshot().queue_position == 0)
+    reg.shutdown(timeout=JOIN_S)
+    assert not any(j.alive for j in (first, second, third))
+
+
+def test_shutdown_ends_queued_jobs_without_waiting_for_a_place():
+    reg = JobRegistry(max_running=1)
+    running = reg.start("a", tiny_config(), trainer=idle, paused=True)
+    queued = [reg.start(f"q{i}", tiny_config(), trainer=idle, paused=True) for i in range(5)]
+    assert wait_for(lambda: reg.queue.counts() == (1, 5))
+    reg.shutdown(timeout=JOIN_S)
+    assert not running.alive and not any(j.alive for j in queued)
+    assert all(j.snapshot().status == "stopped" and j.snapshot().started is None for j in queued)

@@ -1,0 +1,151 @@
+"""Server settings for a shared server (a workshop, Community Cloud): read once, from three places.
+
+For each setting an environment variable wins, then the `[server]` table of a TOML settings file,
+then the built-in default. The file is `playground.toml` in the working directory (the app is started
+from the repository root), or the path in $PLAYGROUND_SETTINGS; `playground.example.toml` shows every key.
+
+    key              environment variable          default                      what it bounds
+    max_jobs         PLAYGROUND_MAX_JOBS           one per GPU, else per core   runs training at once; more wait
+                                                                                in a first-come first-served queue
+    session_grace_s  PLAYGROUND_SESSION_GRACE_S    60                           seconds a run outlives its closed
+                                                                                page (a reconnect keeps the run)
+    max_params       PLAYGROUND_MAX_PARAMS         5,000,000                    trainable parameters of one model
+    max_job_seconds  PLAYGROUND_MAX_JOB_SECONDS    600                          training seconds of one run, queue
+                                                                                time excluded
+
+`max_jobs` and `max_params` are whole numbers of at least 1, `session_grace_s` is 0 or more, and
+`max_job_seconds` is more than 0. A bad setting never stops the server: a malformed file, an unknown
+key or a bad value is reported with `warnings.warn` (naming the file or variable and the key) and
+skipped, so the next place in the order decides. A missing `playground.toml` is the usual case and
+says nothing; a missing file that $PLAYGROUND_SETTINGS names is reported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+ENV_SETTINGS = "PLAYGROUND_SETTINGS"
+DEFAULT_PATH = "playground.toml"
+TABLE = "server"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The server's limits. Defaults are the built-in ones; `load` applies the file and the environment."""
+
+    max_jobs: int | None = None  # runs training at once; None: one per GPU, else one per CPU core
+    session_grace_s: float = 60.0  # a minute covers a reload or a dropped Wi-Fi connection
+    max_params: int = 5_000_000  # every config the forms allow fits; lower it on a small shared server
+    max_job_seconds: float = 600.0  # wall time of one run once it trains
+
+
+# key -> (environment variable, whole number?, smallest value allowed, is the smallest value itself allowed?)
+_RULES: dict[str, tuple[str, bool, float, bool]] = {
+    "max_jobs": ("PLAYGROUND_MAX_JOBS", True, 1, True),
+    "session_grace_s": ("PLAYGROUND_SESSION_GRACE_S", False, 0, True),
+    "max_params": ("PLAYGROUND_MAX_PARAMS", True, 1, True),
+    "max_job_seconds": ("PLAYGROUND_MAX_JOB_SECONDS", False, 0, False),
+}
+assert set(_RULES) == {f.name for f in fields(Settings)}
+ENV_VARS = {key: rule[0] for key, rule in _RULES.items()}
+
+
+def _rule_text(key: str) -> str:
+    _, whole, least, inclusive = _RULES[key]
+    kind = "a whole number" if whole else "a number of seconds"
+    return f"{kind} {'of at least' if inclusive else 'greater than'} {least:g}"
+
+
+def _check(key: str, value: object) -> int | float:
+    """The value as the setting's type; ValueError if it breaks the key's rule (bools are not numbers)."""
+    _, whole, least, inclusive = _RULES[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError
+    try:
+        number = float(value)
+    except OverflowError:  # a TOML integer beyond any float
+        raise ValueError from None
+    if not math.isfinite(number) or number < least or (number == least and not inclusive):
+        raise ValueError
+    if whole:
+        if not number.is_integer():
+            raise ValueError
+        return int(value)
+    return number
+
+
+def _read_file(path: Path, named: bool) -> dict[str, int | float]:
+    """The valid keys of the file's [server] table; everything wrong is warned about and skipped."""
+    try:
+        with path.open("rb") as f:
+            doc = tomllib.load(f)
+    except FileNotFoundError:
+        if named:
+            warnings.warn(f"Settings file {path} (from ${ENV_SETTINGS}) not found. Using the defaults.", stacklevel=3)
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        warnings.warn(f"Settings file {path} could not be read ({e}). Using the defaults.", stacklevel=3)
+        return {}
+    for name in doc:
+        if name != TABLE:
+            warnings.warn(f"Settings file {path}: unknown key {name!r} (settings go in a [{TABLE}] table); "
+                          "ignored.", stacklevel=3)
+    table = doc.get(TABLE, {})
+    if not isinstance(table, dict):
+        warnings.warn(f"Settings file {path}: {TABLE!r} must be a table ([{TABLE}]); ignored.", stacklevel=3)
+        return {}
+    values: dict[str, int | float] = {}
+    for key, raw in table.items():
+        if key not in _RULES:
+            warnings.warn(f"Settings file {path}: unknown key {key!r} in [{TABLE}] (known: {', '.join(_RULES)}); "
+                          "ignored.", stacklevel=3)
+            continue
+        try:
+            values[key] = _check(key, raw)
+        except ValueError:
+            warnings.warn(f"Settings file {path}: [{TABLE}] {key} must be {_rule_text(key)}; got {raw!r}. "
+                          "Using the default.", stacklevel=3)
+    return values
+
+
+def _show(value: int | float | None) -> str:
+    if value is None:
+        return "the default"
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def _read_env(environ: Mapping[str, str], fallback: Settings) -> dict[str, int | float]:
+    values: dict[str, int | float] = {}
+    for key, (name, *_) in _RULES.items():
+        raw = environ.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            values[key] = _check(key, float(raw))
+        except ValueError:
+            warnings.warn(f"{name} must be {_rule_text(key)}; got {raw!r}. Using {_show(getattr(fallback, key))}.",
+                          stacklevel=3)
+    return values
+
+
+def settings_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The settings file in use: $PLAYGROUND_SETTINGS, else playground.toml in the working directory."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(ENV_SETTINGS, "").strip() or DEFAULT_PATH)
+
+
+def load(environ: Mapping[str, str] | None = None, path: str | os.PathLike[str] | None = None) -> Settings:
+    """The settings: environment over file over defaults. Never raises for bad input; warns instead.
+
+    `environ` defaults to `os.environ` and `path` to `settings_path(environ)`; tests pass both.
+    """
+    environ = os.environ if environ is None else environ
+    named = path is not None or bool(environ.get(ENV_SETTINGS, "").strip())
+    from_file = replace(Settings(), **_read_file(Path(path) if path is not None else settings_path(environ), named))
+    return replace(from_file, **_read_env(environ, from_file))
