@@ -4,7 +4,9 @@ Prints one table:
   (a) steps/s of a bare PyTorch loop: the same MLP, data, batching and optimizer, one thread, no evaluation;
   (b) steps/s of a `playground.jobs.Job` in its background thread in this process, nothing watching;
   (c) steps/s of the same job in a real `streamlit run` server while headless Chromium watches the live
-      MLP page (read from the page's final progress text);
+      MLP page (read from the page's final progress text); (c') the same with the server and Chromium
+      pinned to separate cores; (c'') the same watched by a websocket client that requests and receives
+      every live update as the browser does but draws nothing (a browser on another machine);
   (d) time from clicking Train to the first plotted point in the browser (median of 3);
   (e) the loss chart's update interval in the browser while training (median and p95).
 The runs use 400 epochs (10,000 steps) so each lasts several seconds. Steps/s of a job, here and in the
@@ -30,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.e2e.server, the launch helpers the browser tests use
+sys.path.insert(0, str(ROOT / "benchmarks"))  # for load.Tab, the protocol-level client
 
 import psutil  # noqa: E402
 import torch  # noqa: E402
@@ -191,6 +194,39 @@ def in_browser(runs: int, first_point_runs: int, separate_cores: bool = False) -
     return out
 
 
+def protocol_watched(runs: int) -> list[float]:
+    """(c''): steps/s of the job in a `streamlit run` server watched by one websocket client that speaks
+    Streamlit's protocol as the browser's frontend does (benchmarks/load.py's `Tab`: it requests every live
+    refresh and receives every update) but draws nothing: the server's whole cost of a viewer whose
+    browser runs on another machine."""
+    from load import RATE_RE, STATUS_RE, Tab
+
+    rates = []
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp) / "server.log")
+        try:
+            tab = Tab(server.port, "mlp", f"training.epochs={EPOCHS}")
+            tab.open()
+            poll("the page", lambda: (tab.pump(0.1), "Train" in tab.buttons and tab.full_runs_finished)[1],
+                 timeout=60, interval=0)
+            for _ in range(runs):
+                tab.progress = None
+                tab.rerun(trigger=tab.buttons["Train"])
+
+                def completed() -> bool:
+                    tab.pump(0.05)
+                    return tab.progress is not None and (m := STATUS_RE.search(tab.progress[1])) is not None \
+                        and m.group(1) == "completed"
+
+                poll("the run to complete", completed, timeout=240, interval=0)
+                rates.append(float(RATE_RE.search(tab.progress[1]).group(1).replace(",", "")))
+                tab.pump(1.0)  # the final full rerun
+            tab.close()
+        finally:
+            stop_server(server)
+    return rates
+
+
 def cpu_seconds(server_pid: int) -> dict[str, float]:
     """CPU seconds used so far by the server process and by every Chromium process."""
     server = psutil.Process(server_pid).cpu_times()
@@ -223,6 +259,7 @@ def main() -> None:
     for _ in range(args.repeats):  # alternate, so a burst of load elsewhere hits both
         bare.append(bare_loop(cfg))
         alone.append(job_alone(cfg))
+    remote = protocol_watched(args.repeats)
     web = in_browser(runs=args.repeats, first_point_runs=3)
     apart = in_browser(runs=args.repeats, first_point_runs=0, separate_cores=True) if usable >= 2 else None
 
@@ -235,6 +272,8 @@ def main() -> None:
         ("(b) Job in its background thread, alone", f"{b:,.0f} steps/s", f"(b)/(a) = {b / a:.2f}"),
         ("(c) Job in `streamlit run`, Chromium watching", f"{c:,.0f} steps/s", f"(c)/(a) = {c / a:.2f}, "
          f"(c)/(b) = {c / b:.2f}"),
+        ("(c'') the same, watched by a protocol client (no drawing)", f"{med(remote):,.0f} steps/s",
+         f"(c'')/(a) = {med(remote) / a:.2f}, (c'')/(b) = {med(remote) / b:.2f}"),
         *([("(c') the same, server and Chromium on separate cores", f"{med(apart['served_sps']):,.0f} steps/s",
             f"(c')/(a) = {med(apart['served_sps']) / a:.2f}, (c')/(b) = {med(apart['served_sps']) / b:.2f}")]
           if apart else []),
@@ -259,7 +298,7 @@ def main() -> None:
     print("-" * (w0 + w1 + 40))
     for name, value, note in rows:
         print(f"{name:<{w0}}  {value:>{w1}}  {note}")
-    for name, values in (("(a)", bare), ("(b)", alone), ("(c)", web["served_sps"]),
+    for name, values in (("(a)", bare), ("(b)", alone), ("(c)", web["served_sps"]), ("(c'')", remote),
                          *((("(c')", apart["served_sps"]),) if apart else ())):
         print(f"all {name}: {', '.join(f'{v:,.0f}' for v in values)} steps/s")
     print(f"server exit code after SIGTERM: {web['server_exit']}; total time {time.perf_counter() - t_start:.0f} s")

@@ -16,7 +16,8 @@ PLAYGROUND_SESSION_GRACE_S=5. One row per N:
                  together (their steps / the span from the first job starting to the last one ending),
                  against one job alone (the N=1 row; run first when not asked for)
   update p50/p95 time between successive redraws of the live panel (its progress bar delta) received
-                 by each session while its job was queued or running, pooled over sessions
+                 by each session while its job trained, pooled over sessions
+  queued p95     the same while jobs waited in the queue (that page refreshes every QUEUED_UPDATE_S)
   RSS MB         the server's resident memory (psutil, sampled every 0.25 s): before (one session has
                  loaded the page, so torch and the engine are imported, and left), peak, and after
   job threads    the server's threads named "playground-job": most at once, and how many are still
@@ -29,7 +30,7 @@ preset as it is (N = 30 then takes several minutes, more on a busy machine).
 "Leaving" is a workshop's ending: when every job has finished, each session sets Epochs to
 LEAVE_EPOCHS, presses Train once more and closes its tab as soon as the new run shows queued or
 running, so N long jobs are abandoned mid-run and the server must stop them once the grace period is
-over (a reaper pass every 5 s). "after" is measured AFTER_S s later. The server log is scanned for
+over (a reaper pass every 1 s). "after" is measured AFTER_S s later. The server log is scanned for
 tracebacks, and the notes under the table say what went wrong, how much CPU the server, this load
 generator and other processes on the machine used, and whether any session went without updates.
 
@@ -49,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import math
 import os
 import re
 import statistics
@@ -450,8 +452,12 @@ def log_problems(log: str) -> list[str]:
 # --- one N -------------------------------------------------------------------------------------------
 
 
-def gaps_of(r: Result) -> list[float]:
-    return [b - a for a, b in zip(r.updates, r.updates[1:], strict=False)]
+def gaps_of(r: Result, queued: bool = False) -> list[float]:
+    """Seconds between successive live-panel redraws of one session while its job trained (or, with
+    `queued`, while it waited in the queue: that page refreshes more slowly by design)."""
+    start = r.started_at if r.started_at is not None else math.inf
+    times = [t for t in r.updates if (t < start) == queued]
+    return [b - a for a, b in zip(times, times[1:], strict=False)]
 
 
 @dataclass
@@ -478,8 +484,12 @@ class Row:
 
     @property
     def update_gaps(self) -> list[float]:
-        """Seconds between successive live-panel redraws, per session, pooled."""
+        """Seconds between successive live-panel redraws while training, per session, pooled."""
         return [g for r in self.results for g in gaps_of(r)]
+
+    @property
+    def queued_gaps(self) -> list[float]:
+        return [g for r in self.results for g in gaps_of(r, queued=True)]
 
     @property
     def aggregate(self) -> float:
@@ -555,7 +565,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 HEADER = (f"{'N':>3} {'done':>4} {'fail':>4} {'queue wait s':>13} {'job st/s':>8} {'all st/s':>8} {'x 1 job':>7} "
-          f"{'update p50':>10} {'p95':>6} {'RSS MB before':>13} {'peak':>6} {'after':>6} {'after/bef':>9} "
+          f"{'update p50':>10} {'p95':>6} {'queued p95':>10} {'RSS MB before':>13} {'peak':>6} {'after':>6} "
+          f"{'after/bef':>9} "
           f"{'job thr max':>11} {'left':>4}")
 
 
@@ -568,7 +579,7 @@ def format_row(row: Row, one_job: float) -> str:
     threads = (row.threads_peak, row.threads_after) if row.threads_peak else ("n/a", "n/a")
     return (f"{row.n:>3} {len(done):>4} {row.n - len(done):>4} "
             f"{statistics.median(waits):>6.1f} /{max(waits):>5.1f} {per_job:>8.0f} {row.aggregate:>8.0f} "
-            f"{ratio:>7.2f} {pct(gaps, 50):>10.2f} {pct(gaps, 95):>6.2f} "
+            f"{ratio:>7.2f} {pct(gaps, 50):>10.2f} {pct(gaps, 95):>6.2f} {pct(row.queued_gaps, 95):>10.2f} "
             f"{row.rss_before:>13.0f} {row.rss_peak:>6.0f} {row.rss_after:>6.0f} "
             f"{row.rss_after / row.rss_before:>9.2f} {threads[0]:>11} {threads[1]:>4}")
 
@@ -588,7 +599,7 @@ def notes(row: Row) -> list[str]:
         out.append(f"server log: {len(row.log_problems)} traceback(s)/crash line(s), e.g. {row.log_problems[0][:200]}")
     left = [r.left_with for r in row.results]
     states = ", ".join(f"{left.count(s)} {s}" for s in sorted(set(left)))
-    stalled = sum(any(g > STALL_S for g in gaps_of(r)) for r in row.results)
+    stalled = sum(any(g > STALL_S for g in [*gaps_of(r), *gaps_of(r, queued=True)]) for r in row.results)
     if stalled:
         out.append(f"{stalled} session(s) received no live update for more than {STALL_S:.0f} s while their job "
                    "was active")
@@ -653,7 +664,8 @@ def main() -> None:
         print(format_row(row, one))
     print("fail: failed, diverged, stopped or lost; queue wait: median / longest over queued jobs; job st/s: mean "
           "over completed jobs; all st/s: their steps / (first start to last end); x 1 job: all st/s / the N=1 "
-          "job's st/s; update: seconds between live-panel redraws received; job thr: server threads named "
+          "job's st/s; update: seconds between live-panel redraws received while training (queued: while "
+          "waiting); job thr: server threads named "
           f"playground-job, most at once / left {AFTER_S:.0f} s after leaving"
           + ("; N=1 added as the baseline" if baseline_added else ""))
     for row in rows:
