@@ -30,7 +30,7 @@ preset as it is (N = 30 then takes several minutes, more on a busy machine).
 "Leaving" is a workshop's ending: when every job has finished, each session sets Epochs to
 LEAVE_EPOCHS, presses Train once more and closes its tab as soon as the new run shows queued or
 running, so N long jobs are abandoned mid-run and the server must stop them once the grace period is
-over (a reaper pass every 1 s). "after" is measured AFTER_S s later. The server log is scanned for
+over (a reaper pass every 0.5 s). "after" is measured AFTER_S s later. The server log is scanned for
 tracebacks, and the notes under the table say what went wrong, how much CPU the server, this load
 generator and other processes on the machine used, and whether any session went without updates.
 

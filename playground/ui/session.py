@@ -20,7 +20,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from playground.jobs import Job
 from playground.registry import REGISTRY
 
-REAP_EVERY_S = 1.0  # also the precision of the grace period; a pass is one session lookup per job
+REAP_EVERY_S = 0.5  # also the precision of the grace period; a pass is one session lookup per job
 _reaper_lock = threading.Lock()
 _reaper: threading.Thread | None = None
 
