@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from playground.plots import TEMPLATE
+
 COLORSCALE = "Blues"
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
@@ -27,7 +29,7 @@ def attention_heatmap(weights: np.ndarray, tokens: list[str], *, height: int = 4
         colorbar={"title": {"text": "weight"}, "thickness": 12},
     ))
     fig.update_layout(
-        height=height, margin=_MARGIN, uirevision="attention",
+        height=height, margin=_MARGIN, uirevision="attention", template=TEMPLATE,
         xaxis={"title": {"text": "key (attended to)"}, "type": "category", "side": "top",
                "tickangle": -45 if any(len(t) > 2 for t in tokens) else 0,  # words would overlap side by side
                "tickmode": "array", "tickvals": labels, "ticktext": tokens},
@@ -65,7 +67,7 @@ def attention_grid(attention: np.ndarray, *, selected: tuple[int, int] | None = 
             layout[f"yaxis{k if k > 1 else ''}"] = {**axis, "domain": [y1 - h, y1], "anchor": xa,
                                                     "autorange": "reversed"}
     fig.update_layout(height=height, margin={"l": 30, "r": 10, "t": 20, "b": 10}, uirevision="attention-grid",
-                      **layout)
+                      template=TEMPLATE, **layout)
     annotations = [{"text": f"head {i + 1}", "x": i * (w + gap) + w / 2, "y": 1.0, "xref": "paper",
                     "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 11}}
                    for i in range(n_heads)]

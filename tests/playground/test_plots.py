@@ -264,3 +264,24 @@ def test_plots_does_not_import_streamlit_or_torch():
     code = "import sys, playground.plots; print(sorted({'streamlit', 'torch'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_figure_carries_the_small_template_not_plotlys_default():
+    """Plotly's default template is about 10 KB of JSON per figure, re-sent on every live redraw."""
+    from playground import attention_plots
+
+    rng = np.random.default_rng(0)
+    w = rng.random((2, 2, 4, 4))
+    figures = [
+        plots.loss_figure(np.arange(1.0, 301), rng.random(300), np.arange(1.0, 4), rng.random(3), rng.random(3)),
+        plots.metric_figure(np.arange(1.0, 4), rng.random(3), rng.random(3)),
+        plots.loss_figure(*([] for _ in range(5))),
+        plots.confusion_figure(np.eye(3, dtype=int), ("a", "b", "c")),
+        attention_plots.attention_heatmap(w[0, 0], list("abcd")),
+        attention_plots.attention_grid(w, selected=(0, 1)),
+    ]
+    for fig in figures:
+        template = fig.layout.template.to_plotly_json()
+        assert template == {"layout": {"colorway": list(plots.CLASS_COLOURS)}}
+    big = figures[0].to_json()
+    assert len(big) < 30_000, len(big)  # 4 traces of 300 points; with plotly's default template it was ~36 KB
