@@ -8,7 +8,8 @@ Prints one table:
       pinned to separate cores; (c'') the same watched by a websocket client that requests and receives
       every live update as the browser does but draws nothing (a browser on another machine);
   (d) time from clicking Train to the first plotted point in the browser (median of 3);
-  (e) the loss chart's update interval in the browser while training (median and p95).
+  (e) the loss chart's update interval in the browser while training (median and p95);
+  (f) the server's CPU time per live refresh besides training, with the protocol-level viewer of (c'').
 The runs use 400 epochs (10,000 steps) so each lasts several seconds. Steps/s of a job, here and in the
 page, is steps / seconds of the whole run, evaluation after every epoch and the views included.
 
@@ -60,6 +61,7 @@ from tests.e2e.server import (  # noqa: E402
 )
 
 EPOCHS = 400
+F_WINDOW_S = 2.0  # (f) is measured over this window early in each run of (c'')
 
 # Installed in the page before Train is clicked: every 20 ms, note when the loss chart's content
 # (total points and last step of each trace) changes. The per-step trace is downsampled to a fixed
@@ -194,16 +196,18 @@ def in_browser(runs: int, first_point_runs: int, separate_cores: bool = False) -
     return out
 
 
-def protocol_watched(runs: int) -> list[float]:
+def protocol_watched(runs: int) -> dict:
     """(c''): steps/s of the job in a `streamlit run` server watched by one websocket client that speaks
     Streamlit's protocol as the browser's frontend does (benchmarks/load.py's `Tab`: it requests every live
     refresh and receives every update) but draws nothing: the server's whole cost of a viewer whose
-    browser runs on another machine."""
+    browser runs on another machine. Also (f): the server's CPU time per live refresh besides training
+    (the whole process's CPU time less the training thread's, over the refreshes received)."""
     from load import RATE_RE, STATUS_RE, Tab
 
-    rates = []
+    out: dict = {"sps": [], "ui_ms": [], "refresh_hz": []}
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "server.log")
+        proc = psutil.Process(server.proc.pid)
         try:
             tab = Tab(server.port, "mlp", f"training.epochs={EPOCHS}")
             tab.open()
@@ -213,18 +217,34 @@ def protocol_watched(runs: int) -> list[float]:
                 tab.progress = None
                 tab.rerun(trigger=tab.buttons["Train"])
 
-                def completed() -> bool:
-                    tab.pump(0.05)
-                    return tab.progress is not None and (m := STATUS_RE.search(tab.progress[1])) is not None \
-                        and m.group(1) == "completed"
+                def status() -> str:
+                    m = STATUS_RE.search(tab.progress[1]) if tab.progress is not None else None
+                    return m.group(1) if m else ""
 
-                poll("the run to complete", completed, timeout=240, interval=0)
-                rates.append(float(RATE_RE.search(tab.progress[1]).group(1).replace(",", "")))
+                # (f) over a window inside the run, while the training thread is alive to be told apart.
+                poll("the run to train", lambda: (tab.pump(0.02), status() == "running")[1], timeout=60, interval=0)
+                n0, threads0, total0 = len(tab.progress_times), thread_cpu(proc), sum(proc.cpu_times()[:2])
+                t0 = time.perf_counter()
+                tab.pump(F_WINDOW_S)
+                threads1, total1, t1 = thread_cpu(proc), sum(proc.cpu_times()[:2]), time.perf_counter()
+                if status() == "running":  # the window ended inside the run
+                    training = max(threads1[k] - threads0.get(k, 0.0) for k in threads1)  # the busiest thread
+                    refreshes = max(len(tab.progress_times) - n0, 1)
+                    out["ui_ms"].append((total1 - total0 - training) / refreshes * 1000)
+                    out["refresh_hz"].append(refreshes / (t1 - t0))
+                poll("the run to complete", lambda: (tab.pump(0.05), status() == "completed")[1], timeout=240,
+                     interval=0)
+                out["sps"].append(float(RATE_RE.search(tab.progress[1]).group(1).replace(",", "")))
                 tab.pump(1.0)  # the final full rerun
             tab.close()
         finally:
             stop_server(server)
-    return rates
+    return out
+
+
+def thread_cpu(proc: psutil.Process) -> dict[int, float]:
+    """CPU seconds so far of each live thread of `proc`, by thread id."""
+    return {t.id: t.user_time + t.system_time for t in proc.threads()}
 
 
 def cpu_seconds(server_pid: int) -> dict[str, float]:
@@ -259,7 +279,8 @@ def main() -> None:
     for _ in range(args.repeats):  # alternate, so a burst of load elsewhere hits both
         bare.append(bare_loop(cfg))
         alone.append(job_alone(cfg))
-    remote = protocol_watched(args.repeats)
+    viewer = protocol_watched(args.repeats)
+    remote = viewer["sps"]
     web = in_browser(runs=args.repeats, first_point_runs=3)
     apart = in_browser(runs=args.repeats, first_point_runs=0, separate_cores=True) if usable >= 2 else None
 
@@ -285,6 +306,9 @@ def main() -> None:
         *([("(e') update interval on separate cores, median / p95",
             f"{med(apart['gaps_ms']):,.0f} ms", f"p95 {pct(apart['gaps_ms'], 0.95):,.0f} ms")]
           if apart and apart["gaps_ms"] else []),
+        ("(f) server CPU per live refresh besides training, (c'')", f"{med(viewer['ui_ms']):.1f} ms",
+         f"{med(viewer['refresh_hz']):.1f} refreshes/s; runs: "
+         + ", ".join(f"{v:.1f}" for v in viewer["ui_ms"]) + " ms"),
         ("CPU during (c): server process (training + UI)", f"{share['server']:.2f} cores", ""),
         ("CPU during (c): Chromium (all its processes)", f"{share['chromium']:.2f} cores", ""),
     ]
