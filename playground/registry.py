@@ -35,12 +35,20 @@ def default_max_running(settings: Settings | None = None) -> int:
 
 
 def release_memory() -> None:
-    """Collect garbage, then hand freed heap pages back to the OS (glibc's malloc_trim; elsewhere a no-op).
+    """Collect garbage, return the GPU memory torch keeps cached, then hand freed heap pages back to the OS
+    (glibc's malloc_trim; elsewhere a no-op).
 
     Without the trim, the memory of a reaped job stays in the allocator's free lists and the server's
-    resident size never comes back down after a workshop's sessions leave.
+    resident size never comes back down after a workshop's sessions leave; without `empty_cache`, torch's
+    caching allocator keeps a finished job's GPU memory reserved for this process.
     """
     gc.collect()
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+    if torch.backends.mps.is_available():
+        torch.mps.empty_cache()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):

@@ -237,3 +237,16 @@ def test_shutdown_ends_queued_jobs_without_waiting_for_a_place():
     reg.shutdown(timeout=JOIN_S)
     assert not running.alive and not any(j.alive for j in queued)
     assert all(j.snapshot().status == "stopped" and j.snapshot().started is None for j in queued)
+
+
+def test_reaping_returns_cached_gpu_memory(monkeypatch):
+    import torch
+
+    emptied = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append("cuda"))
+    reg = JobRegistry(grace_s=0, clock=lambda: 0.0)
+    job = reg.start("gone", tiny_config(epochs=10_000))
+    assert reg.reap(lambda owner: False, now=1.0) == ["gone"]
+    assert not job.alive and emptied == ["cuda"]
