@@ -196,6 +196,7 @@ class _Runner:
         self.y = torch.as_tensor(data.y_train, dtype=y_dtype, device=device)
         self.x_test = torch.as_tensor(data.x_test, device=device)
         self.y_test = torch.as_tensor(data.y_test, dtype=y_dtype, device=device)
+        self.x_both = torch.cat([self.x, self.x_test])  # evaluation runs both splits in one forward pass
         self.grid = _grid(data) if data.n_features == 2 else None
 
     def started(self, total_steps: int) -> RunStarted:
@@ -231,7 +232,7 @@ class _Runner:
             self.model.train()  # back to training mode once here, not in every step (it walks every module)
 
     def _evaluate(self, step: int, epoch: int, views: bool) -> EvalEnded:
-        out_train, out_test = self._outputs(self.x), self._outputs(self.x_test)
+        out_train, out_test = self._outputs(self.x_both).split([len(self.x), len(self.x_test)])
         train_loss = self.loss_fn(out_train, self.y).item()
         test_loss = self.loss_fn(out_test, self.y_test).item()
         train_metric, test_metric = self._metric(out_train, self.y), self._metric(out_test, self.y_test)
