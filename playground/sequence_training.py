@@ -28,9 +28,9 @@ from playground.training import (
     diverged_event,
     emit_evaluation,
     failure_event,
-    is_diverged,
     make_optimizer,
     seeded_model,
+    step_diverged,
     weights_copy,
 )
 
@@ -88,7 +88,7 @@ def train_sequence(config: SequenceRunConfig, emit: Callable[[Event], None], con
             first_loss = loss if step == 1 else first_loss
             if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
                 emit(StepEnded(step, 1, loss))
-            if is_diverged(loss, first_loss):
+            if step_diverged(loss, first_loss, cfg.batch_size):
                 emit(diverged_event(loss, step, cfg, t0))
                 return
             final = step == cfg.steps

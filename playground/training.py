@@ -68,6 +68,7 @@ def seeded_model(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
 
 
 DIVERGENCE_FACTOR = 100.0  # a batch loss this many times the first one counts as divergence
+RATIO_MIN_BATCH = 16  # smaller batches are judged by the ratio rule on the whole training set only
 
 
 def is_diverged(loss: float, first_loss: float) -> bool:
@@ -77,6 +78,16 @@ def is_diverged(loss: float, first_loss: float) -> bool:
     started); here it catches runs whose weights explode and then stall at a finite but useless loss.
     """
     return not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(first_loss, 0.01)
+
+
+def step_diverged(loss: float, first_loss: float, batch_size: int) -> bool:
+    """`is_diverged` for one mini-batch's loss. A batch of a few examples can legitimately cost 100x the
+    first one (one confidently misclassified example: a cross-entropy of 100 with batch size 1), so below
+    RATIO_MIN_BATCH examples only a non-finite loss ends the run here; the ratio rule still applies to
+    each evaluation's loss over the whole training set (`emit_evaluation`)."""
+    if batch_size < RATIO_MIN_BATCH:
+        return not math.isfinite(loss)
+    return is_diverged(loss, first_loss)
 
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "adamw": "AdamW",
@@ -159,7 +170,7 @@ def train(
                 first_loss = loss if step == 1 else first_loss
                 if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
                     emit(StepEnded(step, epoch, loss))
-                if is_diverged(loss, first_loss):
+                if step_diverged(loss, first_loss, runner.batch_size):
                     emit(diverged_event(loss, step, config.training, t0))
                     return
                 if go is Go.STEP:

@@ -210,3 +210,30 @@ def test_make_optimizer_falls_back_where_there_is_no_fused_kernel(monkeypatch):
     monkeypatch.setitem(OPTIMIZERS, "adam", (OldAdam, {}))
     opt = make_optimizer(TrainConfig(optimizer="adam"), [torch.nn.Parameter(torch.ones(2))])
     assert isinstance(opt, OldAdam) and not opt.param_groups[0]["fused"]
+
+
+def test_one_costly_example_in_a_tiny_batch_is_not_divergence():
+    from playground.training import step_diverged
+
+    assert not step_diverged(104.1, 0.69, batch_size=1)  # one confidently wrong example
+    assert step_diverged(104.1, 0.69, batch_size=32)  # a whole batch 100x worse than at the start
+    assert step_diverged(float("nan"), 0.69, batch_size=1) and step_diverged(float("inf"), 0.69, batch_size=4)
+    assert not step_diverged(1.0, 0.69, batch_size=32)
+
+
+def test_tiny_batches_still_diverge(recorder):
+    train(tiny_config(optimizer="momentum", learning_rate=10.0, batch_size=1, epochs=3), recorder)
+    end = recorder.events[-1]
+    assert isinstance(end, RunFailed) and end.status == "diverged" and "learning rate" in end.message
+
+
+def test_an_evaluation_whose_training_loss_blew_up_ends_the_run_as_diverged():
+    from playground.config import TrainConfig
+    from playground.training import emit_evaluation
+
+    events: list = []
+    blown = EvalEnded(step=40, epoch=2, train_loss=80.0, test_loss=90.0, train_metric=0.5, test_metric=0.5)
+    assert not emit_evaluation(events.append, blown, 0.7, TrainConfig(optimizer="sgd", batch_size=1), 0.0)
+    assert events[-1].status == "diverged" and "80" in events[-1].message
+    fine = dataclasses.replace(blown, train_loss=5.0)
+    assert emit_evaluation(events.append, fine, 0.7, TrainConfig(), 0.0) and events[-1] is fine
