@@ -13,5 +13,5 @@ PAGES = [
 ]
 nav = st.navigation(PAGES)
 session.presenter_toggle()
-session.sidebar_badge()
 nav.run()
+session.sidebar_badge()  # after the page ran: it shows the state the page's buttons have just set

@@ -82,12 +82,17 @@ JOB_PAGES = {"mlp": "MLP", "attention": "Attention"}
 
 
 def sidebar_badge() -> None:
-    """A line in the sidebar per page whose job exists, with its status and progress."""
+    """A line in the sidebar per page whose job exists, with its status (and, once it ended, its steps).
+
+    Drawn by full runs only (a live fragment cannot write to the sidebar), so a running job's step count,
+    which would stand still here, is left to the page's progress bar.
+    """
     for page, title in JOB_PAGES.items():
         job = REGISTRY.get(job_key(page))
         if job is not None:
             snap = job.snapshot()
-            st.sidebar.caption(f"{title} job: **{snap.status}** · step {snap.step:,}/{snap.total_steps:,}")
+            steps = "" if snap.active else f" · step {snap.step:,}/{snap.total_steps:,}"
+            st.sidebar.caption(f"{title} job: **{snap.status}**{steps}")
 
 
 # Presenter mode: readable from the back of a room. Streamlit sizes text in rem, so scaling the root

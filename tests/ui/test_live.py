@@ -55,3 +55,19 @@ def test_home_shows_the_servers_jobs_training_and_waiting(app, monkeypatch):
     app.run()
     status = " ".join(c.value for c in app.caption)
     assert "1 job(s) training, 1 waiting (at most 1 train at once)" in status
+
+
+def test_sidebar_badge_shows_the_state_the_buttons_just_set(app):
+    def badge(at) -> str:
+        return " ".join(c.value for c in at.sidebar.caption if "job:" in c.value)
+
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(5000).run()
+    app.button(key="mlp.train").click().run()
+    assert "MLP job: **running**" in badge(app)
+    app.button(key="mlp.pause").click().run()
+    assert "MLP job: **paused**" in badge(app)
+    app.button(key="mlp.stop").click().run()
+    assert "MLP job: **stopped** · step" in badge(app)
+    app.button(key="mlp.reset").click().run()
+    assert badge(app) == ""
