@@ -61,11 +61,13 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     snap = job.snapshot() if job else None
     active = bool(snap and snap.active)
     paused = bool(snap and snap.status == "paused")
+    queued = bool(snap and snap.status == "queued")  # nothing to pause or step until it trains
     cols = st.columns(5)
     cols[0].button("Restart" if active else "Train", type="primary", disabled=config is None, key=f"{page}.train",
                    width="stretch", help="Start training with the settings on the left.")
-    cols[1].button("Resume" if paused else "Pause", disabled=not active, key=f"{page}.pause", width="stretch")
-    cols[2].button("Step", disabled=not active, key=f"{page}.step", width="stretch",
+    cols[1].button("Resume" if paused else "Pause", disabled=not active or queued, key=f"{page}.pause",
+                   width="stretch")
+    cols[2].button("Step", disabled=not active or queued, key=f"{page}.step", width="stretch",
                    help="Pause, then take one optimizer step.")
     cols[3].button("Stop", disabled=not active, key=f"{page}.stop", width="stretch")
     cols[4].button("Reset", disabled=job is None, key=f"{page}.reset", width="stretch",
@@ -82,8 +84,10 @@ def progress(snap: Snapshot) -> None:
     total = max(snap.total_steps, 1)
     device = snap.started.device if snap.started else "…"
     if snap.status == "queued":
+        cap = session.REGISTRY.queue.max_running
         st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}: training starts "
-                              "by itself when a place frees up (the server trains a few jobs at a time).")
+                              f"by itself when a place frees up (this server trains {cap} job{'s' * (cap != 1)} "
+                              "at a time).")
         return
     parts = [f"{STATUS_ICON.get(snap.status, '')} {snap.status}", f"step {snap.step:,}/{snap.total_steps:,}"]
     if hasattr(snap.config.training, "epochs"):
@@ -118,7 +122,10 @@ def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
     def panel() -> None:
         t0 = time.perf_counter()
         snap = job.snapshot() if job else None
-        draw(snap)
+        if snap is not None and snap.status == "queued":
+            progress(snap)  # nothing else to draw until it trains
+        else:
+            draw(snap)
         if snap is not None and ((was_active and not snap.active) or (was_queued and snap.status != "queued")):
             st.rerun()  # once: the whole page shows the new state, and the refresh period follows it
         if every is not None:

@@ -41,7 +41,10 @@ def test_a_queued_run_shows_its_place_then_trains_when_a_place_frees(app, monkey
     assert wait_for(lambda: blocker.snapshot().status == "running")
     open_mlp(app)
     app.button(key="mlp.train").click().run()
-    assert "queued, position 1" in progress_text(app)
+    assert "queued, position 1" in progress_text(app) and "this server trains 1 job at a time" in progress_text(app)
+    assert app.button(key="mlp.pause").disabled and app.button(key="mlp.step").disabled
+    assert not app.button(key="mlp.stop").disabled  # leaving the queue is allowed
+    assert not app.get("plotly_chart") and not [c for c in app.caption if "two features" in c.value]
     assert blocker.stop(join_timeout=JOIN_S)
     run_until(app, lambda at: "completed" in progress_text(at) or "running" in progress_text(at))
     assert "queued" not in progress_text(app)
