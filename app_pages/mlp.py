@@ -13,8 +13,9 @@ st.title("MLP playground")
 
 left, right = st.columns([1, 2], gap="large")
 with left:
-    forms.preset_picker()
+    preset_place = forms.preset_picker()
     form = forms.mlp_form()
+    forms.preset_caption(preset_place)
 with right:
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
 

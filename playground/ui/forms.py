@@ -72,17 +72,29 @@ def preset_choice(key: str, descriptions: dict[str, str], on_change) -> str:
                         help="Loads a complete setup: data, model and training.")
 
 
-def preset_picker() -> None:
+def preset_picker() -> Any:
+    """The preset selectbox (a lesson list in presenter mode); returns the place for `preset_caption`,
+    which the page fills after the form has read this run's settings."""
     init_state(P + "preset", DEFAULT_PRESET)
-    name = preset_choice(P + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset)
+    preset_choice(P + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset)
+    return st.container()
+
+
+def preset_caption(place: Any) -> None:
+    """Under the picker: the preset's description and reference, or that the settings differ from it
+    (with a button to load it again: picking the selected preset once more changes nothing)."""
     if presenter():
         return
+    name = st.session_state[P + "preset"]
     preset = PRESETS[name]
     if st.session_state.get(SAVED, preset.config) != preset.config:
-        st.caption(f"Settings changed from the {name} preset (pick a preset to load it again).")
+        place.caption(f"Settings changed from the {name} preset.")
+        place.button(f"Reload the {name} preset", key=P + "reload_preset", on_click=_load_preset,
+                     icon=":material/restart_alt:")
         return
-    ref = f" Reference test accuracy with seed 0 on CPU: **{preset.reference:.2f}**." if preset.reference else ""
-    st.caption(preset.description + ref)
+    metric = "R²" if preset.config.data.dataset in C.REGRESSION_2D else "accuracy"
+    ref = f" Reference test {metric} with seed 0 on CPU: **{preset.reference:.2f}**." if preset.reference else ""
+    place.caption(preset.description + ref)
 
 
 def read_link(prefix: str, cls: type, load: Any) -> None:

@@ -41,6 +41,17 @@ def test_preset_loads_every_widget(app):
     assert app.number_input(key="mlp.width.0").value == 64
     assert app.number_input(key="mlp.batch_size").value == 16
     assert "Reference test accuracy" in " ".join(c.value for c in app.caption)
+    app.selectbox(key="mlp.preset").set_value("ripple-regression").run()
+    assert "Reference test R²" in " ".join(c.value for c in app.caption)
+
+
+def test_a_changed_preset_can_be_reloaded(app):
+    open_mlp(app)
+    app.number_input(key="mlp.batch_size").set_value(7).run()
+    assert "Settings changed from the moons preset." in " ".join(c.value for c in app.caption)
+    app.button(key="mlp.reload_preset").click().run()
+    assert app.number_input(key="mlp.batch_size").value == 32
+    assert not [b for b in app.button if b.key == "mlp.reload_preset"]
 
 
 def test_settings_survive_a_page_switch(app):
