@@ -27,7 +27,7 @@ SEQUENCE_PRESETS: dict[str, tuple[str, SequenceRunConfig]] = {
              learning_rate=0.003, batch_size=64, steps=800, eval_every=25),
     ),
     "recall": (
-        "key-value recall: 1 layer, 2 heads. In 'a3 c1 b7 = c' the query c looks up its pair and answers 1.",
+        "key-value recall: 1 layer, 2 heads. In 'a3 c1 b7 d4 e9 f0 = c' the query c finds its pair and answers 1.",
         _run({"task": "key_value", "seq_len": 8, "vocab_size": 8},
              {"d_model": 64, "n_heads": 2, "n_layers": 1, "d_ff": 128, "positional": "learned", "context": 16},
              learning_rate=0.003, batch_size=64, steps=500, eval_every=25),

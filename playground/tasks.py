@@ -4,9 +4,10 @@ Every task is a pure function of a `TaskConfig` and an explicit `np.random.Gener
 downloaded or read at import time. Three kinds:
 
 - "tag" (encoder, a label per position): copy, reverse, sort and key_value recall. Symbols are single
-  characters, so "31415926" and "3 1 4 1 5 9 2 6" are the same input. key_value reads "a3 c1 b7 = c":
-  one token per key-value pair, "=", a query key; only the last position is scored (target "1"), so
-  attention is a soft dictionary lookup: the query's row should light up the pair with its key.
+  characters, so "31415926" and "3 1 4 1 5 9 2 6" are the same input. key_value reads "a3 c1 b7 = c"
+  (seq_len 5; `example` gives one for any config): one token per key-value pair, "=", a query key;
+  only the last position is scored (target "1"), so attention is a soft dictionary lookup: the query's
+  row should light up the pair with its key.
 - "classify" (encoder, [CLS] head): sentiment of template sentences with negation and "but", e.g.
   "the movie was not good" is negative; "the plot was dull but the music was great" is positive.
 - "lm" (causal): next-character prediction on the built-in corpus or the user's text.
@@ -46,6 +47,9 @@ NEGATIVE = ("bad", "boring", "awful", "terrible", "dull", "poor")
 INTENSIFIERS = ("very", "really", "quite", "so")
 LABELS = ("negative", "positive")
 SENTIMENT_PROBE = "the music was great but the movie was not good"
+SENTIMENT_EXAMPLE = "the movie was not good"
+EXAMPLE_DIGITS = "3141592653589793238462643383279502884197"  # copy / reverse / sort examples (cycled)
+EXAMPLE_VALUES = "3174902856"  # key_value example values: distinct, so the answer names its pair
 
 
 class Vocabulary:
@@ -248,11 +252,50 @@ def probe(cfg: TaskConfig) -> Probe:
     return Probe(x, [display(t) for t in s.vocab.decode(x[0])], targets)
 
 
+def example(cfg: TaskConfig) -> str:
+    """A valid input for `cfg`, to show the user: it passes `encode` for this exact config.
+
+    copy/reverse/sort: seq_len digits of pi (mod vocab_size), e.g. "3 1 4 1 5 9 2 6"; key_value:
+    seq_len - 2 pairs and a query, e.g. "a3 c1 b7 d4 e9 f0 = c" for seq_len 8 (the answer is 1);
+    sentiment: a negated sentence; char_lm: the first words of the training text.
+    """
+    if cfg.task in _TAGGERS:
+        digits = (EXAMPLE_DIGITS * (cfg.seq_len // len(EXAMPLE_DIGITS) + 1))[: cfg.seq_len]
+        return " ".join(SYMBOLS[int(d) % cfg.vocab_size] for d in digits)
+    if cfg.task == "key_value":
+        n = cfg.seq_len - 2
+        keys = list(KEYS[:n])
+        if n >= 3:
+            keys[1], keys[2] = keys[2], keys[1]  # "a c b ...": the query is not simply the first key
+        pairs = [k + EXAMPLE_VALUES[i % len(EXAMPLE_VALUES)] for i, k in enumerate(keys)]
+        return f"{' '.join(pairs)} = {keys[min(1, n - 1)]}"
+    if cfg.task == "sentiment":
+        return SENTIMENT_EXAMPLE
+    text = cfg.text or CORPUS
+    words = text[: min(cfg.seq_len, 16)]
+    cut = words.rfind(" ")
+    return words[:cut + 1] if cut > 0 else words
+
+
+def input_help(cfg: TaskConfig) -> str:
+    """What this config's model reads, in words, with an example (for help text and messages)."""
+    if cfg.task in _TAGGERS:
+        return (f"Exactly {cfg.seq_len} symbols from {SYMBOLS[0]}-{SYMBOLS[cfg.vocab_size - 1]}, one per "
+                f"character (spaces ignored), e.g. '{example(cfg)}'.")
+    if cfg.task == "key_value":
+        return (f"Exactly {cfg.seq_len} tokens: {cfg.seq_len - 2} key-value pairs (a key {KEYS[0]}-"
+                f"{KEYS[cfg.vocab_size - 1]} and a digit, e.g. a3), '=' and one of the keys to look up "
+                f"(spaces optional), e.g. '{example(cfg)}'.")
+    if cfg.task == "sentiment":
+        return f"A sentence of up to {cfg.seq_len - 1} known words, e.g. '{example(cfg)}'."
+    return f"Up to {cfg.seq_len} characters that appear in the training text, e.g. '{example(cfg)}'."
+
+
 def encode(cfg: TaskConfig, text: str) -> torch.Tensor:
     """A user's input as (1, T) ids. Raises ValueError, fit to show, for empty, too long or unknown input.
 
     Algorithmic tasks take exactly seq_len symbols (whitespace ignored); key_value takes "a3 c1 = c"
-    with distinct keys and a query among them. Sentiment takes up to seq_len - 1 known words;
+    (seq_len - 2 pairs) with distinct keys and a query among them. Sentiment takes up to seq_len - 1 known words;
     char_lm up to seq_len characters.
     """
     s = spec(cfg)
@@ -262,7 +305,7 @@ def encode(cfg: TaskConfig, text: str) -> torch.Tensor:
     elif cfg.task == "char_lm":
         tokens, limit, unit = list(text), cfg.seq_len, "characters"
     elif cfg.task == "key_value":
-        tokens, limit, unit = _pair_tokens(text), cfg.seq_len, "tokens"
+        tokens, limit, unit = _pair_tokens(cfg, text), cfg.seq_len, "tokens"
     else:
         tokens, limit, unit = [c for c in text if not c.isspace()], cfg.seq_len, "symbols"
     if not tokens:
@@ -271,23 +314,27 @@ def encode(cfg: TaskConfig, text: str) -> torch.Tensor:
         raise ValueError(f"The input has {len(tokens)} {unit}; this model takes at most {limit}.")
     ids = s.vocab.encode(tokens)
     if s.kind == "tag" and len(tokens) != cfg.seq_len:
-        raise ValueError(f"This model reads exactly {cfg.seq_len} {unit} (one per character, spaces ignored); "
+        if cfg.task == "key_value":
+            what = f"{cfg.seq_len - 2} key-value pairs like a3, '=' and a query key"
+        else:
+            what = "one per character, spaces ignored"
+        raise ValueError(f"This model reads exactly {cfg.seq_len} {unit} ({what}), e.g. '{example(cfg)}'; "
                          f"the input has {len(tokens)}.")
     if cfg.task == "key_value":
         keys = [t[0] for t in tokens[:-2]]
         if len(set(keys)) != len(keys) or tokens[-1] not in keys:
-            raise ValueError("Give each key once and ask for one of them, e.g. 'a3 c1 b7 = c'.")
+            raise ValueError(f"Give each key once and ask for one of them, e.g. '{example(cfg)}'.")
     return torch.tensor([s.vocab.encode([CLS]) + ids if s.kind == "classify" else ids])
 
 
-def _pair_tokens(text: str) -> list[str]:
+def _pair_tokens(cfg: TaskConfig, text: str) -> list[str]:
     """ "a3 c1 b7 = c" (spaces optional) -> ["a3", "c1", "b7", "=", "c"]; [] for blank text."""
     compact = "".join(text.split())
     if not compact:
         return []
     m = re.fullmatch(r"((?:[a-z][0-9])+)=([a-z])", compact)
     if m is None:
-        raise ValueError("Write key-value pairs (a letter and a digit), '=' and a key, e.g. 'a3 c1 b7 = c'.")
+        raise ValueError(f"Write key-value pairs (a letter and a digit), '=' and a key, e.g. '{example(cfg)}'.")
     pairs = m.group(1)
     return [pairs[i : i + 2] for i in range(0, len(pairs), 2)] + ["=", m.group(2)]
 

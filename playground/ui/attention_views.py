@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from playground import attention_plots
+from playground import attention_plots, tasks
 from playground.jobs import Snapshot
-from playground.sequence_inference import generate, run_input
+from playground.sequence_inference import MAX_GENERATE_CHARS, generate, run_input
 from playground.ui import live
 
 P = "attn."
+SAMPLE = P + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
 
 
 def _picked(name: str, options: list, label: str, widget) -> object:
@@ -84,8 +85,10 @@ def own_input(snap: Snapshot) -> None:
     if snap.state is None:
         return
     st.subheader("Try your own input")
-    text = st.text_input("Input", key=P + "own_text", placeholder="e.g. 3 1 4 1 5 9 2 6 — or a sentence",
-                         help="Runs on a copy of the latest weights; it updates while training goes on.")
+    task = snap.config.task
+    text = st.text_input("Input", key=P + "own_text", placeholder=f"e.g. {tasks.example(task)}",
+                         help=f"{tasks.input_help(task)} Runs on a copy of the latest weights; it updates while "
+                              "training goes on.")
     if text:
         try:
             result = live.cached("attn.own", (snap.state, text), lambda: run_input(snap.config, snap.state, text))
@@ -99,23 +102,38 @@ def own_input(snap: Snapshot) -> None:
             st.caption(f"Your input: layer {layer + 1}, head {head + 1}.")
             st.plotly_chart(attention_plots.attention_heatmap(result.attention[layer, head], result.tokens),
                             key="attn.own_heatmap")
-    if snap.config.task.task == "char_lm":
-        c1, c2, c3 = st.columns(3)
-        temperature = c1.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=P + "temperature")
-        top_k = c2.number_input("top-k (0 = all)", 0, 200, 0, key=P + "top_k")
-        n_chars = c3.number_input("Characters", 1, 2000, 200, key=P + "n_chars")
-        if st.button("Generate", key=P + "generate"):
-            try:
-                st.session_state[P + "sample"] = generate(snap.config, snap.state, text or "the ", int(n_chars),
-                                                          temperature, int(top_k), seed=0)
-            except ValueError as e:
-                st.warning(str(e))
-        if P + "sample" in st.session_state:
-            st.text((text or "the ") + st.session_state[P + "sample"])
+    if task.task == "char_lm":
+        _generate(snap, text)
+
+
+def _generate(snap: Snapshot, text: str) -> None:
+    """Sampling controls and the last sample of this run (prompt + continuation); a failed Generate clears it."""
+    sample = st.session_state.get(SAMPLE)
+    if sample is not None and sample[0] is not snap.started:  # another run (or a Reset since): not this model's
+        del st.session_state[SAMPLE]
+    n_vocab = len(tasks.spec(snap.config.task).vocab)
+    c1, c2, c3 = st.columns(3)
+    temperature = c1.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=P + "temperature")
+    top_k = c2.number_input("top-k (0 = all)", 0, n_vocab, 0, key=f"{P}top_k.{n_vocab}",  # a new widget per vocab
+                            help=f"Draw from the k most likely characters; this model knows {n_vocab}.")
+    n_chars = c3.number_input("Characters", 1, MAX_GENERATE_CHARS, 200, key=P + "n_chars")
+    if st.button("Generate", key=P + "generate"):
+        prompt = text or tasks.example(snap.config.task)
+        try:
+            out = generate(snap.config, snap.state, prompt, int(n_chars), temperature, int(top_k), seed=0)
+        except ValueError as e:
+            st.session_state.pop(SAMPLE, None)
+            st.warning(str(e))
+        else:
+            st.session_state[SAMPLE] = (snap.started, prompt, out)
+    if SAMPLE in st.session_state:
+        _, prompt, out = st.session_state[SAMPLE]
+        st.text(prompt + out)
 
 
 def draw(snap: Snapshot | None) -> None:
     if snap is None:
+        st.session_state.pop(SAMPLE, None)  # Reset: the next run starts without the old sample
         st.info("Pick a preset (start with **reverse**), then press Train and watch the attention form.")
         return
     live.progress(snap)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +13,7 @@ from playground import tasks
 from playground.config import MAX_TEXT_CHARS, SEQUENCE_TASKS, SequenceRunConfig, TaskConfig, TransformerConfig
 from playground.corpus import CORPUS
 from playground.models.transformer import Transformer
+from playground.sequence_presets import SEQUENCE_PRESETS
 from playground.training import seeded_model
 
 
@@ -194,3 +198,48 @@ def test_sample_greedy_topk_and_seed():
     a = tasks.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
     b = tasks.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
     assert a == b
+
+
+EXAMPLE_CONFIGS = [
+    *(TaskConfig(task, seq_len=n, vocab_size=v) for task in ("copy", "reverse", "sort")
+      for n in (2, 8, 50, 128) for v in (2, 10, 26)),
+    *(TaskConfig("key_value", seq_len=n, vocab_size=26) for n in (3, 4, 5, 8, 12, 28)),
+    TaskConfig("key_value", seq_len=8, vocab_size=6),
+    TaskConfig("sentiment", seq_len=14),
+    TaskConfig("char_lm", seq_len=2), TaskConfig("char_lm", seq_len=32),
+    TaskConfig("char_lm", seq_len=16, text="xyz\n" * 100),
+]
+
+
+@pytest.mark.parametrize("cfg", EXAMPLE_CONFIGS, ids=lambda c: f"{c.task}-{c.seq_len}-{c.vocab_size}")
+def test_example_is_a_valid_input_for_its_config(cfg):
+    example = tasks.example(cfg)
+    tasks.encode(cfg, example)  # raises if the example does not fit
+    assert example in tasks.input_help(cfg)
+
+
+def test_recall_examples_fit_the_recall_preset():
+    """The README, the preset's description and the messages show inputs the recall preset accepts."""
+    description, config = SEQUENCE_PRESETS["recall"]
+    cfg = config.task
+    assert tasks.example(cfg) == "a3 c1 b7 d4 e9 f0 = c"
+    quoted = re.search(r"'([^']*=[^']*)'", description).group(1)
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| recall |"))
+    for example in (quoted, re.search(r"`([^`]*)`", row).group(1)):
+        assert tasks.encode(cfg, example).shape == (1, cfg.seq_len), example
+    with pytest.raises(ValueError) as e:
+        tasks.encode(cfg, "a3 c1 b7 = c")
+    message = str(e.value)
+    assert "exactly 8 tokens (6 key-value pairs" in message and "one per character" not in message
+    tasks.encode(cfg, re.search(r"e\.g\. '([^']*)'", message).group(1))  # the message's own example fits
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a3 b4 c1", "'=' and a key"), ("a3 a4 c1 d2 e5 f6 = a", "each key once"),
+])
+def test_key_value_messages_give_an_example_for_the_config(text, message):
+    cfg = TaskConfig("key_value", seq_len=8, vocab_size=8)
+    with pytest.raises(ValueError, match=message) as e:
+        tasks.encode(cfg, text)
+    assert tasks.example(cfg) in str(e.value)

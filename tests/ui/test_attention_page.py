@@ -68,3 +68,52 @@ def test_language_model_corpus_checks(app):
     app.text_area(key="attn.task.text").input("ok " * 400 + "\x00").run()
     assert any("binary" in w.value for w in app.warning)
     assert app.button(key="attention.train").disabled
+
+
+def train_preset(at, preset: str, steps: int):
+    open_attention(at)
+    at.selectbox(key="attn.preset").set_value(preset).run()
+    at.number_input(key="attn.training.steps").set_value(steps).run()
+    at.number_input(key="attn.training.eval_every").set_value(steps).run()
+    at.button(key="attention.train").click().run()
+    run_until(at, lambda a: "completed" in progress_text(a), timeout=120)
+    return at
+
+
+def test_recall_accepts_the_example_it_shows(app):
+    train_preset(app, "recall", 25)
+    example = "a3 c1 b7 d4 e9 f0 = c"  # six pairs: the recall preset reads 8 tokens
+    assert any(example in c.value for c in app.caption)  # the preset's description
+    box = app.text_input(key="attn.own_text")
+    assert box.placeholder == f"e.g. {example}" and example in box.help
+    box.input(example).run()
+    assert not app.exception and not app.warning
+    assert any(m.value.startswith("**Prediction:**") for m in app.markdown)
+    app.text_input(key="attn.own_text").input("a3 c1 b7 = c").run()
+    message = " ".join(w.value for w in app.warning)
+    assert "exactly 8 tokens (6 key-value pairs" in message and "one per character" not in message
+    assert example in message
+
+
+def test_generate_bounds_top_k_and_drops_a_stale_sample(app):
+    from playground import tasks
+    from playground.sequence_presets import SEQUENCE_PRESETS
+
+    train_preset(app, "tiny-lm", 20)
+    n_vocab = len(tasks.spec(SEQUENCE_PRESETS["tiny-lm"][1].task).vocab)
+    top_k = next(n for n in app.number_input if n.label == "top-k (0 = all)")
+    assert top_k.max == n_vocab
+    app.button(key="attn.generate").click().run()
+    assert not app.warning and len(app.text) == 1 and app.text[0].value.startswith("the lighthouse ")
+    app.text_input(key="attn.own_text").input("the sea!").run()
+    app.button(key="attn.generate").click().run()
+    assert any("Unknown token '!'" in w.value for w in app.warning)
+    assert not app.text  # the old sample is gone, not shown after the new prompt
+    app.text_input(key="attn.own_text").input("the sea").run()
+    app.button(key="attn.generate").click().run()
+    assert len(app.text) == 1 and app.text[0].value.startswith("the sea")
+    app.button(key="attention.reset").click().run()
+    assert not app.text
+    app.button(key="attention.train").click().run()
+    run_until(app, lambda a: "completed" in progress_text(a), timeout=120)
+    assert not app.text  # a new run starts without the last run's sample
