@@ -7,7 +7,7 @@ from playground.registry import REGISTRY
 
 SERVER_STATUS_S = 2.0  # refresh period of the server status line
 
-st.title("🧠 Neural network playground")
+st.title(":material/neurology: Neural network playground")  # an icon font: renders without emoji fonts
 st.markdown(
     """
 Build a small neural network, press **Train**, and watch it learn: the loss falls, the accuracy

@@ -48,7 +48,12 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    _check(ok and low <= value <= high, f"{name} must be between {low:g} and {high:g}; got {value!r}.")
+    _check(ok and low <= value <= high, f"{name} must be between {_number(low)} and {_number(high)}; got {value!r}.")
+
+
+def _number(v: float) -> str:
+    """1,000,000 for whole numbers (not 1e+06), 0.001 or 1e-05 otherwise."""
+    return f"{int(v):,}" if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
 
 
 def _check_int(name: str, value: int, low: int, high: int) -> None:

@@ -28,4 +28,6 @@ class Limits:
         return cls(max_params=settings.max_params, max_seconds=settings.max_job_seconds)
 
     def describe(self) -> str:
-        return f"at most {self.max_params:,} parameters and {self.max_seconds / 60:g} minutes of training per run"
+        s = self.max_seconds
+        duration = f"{s / 60:g} minutes" if s >= 60 else f"{s:g} seconds"
+        return f"at most {self.max_params:,} parameters and {duration} of training per run"

@@ -63,3 +63,8 @@ def test_unknown_keys_and_bad_json_are_refused():
 def test_booleans_are_not_numbers():
     with pytest.raises(ValueError):
         TrainConfig(epochs=True)
+
+
+def test_bounds_in_messages_read_as_plain_numbers():
+    with pytest.raises(ValueError, match=r"seed must be between 0 and 2,147,483,647; got -1"):
+        TrainConfig(seed=-1)

@@ -250,3 +250,10 @@ def test_reaping_returns_cached_gpu_memory(monkeypatch):
     job = reg.start("gone", tiny_config(epochs=10_000))
     assert reg.reap(lambda owner: False, now=1.0) == ["gone"]
     assert not job.alive and emptied == ["cuda"]
+
+
+def test_limits_describe_short_runs_in_seconds():
+    assert Limits(max_params=1_000, max_seconds=600).describe() == (
+        "at most 1,000 parameters and 10 minutes of training per run")
+    assert Limits(max_params=1_000, max_seconds=3).describe() == (
+        "at most 1,000 parameters and 3 seconds of training per run")
