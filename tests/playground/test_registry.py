@@ -257,3 +257,14 @@ def test_limits_describe_short_runs_in_seconds():
         "at most 1,000 parameters and 10 minutes of training per run")
     assert Limits(max_params=1_000, max_seconds=3).describe() == (
         "at most 1,000 parameters and 3 seconds of training per run")
+
+
+@pytest.mark.parametrize("cores, gpus, expected", [(1, 0, 1), (2, 0, 1), (16, 0, 8), (None, 0, 1), (16, 2, 2)])
+def test_default_cap_is_one_job_per_gpu_else_per_two_cores(monkeypatch, cores, gpus, expected):
+    import os
+
+    import torch
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    assert default_max_running(Settings()) == expected
