@@ -2,7 +2,8 @@
 
 The UI never touches the live model: these functions rebuild the model on the CPU from the numpy
 state in an `EvalEnded` (or a job snapshot), so they are safe to call from any thread while training
-goes on. Bad input raises ValueError with a message fit to show.
+goes on. Bad input raises ValueError with a message fit to show. `sample` continues a prompt with a
+causal model (temperature and top-k).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 
 from playground import tasks
-from playground.config import SequenceRunConfig
+from playground.config import SequenceRunConfig, TaskConfig
 from playground.models.transformer import Transformer
 from playground.sequence_training import build_model, probe_views
 
@@ -93,4 +94,31 @@ def generate(
         raise ValueError(f"top_k must be between 0 (all) and {len(s.vocab)}; got {top_k!r}.")
     ids = torch.tensor([s.vocab.encode(list(prompt))])
     model = load_model(config, state)
-    return tasks.sample(model, cfg, ids, n_chars, temperature, top_k, torch.Generator().manual_seed(seed))
+    return sample(model, cfg, ids, n_chars, temperature, top_k, torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def sample(
+    model: torch.nn.Module, cfg: TaskConfig, prompt: torch.Tensor, n_chars: int,
+    temperature: float = 1.0, top_k: int = 0, generator: torch.Generator | None = None,
+) -> str:
+    """Continue `prompt` ((1, T) ids on the model's device) by `n_chars` characters from a causal model.
+
+    Each step feeds the last seq_len ids, divides the last logits by `temperature` (0 means greedy,
+    always the most likely character), keeps the `top_k` largest (0 keeps all; Fan et al., 2018) and
+    draws from the softmax with `generator` (a CPU generator; None uses torch's global RNG).
+    """
+    model.eval()
+    ids, out = prompt, []
+    for _ in range(n_chars):
+        logits = model(ids[:, -cfg.seq_len :])[0, -1].float().cpu()  # (C,)
+        if temperature == 0:
+            nxt = int(logits.argmax())
+        else:
+            logits = logits / temperature
+            if 0 < top_k < len(logits):
+                logits[logits < logits.topk(top_k).values[-1]] = float("-inf")
+            nxt = int(torch.multinomial(logits.softmax(-1), 1, generator=generator))
+        out.append(nxt)
+        ids = torch.cat([ids, torch.tensor([[nxt]], device=ids.device)], dim=1)
+    return "".join(tasks.spec(cfg).vocab.decode(out))

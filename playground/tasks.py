@@ -337,30 +337,3 @@ def _pair_tokens(cfg: TaskConfig, text: str) -> list[str]:
         raise ValueError(f"Write key-value pairs (a letter and a digit), '=' and a key, e.g. '{example(cfg)}'.")
     pairs = m.group(1)
     return [pairs[i : i + 2] for i in range(0, len(pairs), 2)] + ["=", m.group(2)]
-
-
-@torch.no_grad()
-def sample(
-    model: torch.nn.Module, cfg: TaskConfig, prompt: torch.Tensor, n_chars: int,
-    temperature: float = 1.0, top_k: int = 0, generator: torch.Generator | None = None,
-) -> str:
-    """Continue `prompt` ((1, T) ids on the model's device) by `n_chars` characters from a causal model.
-
-    Each step feeds the last seq_len ids, divides the last logits by `temperature` (0 means greedy,
-    always the most likely character), keeps the `top_k` largest (0 keeps all; Fan et al., 2018) and
-    draws from the softmax with `generator` (a CPU generator; None uses torch's global RNG).
-    """
-    model.eval()
-    ids, out = prompt, []
-    for _ in range(n_chars):
-        logits = model(ids[:, -cfg.seq_len :])[0, -1].float().cpu()  # (C,)
-        if temperature == 0:
-            nxt = int(logits.argmax())
-        else:
-            logits = logits / temperature
-            if 0 < top_k < len(logits):
-                logits[logits < logits.topk(top_k).values[-1]] = float("-inf")
-            nxt = int(torch.multinomial(logits.softmax(-1), 1, generator=generator))
-        out.append(nxt)
-        ids = torch.cat([ids, torch.tensor([[nxt]], device=ids.device)], dim=1)
-    return "".join(spec(cfg).vocab.decode(out))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground import tasks
+from playground import sequence_inference, tasks
 from playground.config import MAX_TEXT_CHARS, SEQUENCE_TASKS, SequenceRunConfig, TaskConfig, TransformerConfig
 from playground.corpus import CORPUS
 from playground.models.transformer import Transformer
@@ -192,11 +192,11 @@ def _lm_model(cfg: TaskConfig) -> Transformer:
 def test_sample_greedy_topk_and_seed():
     cfg = TaskConfig("char_lm", seq_len=8)
     model, prompt = _lm_model(cfg), tasks.encode(cfg, "the sea")
-    greedy = tasks.sample(model, cfg, prompt, 20, temperature=0)
+    greedy = sequence_inference.sample(model, cfg, prompt, 20, temperature=0)
     assert len(greedy) == 20 and set(greedy) <= set(CORPUS)
-    assert tasks.sample(model, cfg, prompt, 20, temperature=1.0, top_k=1) == greedy
-    a = tasks.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
-    b = tasks.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
+    assert sequence_inference.sample(model, cfg, prompt, 20, temperature=1.0, top_k=1) == greedy
+    a = sequence_inference.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
+    b = sequence_inference.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
     assert a == b
 
 
