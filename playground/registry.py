@@ -124,7 +124,7 @@ class JobRegistry:
                  limits: Limits | None = None, settings: Settings | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         settings = settings or load()
-        # How long a disconnected owner may take to come back (a reload, a dropped connection).
+        # How long a disconnected owner may take to come back (a dropped connection; a reload is a new owner).
         self.grace_s = settings.session_grace_s if grace_s is None else grace_s
         self.limits = limits or Limits.from_settings(settings)
         self.queue = RunQueue(max_running or default_max_running(settings))

@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from playground import plots
-from playground.jobs import Snapshot
+from playground.jobs import Job, Snapshot
 from playground.ui import session
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
@@ -31,11 +31,12 @@ STATUS_ICON = {  # Material icons: they render without emoji fonts (headless bro
 }
 
 
-def _apply_click(page: str, config: Any, start_kwargs: dict) -> None:
+def _apply_click(page: str, config: Any, start_kwargs: dict) -> Job | None:
     """Carry out the control clicked to trigger this run, before the controls are drawn.
 
     A clicked button's key is True in session state for the run the click starts, so acting here lets the
     buttons, progress and charts drawn below show the new state in the same run (no second rerun).
+    Returns the page's job after the click.
     """
     clicked = {name for name in CONTROLS if st.session_state.get(f"{page}.{name}")}
     job = session.current_job(page)
@@ -43,7 +44,7 @@ def _apply_click(page: str, config: Any, start_kwargs: dict) -> None:
         job = session.start_job(page, config, **start_kwargs)
         job.wait_first_evaluation(FIRST_EVALUATION_WAIT_S)  # so this run already draws the first points
     elif job is None:
-        return
+        return None
     elif "pause" in clicked:
         job.resume() if job.snapshot().status == "paused" else job.pause()
     elif "step" in clicked:
@@ -52,12 +53,13 @@ def _apply_click(page: str, config: Any, start_kwargs: dict) -> None:
         job.stop(join_timeout=2.0)
     elif "reset" in clicked:
         session.reset_job(page)
+        return None
+    return job
 
 
 def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start_kwargs: Any) -> None:
     """Train / Pause-Resume / Step / Stop / Reset, enabled from the job's status."""
-    _apply_click(page, config, start_kwargs)
-    job = session.current_job(page)
+    job = _apply_click(page, config, start_kwargs)
     snap = job.snapshot() if job else None
     active = bool(snap and snap.active)
     paused = bool(snap and snap.status == "paused")
@@ -113,10 +115,7 @@ def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
     Each refresh backs off under load (see `_back_off`).
     """
     job = session.current_job(page)
-    first = job.snapshot() if job else None
-    was_queued = bool(first and first.status == "queued")
-    was_active = bool(first and first.active)
-    every = refresh_period(first)
+    every = refresh_period(job.snapshot() if job else None)
 
     @st.fragment(run_every=every)
     def panel() -> None:
@@ -126,7 +125,7 @@ def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
             progress(snap)  # nothing else to draw until it trains
         else:
             draw(snap)
-        if snap is not None and ((was_active and not snap.active) or (was_queued and snap.status != "queued")):
+        if refresh_period(snap) != every:  # the job left the queue or ended
             st.rerun()  # once: the whole page shows the new state, and the refresh period follows it
         if every is not None:
             _back_off(time.perf_counter() - t0)
