@@ -7,7 +7,7 @@ from the repository root), or the path in $PLAYGROUND_SETTINGS; `playground.exam
     key              environment variable          default                      what it bounds
     max_jobs         PLAYGROUND_MAX_JOBS           one per GPU, else one per    runs training at once; more wait
                                                    two CPU cores (at least 1)   in a first-come first-served queue
-    session_grace_s  PLAYGROUND_SESSION_GRACE_S    60                           seconds a run outlives its closed
+    session_grace_s  PLAYGROUND_SESSION_GRACE_S    15                           seconds a run outlives its closed
                                                                                 page (a reconnect keeps the run)
     max_params       PLAYGROUND_MAX_PARAMS         5,000,000                    trainable parameters of one model
     max_job_seconds  PLAYGROUND_MAX_JOB_SECONDS    600                          training seconds of one run, queue
@@ -40,7 +40,8 @@ class Settings:
     """The server's limits. Defaults are the built-in ones; `load` applies the file and the environment."""
 
     max_jobs: int | None = None  # runs training at once; None: one per GPU, else one per two CPU cores
-    session_grace_s: float = 60.0  # a minute covers a reload or a dropped Wi-Fi connection
+    session_grace_s: float = 15.0  # covers a dropped connection; a reload is a new session and cannot reclaim
+    # the run, which meanwhile holds a training place (with one place, a reload waited up to a minute at 60 s)
     max_params: int = 5_000_000  # every config the forms allow fits; lower it on a small shared server
     max_job_seconds: float = 600.0  # wall time of one run once it trains
 

@@ -23,7 +23,7 @@ def load_quietly(**kwargs) -> Settings:
 def test_defaults_without_a_file_or_variables(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no playground.toml here
     assert load_quietly(environ={}) == Settings()
-    assert Settings() == Settings(max_jobs=None, session_grace_s=60.0, max_params=5_000_000, max_job_seconds=600.0)
+    assert Settings() == Settings(max_jobs=None, session_grace_s=15.0, max_params=5_000_000, max_job_seconds=600.0)
     assert settings_path({}) == Path("playground.toml")
     assert settings_path({"PLAYGROUND_SETTINGS": "/etc/pg.toml"}) == Path("/etc/pg.toml")
 
