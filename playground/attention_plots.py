@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.plots import TEMPLATE
+from playground.plots import BLUES, TEMPLATE, make_figure
 
-COLORSCALE = "Blues"
+COLORSCALE = BLUES
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
@@ -23,20 +23,20 @@ def _labels(tokens: list[str]) -> list[str]:
 def attention_heatmap(weights: np.ndarray, tokens: list[str], *, height: int = 420) -> go.Figure:
     """One head's attention (T, T) with the T tokens on both axes; hover shows query, key and weight."""
     labels = _labels(tokens)
-    fig = go.Figure(go.Heatmap(
-        z=weights, x=labels, y=labels, zmin=0.0, zmax=1.0, colorscale=COLORSCALE,
-        hovertemplate="query %{y}<br>key %{x}<br>weight %{z:.3f}<extra></extra>",
-        colorbar={"title": {"text": "weight"}, "thickness": 12},
-    ))
-    fig.update_layout(
-        height=height, margin=_MARGIN, uirevision="attention", template=TEMPLATE,
-        xaxis={"title": {"text": "key (attended to)"}, "type": "category", "side": "top",
-               "tickangle": -45 if any(len(t) > 2 for t in tokens) else 0,  # words would overlap side by side
-               "tickmode": "array", "tickvals": labels, "ticktext": tokens},
-        yaxis={"title": {"text": "query"}, "type": "category", "autorange": "reversed",
-               "tickmode": "array", "tickvals": labels, "ticktext": tokens, "scaleanchor": "x"},
-    )
-    return fig
+    heatmap = {
+        "type": "heatmap", "z": weights, "x": labels, "y": labels, "zmin": 0.0, "zmax": 1.0,
+        "colorscale": COLORSCALE, "hovertemplate": "query %{y}<br>key %{x}<br>weight %{z:.3f}<extra></extra>",
+        "colorbar": {"title": {"text": "weight"}, "thickness": 12},
+    }
+    layout = {
+        "height": height, "margin": _MARGIN, "uirevision": "attention", "template": TEMPLATE,
+        "xaxis": {"title": {"text": "key (attended to)"}, "type": "category", "side": "top",
+                  "tickangle": -45 if any(len(t) > 2 for t in tokens) else 0,  # words would overlap side by side
+                  "tickmode": "array", "tickvals": labels, "ticktext": tokens},
+        "yaxis": {"title": {"text": "query"}, "type": "category", "autorange": "reversed",
+                  "tickmode": "array", "tickvals": labels, "ticktext": tokens, "scaleanchor": "x"},
+    }
+    return make_figure([heatmap], layout)
 
 
 def attention_grid(attention: np.ndarray, *, selected: tuple[int, int] | None = None, height: int = 320) -> go.Figure:
@@ -49,34 +49,33 @@ def attention_grid(attention: np.ndarray, *, selected: tuple[int, int] | None = 
     n_layers, n_heads = attention.shape[:2]
     gap = 0.02
     w, h = (1 - gap * (n_heads - 1)) / n_heads, (1 - gap * (n_layers - 1)) / n_layers
-    fig = go.Figure()
-    layout: dict = {}
+    traces: list[dict] = []
+    layout: dict = {"height": height, "margin": {"l": 30, "r": 10, "t": 20, "b": 10}, "uirevision": "attention-grid",
+                    "template": TEMPLATE}
     for layer in range(n_layers):
         for head in range(n_heads):
             k = layer * n_heads + head + 1
             xa, ya = f"x{k}" if k > 1 else "x", f"y{k}" if k > 1 else "y"
-            fig.add_trace(go.Heatmap(
-                z=attention[layer, head], xaxis=xa, yaxis=ya, zmin=0.0, zmax=1.0, colorscale=COLORSCALE,
-                showscale=False, name=f"layer {layer + 1} · head {head + 1}",
-                hovertemplate=f"layer {layer + 1} · head {head + 1}<br>query %{{y}} · key %{{x}}"
-                              "<br>weight %{z:.3f}<extra></extra>",
-            ))
+            traces.append({
+                "type": "heatmap", "z": attention[layer, head], "xaxis": xa, "yaxis": ya, "zmin": 0.0, "zmax": 1.0,
+                "colorscale": COLORSCALE, "showscale": False, "name": f"layer {layer + 1} · head {head + 1}",
+                "hovertemplate": f"layer {layer + 1} · head {head + 1}<br>query %{{y}} · key %{{x}}"
+                                 "<br>weight %{z:.3f}<extra></extra>",
+            })
             x0, y1 = head * (w + gap), 1 - layer * (h + gap)
             axis = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False}
             layout[f"xaxis{k if k > 1 else ''}"] = {**axis, "domain": [x0, x0 + w], "anchor": ya}
             layout[f"yaxis{k if k > 1 else ''}"] = {**axis, "domain": [y1 - h, y1], "anchor": xa,
                                                     "autorange": "reversed"}
-    fig.update_layout(height=height, margin={"l": 30, "r": 10, "t": 20, "b": 10}, uirevision="attention-grid",
-                      template=TEMPLATE, **layout)
     annotations = [{"text": f"head {i + 1}", "x": i * (w + gap) + w / 2, "y": 1.0, "xref": "paper",
                     "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 11}}
                    for i in range(n_heads)]
     annotations += [{"text": f"L{j + 1}", "x": 0, "y": 1 - j * (h + gap) - h / 2, "xref": "paper", "yref": "paper",
                      "xanchor": "right", "showarrow": False, "font": {"size": 11}} for j in range(n_layers)]
-    fig.update_layout(annotations=annotations)
+    layout["annotations"] = annotations
     if selected is not None:
         layer, head = selected
         x0, y1 = head * (w + gap), 1 - layer * (h + gap)
-        fig.add_shape(type="rect", xref="paper", yref="paper", x0=x0, x1=x0 + w, y0=y1 - h, y1=y1,
-                      line={"color": "#d62728", "width": 2})
-    return fig
+        layout["shapes"] = [{"type": "rect", "xref": "paper", "yref": "paper", "x0": x0, "x1": x0 + w,
+                             "y0": y1 - h, "y1": y1, "line": {"color": "#d62728", "width": 2}}]
+    return make_figure(traces, layout)

@@ -285,3 +285,66 @@ def test_every_figure_carries_the_small_template_not_plotlys_default():
         assert template == {"layout": {"colorway": list(plots.CLASS_COLOURS)}}
     big = figures[0].to_json()
     assert len(big) < 30_000, len(big)  # 4 traces of 300 points; with plotly's default template it was ~36 KB
+
+
+def _every_kind_of_figure():
+    """One figure of each shape the pages draw, with data, without, and with each option."""
+    from playground import attention_plots
+
+    rng = np.random.default_rng(3)
+    gx, gy = _grid()
+    xs, ys = _points(40, 3)
+    xr, yr = _points(40, 1)
+    w = rng.random((2, 3, 4, 4))
+    steps, evals = np.arange(1.0, 301), np.arange(25.0, 301, 25)
+    return {
+        "loss": loss_figure(steps, rng.random(300), evals, rng.random(12), rng.random(12)),
+        "loss log, unsmoothed": loss_figure(steps, rng.random(300), evals, rng.random(12), rng.random(12),
+                                            smoothing=0.0, log_y=True, eval_label="eval"),
+        "loss empty": loss_figure(*([] for _ in range(5))),
+        "accuracy": metric_figure(evals, rng.random(12), rng.random(12)),
+        "R² below -1": metric_figure(evals, -3 * rng.random(12), rng.random(12), metric_name="R²"),
+        "metric empty": metric_figure(EMPTY, EMPTY, EMPTY),
+        "boundary 2 classes": boundary_figure(gx, gy, _probs(10, 12, 2), xs, ys % 2, xs, ys % 2,
+                                              task="classification"),
+        "boundary 2 classes, discretized": boundary_figure(gx, gy, _probs(10, 12, 2), xs, ys % 2, xs, ys % 2,
+                                                           task="classification", discretize=True),
+        "boundary 3 classes": boundary_figure(gx, gy, _probs(10, 12, 3), xs, ys, xs, ys, task="classification",
+                                              class_names=("a", "b", "c")),
+        "boundary 3 classes, discretized": boundary_figure(gx, gy, _probs(10, 12, 3), xs, ys, xs, ys,
+                                                           task="classification", discretize=True),
+        "boundary points only": boundary_figure(gx, gy, None, xs, ys, xs, ys, task="classification"),
+        "boundary regression": boundary_figure(gx, gy, rng.random((10, 12)), xr, rng.random(40), xr,
+                                               rng.random(40), task="regression"),
+        "confusion": confusion_figure(np.array([[5, 1, 0], [2, 7, 1], [0, 0, 9]]), ("a", "b", "c")),
+        "confusion empty": confusion_figure(np.zeros((0, 0)), ()),
+        "prediction": prediction_figure(rng.random(30), rng.random(30)),
+        "prediction empty": prediction_figure(EMPTY, EMPTY),
+        "attention head": attention_plots.attention_heatmap(w[0, 0], ["the", "cat", "sat", "down"]),
+        "attention grid": attention_plots.attention_grid(w),
+        "attention grid, selected": attention_plots.attention_grid(w, selected=(1, 2)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_every_kind_of_figure()))
+def test_figure_is_what_plotlys_validation_builds(name):
+    """Figures are built without validation (`make_figure`); plotly's validation must accept each one and
+    change nothing in what is sent to the browser (a misspelt property or a bad value would raise here)."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    fig = _every_kind_of_figure()[name]
+    validated = go.Figure(fig.to_dict())
+    assert json.loads(pio.to_json(fig, validate=False)) == json.loads(pio.to_json(validated, validate=False))
+
+
+def test_make_figure_does_not_validate():
+    """A property plotly does not know is kept, not refused: the reason the test above exists."""
+    import plotly.graph_objects as go
+
+    fig = plots.make_figure([{"type": "scatter", "x": [1], "colour": "red"}], {"height": 100})
+    assert fig.to_dict()["data"][0]["colour"] == "red"
+    with pytest.raises(ValueError):
+        go.Figure(fig.to_dict())
