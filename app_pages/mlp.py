@@ -7,6 +7,7 @@ from playground.data import DataError, make_dataset
 from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
 from playground.ui import forms, live
+from playground.ui.charts import chart
 
 PAGE = "mlp"
 st.title("MLP playground")
@@ -30,7 +31,7 @@ def chart_options() -> dict:
 
 def preview() -> None:
     """Before any run: the data points of a 2-D dataset, and empty curves."""
-    st.plotly_chart(plots.loss_figure(*([] for _ in range(5))), key="mlp.loss_chart")
+    chart(plots.loss_figure(*([] for _ in range(5))), "mlp.loss_chart")
     if form.config is None or form.config.data.dataset == "csv":
         return
     try:
@@ -41,7 +42,7 @@ def preview() -> None:
     if d.n_features == 2:
         fig = plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
                                     task=d.task, class_names=d.class_names)
-        st.plotly_chart(fig, key="mlp.boundary_chart")
+        chart(fig, "mlp.boundary_chart")
 
 
 def draw(snap: Snapshot | None) -> None:
@@ -59,14 +60,14 @@ def draw(snap: Snapshot | None) -> None:
         fig = live.cached("mlp.boundary", (v, pts, opts["discretize"]), lambda: plots.boundary_figure(
             v.get("grid_x"), v.get("grid_y"), v.get("grid_values"), pts["x_train"], pts["y_train"], pts["x_test"],
             pts["y_test"], task=info["task"], class_names=info["class_names"], discretize=opts["discretize"]))
-        c1.plotly_chart(fig, key="mlp.boundary_chart")
+        chart(fig, "mlp.boundary_chart", c1)
     else:
         c1.caption("The decision boundary is drawn for datasets with two features.")
     if "confusion" in v:
         fig = live.cached("mlp.confusion", (v,), lambda: plots.confusion_figure(v["confusion"], info["class_names"]))
-        c2.plotly_chart(fig, key="mlp.confusion_chart")
+        chart(fig, "mlp.confusion_chart", c2)
     elif "y_test_pred" in v and pts is not None:
-        c2.plotly_chart(plots.prediction_figure(pts["y_test"], v["y_test_pred"]), key="mlp.prediction_chart")
+        chart(plots.prediction_figure(pts["y_test"], v["y_test_pred"]), "mlp.prediction_chart", c2)
     for note in info.get("notes", ()):
         st.caption(note)
     if not snap.active and snap.state is not None:

@@ -13,10 +13,12 @@ Prints one table:
 The runs use 400 epochs (10,000 steps) so each lasts several seconds. Steps/s of a job, here and in the
 page, is steps / seconds of the whole run, evaluation after every epoch and the views included.
 
-Each of (a), (b), (c) and (c') runs --repeats times (default 3) and its median is reported: on a shared
-virtual machine single runs vary by 10% or more.
+Each of (a), (b), (c), (c') and (c'') runs --repeats times (default 3) and its median is reported: on a
+shared virtual machine single runs vary by 10% or more, and the machine's speed drifts over minutes. So
+(a) and (b) alternate, and each served run follows a bare loop run from the same minute: the ratios of
+(c), (c') and (c'') to (a) are medians of those pairs.
 
-Run: .venv/bin/python benchmarks/live_training.py     (about two minutes; no GPU needed)
+Run: .venv/bin/python benchmarks/live_training.py     (about three minutes; no GPU needed)
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from playground.models.mlp import MLP  # noqa: E402
 from playground.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
 from playground.training import make_optimizer, seeded_model  # noqa: E402
 from tests.e2e.server import (  # noqa: E402
+    CHARTS_JS,
     click_button,
     launch_chromium,
     live_state,
@@ -70,15 +73,15 @@ WATCH_JS = """() => {
   window.__changes = [];
   let last = null;
   window.__watch = setInterval(() => {
-    const el = document.querySelector('.js-plotly-plot');
-    if (!el || !el._fullData) return;  // unmounted for a moment between updates
+    const el = (__CHARTS__).find(c => c.dataset.name === 'mlp.loss_chart');
+    if (!el || !el._fullData) return;  // not drawn yet
     const sig = el._fullData.map(t => {
       const n = t.x ? t.x.length : 0;
       return n + ':' + (n ? t.x[n - 1] : '');
     }).join('|');
     if (sig !== last) { last = sig; window.__changes.push(performance.now()); }
   }, 20);
-}"""
+}""".replace("__CHARTS__", CHARTS_JS)
 STOP_WATCH_JS = "() => { clearInterval(window.__watch); return window.__changes; }"
 
 
@@ -130,14 +133,16 @@ def chromium_pids() -> list[int]:
     return [p.pid for p in psutil.process_iter(["name"]) if "chrom" in (p.info["name"] or "")]
 
 
-def in_browser(runs: int, first_point_runs: int, separate_cores: bool = False) -> dict:
+def in_browser(cfg, runs: int, first_point_runs: int, separate_cores: bool = False) -> dict:
     """(c), (d) and (e) against a real server watched by headless Chromium.
 
-    `runs` watched runs of the preset (Reset between them) give (c) and (e); then `first_point_runs` times
-    Reset, Train and wait for the first point give (d). With `separate_cores`, the server is pinned to CPU 0
-    and Chromium (and this script) to CPU 1, as when the browser runs on the viewer's own machine.
+    `runs` watched runs of the preset (Reset between them) give (c) and (e), each just after a bare loop
+    (`paired_bare`) run here while the server and the browser are idle, so each run has a baseline from
+    the same minute of this machine; then `first_point_runs` times Reset, Train and wait for the first point
+    give (d). With `separate_cores`, the server is pinned to CPU 0 and Chromium (and this script) to CPU 1,
+    as when the browser runs on the viewer's own machine.
     """
-    out: dict = {"served_sps": [], "gaps_ms": [], "cpu_share": []}
+    out: dict = {"served_sps": [], "paired_bare": [], "gaps_ms": [], "cpu_share": []}
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "server.log")
         try:
@@ -154,6 +159,7 @@ def in_browser(runs: int, first_point_runs: int, separate_cores: bool = False) -
                     if i:
                         click_button(page, "Reset")
                         wait_idle(page)
+                    out["paired_bare"].append(bare_loop(cfg))
                     page.evaluate(WATCH_JS)
                     cpu0, t0 = cpu_seconds(server.proc.pid), time.perf_counter()
                     click_button(page, "Train")
@@ -196,15 +202,16 @@ def in_browser(runs: int, first_point_runs: int, separate_cores: bool = False) -
     return out
 
 
-def protocol_watched(runs: int) -> dict:
+def protocol_watched(cfg, runs: int) -> dict:
     """(c''): steps/s of the job in a `streamlit run` server watched by one websocket client that speaks
     Streamlit's protocol as the browser's frontend does (benchmarks/load.py's `Tab`: it requests every live
     refresh and receives every update) but draws nothing: the server's whole cost of a viewer whose
     browser runs on another machine. Also (f): the server's CPU time per live refresh besides training
-    (the whole process's CPU time less the training thread's, over the refreshes received)."""
+    (the whole process's CPU time less the training thread's, over the refreshes received). Each run follows
+    a bare loop (`paired_bare`), as in `in_browser`."""
     from load import RATE_RE, STATUS_RE, Tab
 
-    out: dict = {"sps": [], "ui_ms": [], "refresh_hz": []}
+    out: dict = {"sps": [], "paired_bare": [], "ui_ms": [], "refresh_hz": []}
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "server.log")
         proc = psutil.Process(server.proc.pid)
@@ -214,6 +221,7 @@ def protocol_watched(runs: int) -> dict:
             poll("the page", lambda: (tab.pump(0.1), "Train" in tab.buttons and tab.full_runs_finished)[1],
                  timeout=60, interval=0)
             for _ in range(runs):
+                out["paired_bare"].append(bare_loop(cfg))
                 tab.progress = None
                 tab.rerun(trigger=tab.buttons["Train"])
 
@@ -279,25 +287,31 @@ def main() -> None:
     for _ in range(args.repeats):  # alternate, so a burst of load elsewhere hits both
         bare.append(bare_loop(cfg))
         alone.append(job_alone(cfg))
-    viewer = protocol_watched(args.repeats)
+    viewer = protocol_watched(cfg, args.repeats)
     remote = viewer["sps"]
-    web = in_browser(runs=args.repeats, first_point_runs=3)
-    apart = in_browser(runs=args.repeats, first_point_runs=0, separate_cores=True) if usable >= 2 else None
+    web = in_browser(cfg, runs=args.repeats, first_point_runs=3)
+    apart = in_browser(cfg, runs=args.repeats, first_point_runs=0, separate_cores=True) if usable >= 2 else None
 
     med = statistics.median
     a, b, c = med(bare), med(alone), med(web["served_sps"])
+
+    def versus(served: list[float], paired: list[float]) -> str:
+        """Against (a): the median of each run's ratio to the bare loop run just before it; against (b): of
+        the medians."""
+        ratio = med(x / y for x, y in zip(served, paired, strict=True))
+        return f"/(a) = {ratio:.2f} (paired), /(b) = {med(served) / b:.2f}"
+
     gaps, first = web["gaps_ms"], web["first_point_s"]
     share = {k: med(s[k] for s in web["cpu_share"]) for k in ("server", "chromium")}
     rows = [
         ("(a) bare PyTorch loop, main thread, 1 thread", f"{a:,.0f} steps/s", ""),
         ("(b) Job in its background thread, alone", f"{b:,.0f} steps/s", f"(b)/(a) = {b / a:.2f}"),
-        ("(c) Job in `streamlit run`, Chromium watching", f"{c:,.0f} steps/s", f"(c)/(a) = {c / a:.2f}, "
-         f"(c)/(b) = {c / b:.2f}"),
+        ("(c) Job in `streamlit run`, Chromium watching", f"{c:,.0f} steps/s",
+         "(c)" + versus(web["served_sps"], web["paired_bare"])),
         ("(c'') the same, watched by a protocol client (no drawing)", f"{med(remote):,.0f} steps/s",
-         f"(c'')/(a) = {med(remote) / a:.2f}, (c'')/(b) = {med(remote) / b:.2f}"),
+         "(c'')" + versus(remote, viewer["paired_bare"])),
         *([("(c') the same, server and Chromium on separate cores", f"{med(apart['served_sps']):,.0f} steps/s",
-            f"(c')/(a) = {med(apart['served_sps']) / a:.2f}, (c')/(b) = {med(apart['served_sps']) / b:.2f}")]
-          if apart else []),
+            "(c')" + versus(apart["served_sps"], apart["paired_bare"]))] if apart else []),
         ("(d) Train click -> first plotted point (median of 3)", f"{med(first) * 1000:,.0f} ms",
          "runs: " + ", ".join(f"{v * 1000:,.0f}" for v in first) + " ms"),
         ("(e) loss chart update interval, median", f"{med(gaps):,.0f} ms" if gaps else "n/a",
@@ -325,6 +339,9 @@ def main() -> None:
     for name, values in (("(a)", bare), ("(b)", alone), ("(c)", web["served_sps"]), ("(c'')", remote),
                          *((("(c')", apart["served_sps"]),) if apart else ())):
         print(f"all {name}: {', '.join(f'{v:,.0f}' for v in values)} steps/s")
+    for name, values in (("(c)", web["paired_bare"]), ("(c'')", viewer["paired_bare"]),
+                         *((("(c')", apart["paired_bare"]),) if apart else ())):
+        print(f"bare loop run just before each {name}: {', '.join(f'{v:,.0f}' for v in values)} steps/s")
     print(f"server exit code after SIGTERM: {web['server_exit']}; total time {time.perf_counter() - t_start:.0f} s")
 
 

@@ -34,10 +34,13 @@ MARKERS_UP_TO = 40  # per-evaluation series get markers only up to this many poi
 MAX_POINTS_DRAWN = 500  # data points drawn per split on the decision boundary
 _MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
 # Plotly's default template adds about 10 KB of JSON to every figure, built, serialized and parsed again on
-# each live redraw. Streamlit's chart theme (st.plotly_chart's default) sets the fonts, background and
-# grid itself, and every trace here has explicit colours, so figures carry this small template instead:
-# in the browser they look the same, and a loss figure of 300 points serializes in half the time.
-TEMPLATE = {"layout": {"colorway": list(CLASS_COLOURS)}}
+# each live redraw. Figures carry this small one instead, in the look of the app's light theme (its font,
+# text and grid colours); every trace here sets its own colours.
+_FONT = '"Source Sans Pro", "Source Sans 3", "Helvetica Neue", Arial, sans-serif'
+_AXIS = {"automargin": True, "gridcolor": "#e6eaf1", "linecolor": "#e6eaf1", "zerolinecolor": "#e6eaf1",
+         "tickfont": {"color": "#808495"}, "title": {"standoff": 8, "font": {"color": "#808495"}}}
+TEMPLATE = {"layout": {"colorway": list(CLASS_COLOURS), "font": {"family": _FONT, "size": 13, "color": "#31333F"},
+                       "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "xaxis": _AXIS, "yaxis": _AXIS}}
 BLUES = get_colorscale("Blues")  # spelled out: figures skip the validation that would expand the name
 _LEGEND_TOP = {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"}
 

@@ -13,6 +13,7 @@ from playground import attention_plots, tasks
 from playground.jobs import Snapshot
 from playground.sequence_inference import MAX_GENERATE_CHARS, generate, run_input
 from playground.ui import live
+from playground.ui.charts import chart
 
 P = "attn."
 SAMPLE = P + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
@@ -70,11 +71,11 @@ def probe_view(snap: Snapshot) -> None:
     c1.caption(f"Probe at step {step:,}: layer {layer + 1}, head {head + 1}. Rows attend to columns.")
     heatmap = live.cached("attn.heatmap", (views, layer, head),
                           lambda: attention_plots.attention_heatmap(attention[layer, head], tokens))
-    c1.plotly_chart(heatmap, key="attn.heatmap")
+    chart(heatmap, "attn.heatmap", c1)
     c2.caption("All layers × heads")
     grid = live.cached("attn.grid", (views, layer, head),
                        lambda: attention_plots.attention_grid(attention, selected=(layer, head)))
-    c2.plotly_chart(grid, key="attn.grid")
+    chart(grid, "attn.grid", c2)
     c2.markdown(f"**Input:** `{' '.join(tokens)}`  \n**Prediction:** `{prediction}`")
     if "probe_targets" in info:
         c2.markdown(f"**Target:** `{' '.join(str(t) for t in info['probe_targets'])}`")
@@ -100,8 +101,7 @@ def own_input(snap: Snapshot) -> None:
             layer = min(st.session_state.get(P + "layer.chosen", 1), n_layers) - 1
             head = min(st.session_state.get(P + "head.chosen", 1), n_heads) - 1
             st.caption(f"Your input: layer {layer + 1}, head {head + 1}.")
-            st.plotly_chart(attention_plots.attention_heatmap(result.attention[layer, head], result.tokens),
-                            key="attn.own_heatmap")
+            chart(attention_plots.attention_heatmap(result.attention[layer, head], result.tokens), "attn.own_heatmap")
     if task.task == "char_lm":
         _generate(snap, text)
 

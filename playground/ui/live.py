@@ -17,6 +17,7 @@ import streamlit as st
 from playground import plots
 from playground.jobs import Job, Snapshot
 from playground.ui import session
+from playground.ui.charts import chart
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
 QUEUED_UPDATE_S = 1.0  # while the job waits in the queue: only its place changes
@@ -176,13 +177,13 @@ def curve_charts(snap: Snapshot, page: str, *, smoothing: float = 0.6, log_y: bo
     x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS)
     c1, c2 = st.columns(2)
     height = session.chart_height(height)
-    c1.plotly_chart(plots.loss_figure(x, y, ev_step, snap.eval_series("train_loss"), snap.eval_series("test_loss"),
-                                      smoothing=smoothing, log_y=log_y, height=height, eval_label=eval_label),
-                    key=f"{page}.loss_chart")
-    c2.plotly_chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
-                                        metric_name="R²" if metric == "R²" else "accuracy", height=height,
-                                        empty_message="No evaluation yet" if snap.started else plots.EMPTY_MESSAGE),
-                    key=f"{page}.metric_chart")
+    chart(plots.loss_figure(x, y, ev_step, snap.eval_series("train_loss"), snap.eval_series("test_loss"),
+                            smoothing=smoothing, log_y=log_y, height=height, eval_label=eval_label),
+          f"{page}.loss_chart", c1)
+    chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
+                              metric_name="R²" if metric == "R²" else "accuracy", height=height,
+                              empty_message="No evaluation yet" if snap.started else plots.EMPTY_MESSAGE),
+          f"{page}.metric_chart", c2)
 
 
 def _same(a: object, b: object) -> bool:

@@ -142,13 +142,21 @@ def launch_chromium(playwright: Any):
 
 # --- driving the MLP page ----------------------------------------------------------------------------
 
-# One atomic read of what the live panel shows: the progress text and, per trace of the loss chart
-# (the page's first plotly chart; the left column has none), [name, number of points, last x]. Either
-# is null while its element is not mounted. plotly.py 6 sends arrays base64-encoded ({dtype, bdata}) in
-# `gd.data`; plotly.js keeps the decoded typed arrays in `gd._fullData`.
+# Charts are drawn by the app's chart component (playground/ui/charts.py): each is a plotly.js plot in an
+# iframe of the same origin, `<div id="chart" data-name="<key>">`. CHARTS_JS is a JS expression for those
+# plot elements (only the ones plotly has drawn), put in place of `__CHARTS__` in page.evaluate functions.
+CHARTS_JS = """[...document.querySelectorAll('iframe')]
+  .map(f => { try { return f.contentDocument && f.contentDocument.querySelector('#chart.js-plotly-plot'); }
+              catch (e) { return null; } })
+  .filter(Boolean)"""
+
+# One atomic read of what the live panel shows: the progress text and, per trace of the loss chart,
+# [name, number of points, last x]. Either is null while its element is not mounted. plotly.py 6 sends
+# arrays base64-encoded ({dtype, bdata}) in `gd.data`; plotly.js keeps the decoded typed arrays in
+# `gd._fullData`.
 STATE_JS = """() => {
   const bar = document.querySelector('[data-testid="stProgress"]');
-  const el = document.querySelector('.js-plotly-plot');
+  const el = (__CHARTS__).find(c => c.dataset.name.endsWith('.loss_chart'));
   let loss = null;
   if (el && el.data) {
     const full = el._fullData && el._fullData.length === el.data.length ? el._fullData : el.data;
@@ -158,7 +166,7 @@ STATE_JS = """() => {
     });
   }
   return {progress: bar ? bar.innerText : null, loss: loss};
-}"""
+}""".replace("__CHARTS__", CHARTS_JS)
 
 
 @dataclass(frozen=True)

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.server import click_button, exceptions, go_to, poll, progress_text, wait_heading, wait_idle, wait_status
+from tests.e2e.server import (
+    CHARTS_JS,
+    click_button,
+    exceptions,
+    go_to,
+    poll,
+    progress_text,
+    wait_heading,
+    wait_idle,
+    wait_status,
+)
 
 pytestmark = pytest.mark.e2e
 
-# The selected head's heatmap is the one plotly chart with a single heatmap trace and a colour bar
-# (the layers x heads overview hides its scales). Returns its z as nested lists, or null.
+# The selected head's heatmap: the chart keyed "attn.heatmap", one heatmap trace. Returns its z as nested
+# lists, or null.
 HEATMAP_JS = """() => {
-  for (const el of document.querySelectorAll('.js-plotly-plot')) {
-    const full = el._fullData || [];
-    if (full.length === 1 && full[0].type === 'heatmap' && full[0].showscale) {
-      return Array.from(full[0].z, row => Array.from(row, Number));
-    }
+  const el = (__CHARTS__).find(c => c.dataset.name === 'attn.heatmap');
+  const full = (el && el._fullData) || [];
+  if (full.length === 1 && full[0].type === 'heatmap') {
+    return Array.from(full[0].z, row => Array.from(row, Number));
   }
   return null;
-}"""
+}""".replace("__CHARTS__", CHARTS_JS)
 
 
 def anti_diagonal(z: list[list[float]]) -> float:

@@ -31,7 +31,7 @@ def _names(fig):
 def _assert_empty(fig):
     assert len(fig.data) == 0
     assert fig.layout.annotations[0].text == EMPTY_MESSAGE
-    fig.to_json()  # serialisable, so st.plotly_chart can send it
+    fig.to_json()  # serialisable, so the chart component can send it
 
 
 def _grid(g=12, h=10):
@@ -281,8 +281,7 @@ def test_every_figure_carries_the_small_template_not_plotlys_default():
         attention_plots.attention_grid(w, selected=(0, 1)),
     ]
     for fig in figures:
-        template = fig.layout.template.to_plotly_json()
-        assert template == {"layout": {"colorway": list(plots.CLASS_COLOURS)}}
+        assert fig.to_dict()["layout"]["template"] == plots.TEMPLATE
     big = figures[0].to_json()
     assert len(big) < 30_000, len(big)  # 4 traces of 300 points; with plotly's default template it was ~36 KB
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from pathlib import Path
 
@@ -22,6 +23,17 @@ def app():
     assert not at.exception
     yield at
     REGISTRY.shutdown()  # AppTest has no browser session to end: stop what the test started
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    """The figures the page draws through its chart component (playground.ui.charts), by key, as the
+    plotly JSON the browser receives."""
+    out = {}
+    for element in at.get("component_instance"):
+        args = json.loads(element.proto.json_args)
+        if element.proto.component_name.endswith(".charts.chart"):
+            out[args["name"]] = json.loads(args["figure"])
+    return out
 
 
 def run_until(at: AppTest, predicate, timeout: float = 60.0) -> AppTest:

@@ -1,8 +1,7 @@
-import json
 
 import numpy as np
 
-from tests.ui.conftest import metric, progress_text, run_until, values
+from tests.ui.conftest import charts, metric, progress_text, run_until, values
 
 
 def open_attention(at):
@@ -11,9 +10,8 @@ def open_attention(at):
     return at
 
 
-def heatmap(at, n_traces: int = 1) -> dict:
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return next(c for c in charts if len(c["data"]) == n_traces and c["data"][0].get("type") == "heatmap")
+def heatmap(at, key: str = "attn.heatmap") -> dict:
+    return charts(at)[key]
 
 
 def test_reverse_trains_and_the_heatmap_forms(app):

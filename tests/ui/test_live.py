@@ -8,7 +8,7 @@ from playground.registry import REGISTRY
 from playground.ui import live
 from tests.conftest import tiny_config
 from tests.playground.test_jobs import JOIN_S, wait_for
-from tests.ui.conftest import progress_text, run_until
+from tests.ui.conftest import charts, progress_text, run_until
 from tests.ui.test_mlp_page import open_mlp
 
 
@@ -44,7 +44,7 @@ def test_a_queued_run_shows_its_place_then_trains_when_a_place_frees(app, monkey
     assert "queued, position 1" in progress_text(app) and "this server trains 1 job at a time" in progress_text(app)
     assert app.button(key="mlp.pause").disabled and app.button(key="mlp.step").disabled
     assert not app.button(key="mlp.stop").disabled  # leaving the queue is allowed
-    assert not app.get("plotly_chart") and not [c for c in app.caption if "two features" in c.value]
+    assert not charts(app) and not [c for c in app.caption if "two features" in c.value]
     assert blocker.stop(join_timeout=JOIN_S)
     run_until(app, lambda at: "completed" in progress_text(at) or "running" in progress_text(at))
     assert "queued" not in progress_text(app)

@@ -1,9 +1,8 @@
-import json
 
 from streamlit.testing.v1 import AppTest
 
 from playground.registry import REGISTRY
-from tests.ui.conftest import APP, metric, progress_text, run_until, values
+from tests.ui.conftest import APP, charts, metric, progress_text, run_until, values
 
 
 def open_mlp(at):
@@ -25,10 +24,11 @@ def test_train_moons_to_completion_with_live_charts(app):
     assert app.button(key="mlp.train").label == "Restart" or "completed" in progress_text(app)
     run_until(app, lambda at: "completed" in progress_text(at))
     assert metric(app, "Test accuracy") >= 0.9
-    charts = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
-    loss = next(c for c in charts if any(t.get("name") == "train (per step)" for t in c["data"]))
-    assert len(values(loss["data"][0]["x"])) > 100
-    assert any(t.get("type") == "heatmap" for c in charts for t in c["data"])  # the decision boundary
+    drawn = charts(app)
+    assert set(drawn) == {"mlp.loss_chart", "mlp.metric_chart", "mlp.boundary_chart", "mlp.confusion_chart"}
+    loss = drawn["mlp.loss_chart"]
+    assert loss["data"][0]["name"] == "train (per step)" and len(values(loss["data"][0]["x"])) > 100
+    assert drawn["mlp.boundary_chart"]["data"][0]["type"] == "heatmap"  # the decision boundary
     assert app.button(key="mlp.train").label == "Train" and app.button(key="mlp.stop").disabled
     assert {b.label for b in app.get("download_button")} >= {"Download weights (.safetensors)"}
 
@@ -82,9 +82,8 @@ def test_train_click_draws_the_first_points_and_new_controls_in_the_same_run(app
     app.button(key="mlp.train").click().run()  # one script run, no polling
     assert "running" in progress_text(app)
     assert app.button(key="mlp.train").label == "Restart" and not app.button(key="mlp.stop").disabled
-    loss = next(json.loads(c.proto.spec) for c in app.get("plotly_chart")
-                if any(t.get("name") == "train (per step)" for t in json.loads(c.proto.spec)["data"]))
-    assert len(values(loss["data"][0]["x"])) >= 1
+    loss = charts(app)["mlp.loss_chart"]
+    assert loss["data"][0]["name"] == "train (per step)" and len(values(loss["data"][0]["x"])) >= 1
     assert metric(app, "Test accuracy") >= 0.0  # the first evaluation is on the page
     app.button(key="mlp.stop").click().run()
     assert "stopped" in progress_text(app) and app.button(key="mlp.train").label == "Train"
