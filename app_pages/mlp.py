@@ -29,9 +29,8 @@ def chart_options() -> dict:
     return {k.removeprefix("mlp."): st.session_state[k] for k in ("mlp.smoothing", "mlp.log_y", "mlp.discretize")}
 
 
-def preview() -> None:
-    """Before any run: the data points of a 2-D dataset, and empty curves."""
-    chart(plots.loss_figure(*([] for _ in range(5))), "mlp.loss_chart")
+def preview(views: list) -> None:
+    """Before any run: the data points of a 2-D dataset (the empty curves are drawn by `draw`)."""
     if form.config is None or form.config.data.dataset == "csv":
         return
     try:
@@ -42,19 +41,23 @@ def preview() -> None:
     if d.n_features == 2:
         fig = plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
                                     task=d.task, class_names=d.class_names)
-        chart(fig, "mlp.boundary_chart")
+        chart(fig, "mlp.boundary_chart", views[0])
 
 
 def draw(snap: Snapshot | None) -> None:
+    # The same layout before a run and during it: the charts shown before Train show its first points.
+    head, curves, views = st.container(), st.columns(2), st.columns(2)
+    with head:
+        if snap is not None:
+            live.progress(snap)
+            live.metrics_row(snap)
+        opts = chart_options()
+    live.curve_charts(snap, PAGE, curves, smoothing=opts["smoothing"], log_y=opts["log_y"])
     if snap is None:
-        preview()
+        preview(views)
         return
-    live.progress(snap)
     info = snap.started.info if snap.started else {}
-    live.metrics_row(snap)
-    opts = chart_options()
-    live.curve_charts(snap, PAGE, smoothing=opts["smoothing"], log_y=opts["log_y"])
-    c1, c2 = st.columns(2)
+    c1, c2 = views
     v, pts = snap.views, info.get("points")
     if pts is not None:
         fig = live.cached("mlp.boundary", (v, pts, opts["discretize"]), lambda: plots.boundary_figure(

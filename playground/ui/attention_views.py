@@ -132,12 +132,17 @@ def _generate(snap: Snapshot, text: str) -> None:
 
 
 def draw(snap: Snapshot | None) -> None:
+    # The same layout before a run and during it: the charts shown before Train show its first points.
+    head, curves = st.container(), st.columns(2)
     if snap is None:
         st.session_state.pop(SAMPLE, None)  # Reset: the next run starts without the old sample
-        st.info("Pick a preset (start with **reverse**), then press Train and watch the attention form.")
+        head.info("Pick a preset (start with **reverse**), then press Train and watch the attention form.")
+    else:
+        with head:
+            live.progress(snap)
+            live.metrics_row(snap, held_out="Validation")
+    live.curve_charts(snap, "attn", curves, height=260, eval_label="eval")
+    if snap is None:
         return
-    live.progress(snap)
-    live.metrics_row(snap, held_out="Validation")
-    live.curve_charts(snap, "attn", height=260, eval_label="eval")
     probe_view(snap)
     own_input(snap)

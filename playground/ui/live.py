@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from playground import plots
@@ -169,21 +170,26 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
     c[3].metric("Parameters", f"{snap.started.n_params:,}")
 
 
-def curve_charts(snap: Snapshot, page: str, *, smoothing: float = 0.6, log_y: bool = False,
+def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.6, log_y: bool = False,
                  height: int = 320, eval_label: str = "epoch") -> None:
-    """Loss (per step and per evaluation) and metric charts side by side, with stable keys."""
-    metric = snap.started.metric_name if snap.started else "accuracy"
-    ev_step = snap.eval_series("step")
-    x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS)
-    c1, c2 = st.columns(2)
+    """Loss (per step and per evaluation) and metric charts in `columns` (two of `st.columns`), with stable
+    keys; empty charts for no run yet.
+
+    Pages draw these in the same place before a run and during it, so the charts drawn before Train are
+    the ones that show the first points (see playground.ui.charts: a chart keeps its plot where it stays).
+    """
+    empty = np.array([])
+    metric = snap.started.metric_name if snap and snap.started else "accuracy"
+    ev_step = snap.eval_series("step") if snap else empty
+    x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
+    series = snap.eval_series if snap else (lambda _: empty)
     height = session.chart_height(height)
-    chart(plots.loss_figure(x, y, ev_step, snap.eval_series("train_loss"), snap.eval_series("test_loss"),
-                            smoothing=smoothing, log_y=log_y, height=height, eval_label=eval_label),
-          f"{page}.loss_chart", c1)
-    chart(plots.metric_figure(ev_step, snap.eval_series("train_metric"), snap.eval_series("test_metric"),
+    chart(plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
+                            log_y=log_y, height=height, eval_label=eval_label), f"{page}.loss_chart", columns[0])
+    chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
                               metric_name="R²" if metric == "R²" else "accuracy", height=height,
-                              empty_message="No evaluation yet" if snap.started else plots.EMPTY_MESSAGE),
-          f"{page}.metric_chart", c2)
+                              empty_message="No evaluation yet" if snap and snap.started else plots.EMPTY_MESSAGE),
+          f"{page}.metric_chart", columns[1])
 
 
 def _same(a: object, b: object) -> bool:
