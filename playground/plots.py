@@ -74,7 +74,8 @@ def _layout(uirevision: str, height: int, **extra) -> dict:
     return {"uirevision": uirevision, "height": height, "margin": _MARGIN, "template": TEMPLATE, **extra}
 
 
-def _empty(uirevision: str, height: int, message: str = EMPTY_MESSAGE) -> go.Figure:
+def empty_figure(uirevision: str, height: int, message: str = EMPTY_MESSAGE) -> go.Figure:
+    """A figure with no traces and no axes, only `message` in the middle; `uirevision` names the chart."""
     note = {"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
     hidden = {"visible": False}
     return make_figure([], _layout(uirevision, height, annotations=[note], xaxis=hidden, yaxis=hidden))
@@ -146,7 +147,7 @@ def loss_figure(
     log_y puts the y axis on a log scale. All inputs empty gives an empty figure with a note.
     """
     if len(step) == 0 and len(eval_step) == 0:
-        return _empty("loss", height)
+        return empty_figure("loss", height)
     x, y = downsample(step, step_loss)
     traces = [
         _trace("scatter", x=x, y=y, name="train (per step)", mode="lines", opacity=0.3,
@@ -188,7 +189,7 @@ def metric_figure(
     [-1, 1.02] so the interesting part stays readable; double-click autoscales. Empty gives a note.
     """
     if len(eval_step) == 0:
-        return _empty("metric", height, empty_message)
+        return empty_figure("metric", height, empty_message)
     traces = []
     for name, values, colour in (("train", train_metric, TRAIN_COLOUR), ("test", test_metric, TEST_COLOUR)):
         x, y = downsample(eval_step, values, MAX_EVAL_POINTS)
@@ -314,7 +315,7 @@ def confusion_figure(matrix: np.ndarray, class_names: tuple[str, ...], *, height
     """
     counts = np.asarray(matrix)
     if counts.size == 0:
-        return _empty("confusion", height)
+        return empty_figure("confusion", height)
     names = _class_labels(counts.shape[0], class_names)
     rows = counts.sum(axis=1, keepdims=True)
     fraction = np.divide(counts, rows, out=np.zeros(counts.shape, dtype=float), where=rows > 0)
@@ -338,7 +339,7 @@ def prediction_figure(y_true: np.ndarray, y_pred: np.ndarray, *, height: int = 3
     y_true = np.asarray(y_true, float).ravel()
     y_pred = np.asarray(y_pred, float).ravel()
     if len(y_true) == 0:
-        return _empty("prediction", height)
+        return empty_figure("prediction", height)
     both = np.concatenate([y_true, y_pred])
     both = both[np.isfinite(both)]
     lo, hi = (float(both.min()), float(both.max())) if len(both) else (0.0, 1.0)

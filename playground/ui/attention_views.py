@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from playground import attention_plots, tasks
+from playground import attention_plots, plots, tasks
 from playground.jobs import Snapshot
 from playground.sequence_inference import MAX_GENERATE_CHARS, generate, run_input
 from playground.ui import live
@@ -57,17 +57,23 @@ def replay_pick(snap: Snapshot) -> tuple[int, dict[str, np.ndarray]]:
     return snap.history[steps.index(chosen)]
 
 
-def probe_view(snap: Snapshot) -> None:
-    info = snap.started.info if snap.started else {}
-    if not snap.history:
-        st.info("The attention heatmaps appear at the first evaluation.")
+def probe_view(snap: Snapshot | None) -> None:
+    """The probe's attention: the selected head and all heads, or empty charts before the first evaluation
+    (drawn in the same place, so the charts are ready when the first heatmaps arrive)."""
+    top = st.container()  # the follow toggle, the replay slider and the head picker
+    c1, c2 = st.columns([3, 2])
+    if snap is None or not snap.history:
+        message = "The heatmaps appear at the first evaluation"
+        chart(plots.empty_figure("attention", 420, message), "attn.heatmap", c1)
+        chart(plots.empty_figure("attention-grid", 320, message), "attn.grid", c2)
         return
-    step, views = replay_pick(snap)
-    attention = views["attention"]  # (L, H, T, T)
-    layer, head = head_picker(*attention.shape[:2])
+    info = snap.started.info if snap.started else {}
+    with top:
+        step, views = replay_pick(snap)
+        attention = views["attention"]  # (L, H, T, T)
+        layer, head = head_picker(*attention.shape[:2])
     tokens = [str(t) for t in info.get("probe_tokens", [])] or [str(i) for i in range(attention.shape[-1])]
     prediction = " ".join(str(p) for p in views.get("probe_prediction", []))
-    c1, c2 = st.columns([3, 2])
     c1.caption(f"Probe at step {step:,}: layer {layer + 1}, head {head + 1}. Rows attend to columns.")
     heatmap = live.cached("attn.heatmap", (views, layer, head),
                           lambda: attention_plots.attention_heatmap(attention[layer, head], tokens))
@@ -142,7 +148,6 @@ def draw(snap: Snapshot | None) -> None:
             live.progress(snap)
             live.metrics_row(snap, held_out="Validation")
     live.curve_charts(snap, "attn", curves, height=260, eval_label="eval")
-    if snap is None:
-        return
     probe_view(snap)
-    own_input(snap)
+    if snap is not None:
+        own_input(snap)

@@ -10,7 +10,11 @@ and the same plot is updated with `Plotly.react`, which keeps zoom, pan and lege
 carries a constant `uirevision`); an unchanged figure is not drawn again.
 
 plotly.js is the copy bundled with the installed plotly package (`plotly/package_data/plotly.min.js`),
-so the browser draws with the version that wrote the figure and nothing is fetched from the network.
+so the browser draws with the version that wrote the figure and nothing comes from outside the server.
+Streamlit serves a component's files without a validator or a lifetime, so every chart would download
+plotly.js (1.5 MB compressed) again on every page view. The app's static files (`server.enableStaticServing`,
+`static/` beside app.py) are served with ETag and Last-Modified, so `plotly_js_url` puts a copy there, named
+by version, and the browser keeps it; the component's own copy is the fallback.
 """
 
 from __future__ import annotations
@@ -26,11 +30,49 @@ from pathlib import Path
 import plotly
 import plotly.graph_objects as go
 import plotly.io as pio
+from streamlit import config
 from streamlit.components.v1 import declare_component
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 HTML = Path(__file__).with_name("chart") / "index.html"
 PLOTLY_JS = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
+
+
+def _copy_once(source: Path, target: Path) -> None:
+    """Copy `source` to `target` unless it is there; written whole or not at all (servers may race)."""
+    if target.is_file():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(dir=target.parent, prefix=".playground-")
+    os.close(fd)
+    try:
+        shutil.copy2(source, staging)  # keeps the modification time: Last-Modified, so browsers keep it long
+        os.replace(staging, target)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)
+
+
+def plotly_js_url() -> str:
+    """plotly.js among the app's static files, relative to the component's page, or "" when the server does
+    not serve static files or the folder cannot be written (the component then uses its own copy)."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not config.get_option("server.enableStaticServing"):
+        return ""
+    name = f"plotly-{plotly.__version__}.min.js"
+    if not _static_copy(str(Path(ctx.main_script_path).parent / "static" / name)):
+        return ""
+    return f"../../app/static/{name}"  # the page is <base>/component/<name>/index.html
+
+
+@cache
+def _static_copy(path: str) -> bool:
+    try:
+        _copy_once(PLOTLY_JS, Path(path))
+    except OSError:
+        return False
+    return True
 
 
 @cache
@@ -39,18 +81,12 @@ def component_dir() -> Path:
 
     Streamlit serves a component's files from one directory; plotly.js lives in the plotly package, so
     both are copied into a directory in the system's temp folder named by a hash of the page and the
-    plotly version. Servers of the same installation share it; it is written whole or not at all.
+    plotly version. Servers of the same installation share it.
     """
     digest = hashlib.sha256(HTML.read_bytes() + plotly.__version__.encode()).hexdigest()[:16]
     target = Path(tempfile.gettempdir()) / f"playground-chart-{digest}"
-    if not (target / "plotly.min.js").is_file():
-        staging = Path(tempfile.mkdtemp(prefix="playground-chart-"))
-        shutil.copyfile(HTML, staging / "index.html")
-        shutil.copyfile(PLOTLY_JS, staging / "plotly.min.js")
-        try:
-            os.replace(staging, target)  # atomic: another server may have made it meanwhile
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)
+    _copy_once(HTML, target / "index.html")
+    _copy_once(PLOTLY_JS, target / "plotly.min.js")
     return target
 
 
@@ -63,4 +99,4 @@ def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None) -> N
     component = declare_component("chart", path=component_dir())
     with where if where is not None else nullcontext():  # a component draws into the active container
         component(figure=pio.to_json(figure, validate=False), height=int(figure.layout.height or 450), name=key,
-                  key=key, default=None)
+                  plotly_js=plotly_js_url(), key=key, default=None)

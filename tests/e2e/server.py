@@ -222,6 +222,12 @@ def wait_idle(page, timeout: float = 30.0) -> None:
     poll("the app to finish its run", lambda: page.locator('[data-testid="stStatusWidget"]').count() == 0, timeout)
 
 
+def wait_charts(page, names: set[str], timeout: float = 60.0) -> None:
+    """Wait until the charts keyed `names` are drawn (each chart's iframe loads plotly.js first)."""
+    js = "() => (__CHARTS__).map(c => c.dataset.name)".replace("__CHARTS__", CHARTS_JS)
+    poll(f"the charts {sorted(names)}", lambda: names <= set(page.evaluate(js)), timeout)
+
+
 def wait_heading(page, name: str, timeout: float = 60.0) -> None:
     """Wait for a page's title; on timeout, fail with what the page shows instead (e.g. a traceback)."""
     try:
@@ -243,6 +249,7 @@ def open_mlp(page, base_url: str) -> None:
     wait_heading(page, "MLP playground")
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
     wait_idle(page)
+    wait_charts(page, {"mlp.loss_chart", "mlp.metric_chart"})
 
 
 def go_to(page, title: str) -> None:

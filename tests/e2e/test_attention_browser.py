@@ -11,6 +11,7 @@ from tests.e2e.server import (
     go_to,
     poll,
     progress_text,
+    wait_charts,
     wait_heading,
     wait_idle,
     wait_status,
@@ -19,7 +20,7 @@ from tests.e2e.server import (
 pytestmark = pytest.mark.e2e
 
 # The selected head's heatmap: the chart keyed "attn.heatmap", one heatmap trace. Returns its z as nested
-# lists, or null.
+# lists, or null (before the first evaluation the chart is drawn empty).
 HEATMAP_JS = """() => {
   const el = (__CHARTS__).find(c => c.dataset.name === 'attn.heatmap');
   const full = (el && el._fullData) || [];
@@ -28,6 +29,11 @@ HEATMAP_JS = """() => {
   }
   return null;
 }""".replace("__CHARTS__", CHARTS_JS)
+# The heatmap and the progress text in one read, so they belong together.
+SHOWN_JS = """() => ({
+  z: (__HEATMAP__)(),
+  progress: (document.querySelector('[data-testid="stProgress"]') || {}).innerText || '',
+})""".replace("__HEATMAP__", HEATMAP_JS)
 
 
 def anti_diagonal(z: list[list[float]]) -> float:
@@ -42,9 +48,12 @@ def test_reverse_heatmap_appears_and_changes_while_training(page, app_url):
     wait_heading(page, "Attention playground")
     page.get_by_role("button", name="Train", exact=True).wait_for()
     wait_idle(page)
+    wait_charts(page, {"attn.loss_chart", "attn.heatmap", "attn.grid"})  # the page has loaded
     click_button(page, "Train")
-    first = poll("the first attention heatmap", lambda: page.evaluate(HEATMAP_JS), timeout=60)
-    assert "running" in progress_text(page) or "starting" in progress_text(page)
+    shown = poll("the first attention heatmap", lambda: (s := page.evaluate(SHOWN_JS))["z"] and s["progress"] and s,
+                 timeout=60)
+    assert "running" in shown["progress"] or "starting" in shown["progress"], shown["progress"]
+    first = shown["z"]
     assert len(first) == 10 and all(abs(sum(row) - 1) < 1e-3 for row in first)
     changed = poll("the heatmap to change while training runs",
                    lambda: (z := page.evaluate(HEATMAP_JS)) is not None and z != first and "running" in

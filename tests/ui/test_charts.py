@@ -8,7 +8,7 @@ from pathlib import Path
 import plotly
 
 from playground.ui import charts
-from tests.ui.conftest import progress_text, run_until
+from tests.ui.conftest import APP, progress_text, run_until
 
 
 def test_component_dir_serves_the_page_and_the_installed_plotly_js():
@@ -16,7 +16,26 @@ def test_component_dir_serves_the_page_and_the_installed_plotly_js():
     assert (folder / "index.html").read_bytes() == charts.HTML.read_bytes()
     bundled = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
     assert (folder / "plotly.min.js").stat().st_size == bundled.stat().st_size > 1_000_000
-    assert '<script src="plotly.min.js">' in (folder / "index.html").read_text()
+    assert '"plotly.min.js"' in (folder / "index.html").read_text()  # the page's fallback copy
+
+
+def test_plotly_js_comes_from_the_apps_static_files_when_served(app):
+    """Static files carry ETag and Last-Modified, so browsers keep plotly.js; the component's own files
+    carry neither and were downloaded again by every chart on every page view."""
+    from streamlit import config
+
+    before = config.get_option("server.enableStaticServing")
+    config.set_option("server.enableStaticServing", True)
+    try:
+        app.switch_page("app_pages/mlp.py").run()
+        _, args = _loss_chart(app)
+    finally:
+        config.set_option("server.enableStaticServing", before)
+    name = f"plotly-{plotly.__version__}.min.js"
+    assert args["plotly_js"] == f"../../app/static/{name}"
+    copy, bundled = Path(APP).parent / "static" / name, charts.PLOTLY_JS
+    assert copy.read_bytes() == bundled.read_bytes()
+    assert copy.stat().st_mtime == bundled.stat().st_mtime  # Last-Modified is the install's, not today's
 
 
 def _loss_chart(at) -> tuple[str, dict]:
