@@ -9,7 +9,9 @@ Prints one table:
       every live update as the browser does but draws nothing (a browser on another machine);
   (d) time from clicking Train to the first plotted point in the browser (median of 3);
   (e) the loss chart's update interval in the browser while training (median and p95);
-  (f) the server's CPU time per live refresh besides training, with the protocol-level viewer of (c'').
+  (f) the server's CPU time per live refresh besides training, with the protocol-level viewer of (c'');
+  (g) the bare loop on one core while a busy loop (no shared lock or data) runs on the other: what any
+      work on the second core costs training on this machine, a floor under (c) with a browser here.
 The runs use 400 epochs (10,000 steps) so each lasts several seconds. Steps/s of a job, here and in the
 page, is steps / seconds of the whole run, evaluation after every epoch and the views included.
 
@@ -28,6 +30,7 @@ import dataclasses
 import math
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -127,6 +130,33 @@ def pin(pids: list[int], cpu: int) -> None:
                 os.sched_setaffinity(int(task.name), {cpu})
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+def beside_busy_core(cfg, runs: int) -> tuple[list[float], list[float]]:
+    """(g): the bare loop on one CPU, alone and then while a pure-Python busy loop runs on the other CPU.
+
+    The two share no lock and no data, so the difference is what any work on the second core (a browser,
+    the server's refreshes) costs the training thread on this machine itself (virtual CPUs that share a
+    physical core, or a shared clock budget). Returns (alone, beside), paired run by run.
+    """
+    first, second = sorted(os.sched_getaffinity(0))[:2]
+    before = os.sched_getaffinity(0)
+    busy_code = f"import os\nos.sched_setaffinity(0, {{{second}}})\nwhile True:\n    pass"
+    alone, beside = [], []
+    os.sched_setaffinity(0, {first})
+    try:
+        for _ in range(runs):
+            alone.append(bare_loop(cfg))
+            busy = subprocess.Popen([sys.executable, "-c", busy_code])
+            try:
+                time.sleep(0.2)
+                beside.append(bare_loop(cfg))
+            finally:
+                busy.kill()
+                busy.wait()
+    finally:
+        os.sched_setaffinity(0, before)
+    return alone, beside
 
 
 def chromium_pids() -> list[int]:
@@ -287,6 +317,7 @@ def main() -> None:
     for _ in range(args.repeats):  # alternate, so a burst of load elsewhere hits both
         bare.append(bare_loop(cfg))
         alone.append(job_alone(cfg))
+    floor = beside_busy_core(cfg, args.repeats) if usable >= 2 else None
     viewer = protocol_watched(cfg, args.repeats)
     remote = viewer["sps"]
     web = in_browser(cfg, runs=args.repeats, first_point_runs=3)
@@ -312,6 +343,9 @@ def main() -> None:
          "(c'')" + versus(remote, viewer["paired_bare"])),
         *([("(c') the same, server and Chromium on separate cores", f"{med(apart['served_sps']):,.0f} steps/s",
             "(c')" + versus(apart["served_sps"], apart["paired_bare"]))] if apart else []),
+        *([("(g) bare loop on one core, a busy loop on the other", f"{med(floor[1]):,.0f} steps/s",
+            f"(g)/(a) = {med(x / y for x, y in zip(floor[1], floor[0], strict=True)):.2f} (paired with the "
+            "bare loop alone on that core)")] if floor else []),
         ("(d) Train click -> first plotted point (median of 3)", f"{med(first) * 1000:,.0f} ms",
          "runs: " + ", ".join(f"{v * 1000:,.0f}" for v in first) + " ms"),
         ("(e) loss chart update interval, median", f"{med(gaps):,.0f} ms" if gaps else "n/a",
@@ -339,6 +373,9 @@ def main() -> None:
     for name, values in (("(a)", bare), ("(b)", alone), ("(c)", web["served_sps"]), ("(c'')", remote),
                          *((("(c')", apart["served_sps"]),) if apart else ())):
         print(f"all {name}: {', '.join(f'{v:,.0f}' for v in values)} steps/s")
+    if floor:
+        print(f"all (g): {', '.join(f'{v:,.0f}' for v in floor[1])} steps/s, alone on that core: "
+              f"{', '.join(f'{v:,.0f}' for v in floor[0])} steps/s")
     for name, values in (("(c)", web["paired_bare"]), ("(c'')", viewer["paired_bare"]),
                          *((("(c')", apart["paired_bare"]),) if apart else ())):
         print(f"bare loop run just before each {name}: {', '.join(f'{v:,.0f}' for v in values)} steps/s")
