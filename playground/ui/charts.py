@@ -81,13 +81,20 @@ def component_dir() -> Path:
 
     Streamlit serves a component's files from one directory; plotly.js lives in the plotly package, so
     both are copied into a directory in the system's temp folder named by a hash of the page and the
-    plotly version. Servers of the same installation share it.
+    plotly version. Servers of the same installation share it; when it cannot be written (another user's
+    on a shared machine), this server makes its own.
     """
     digest = hashlib.sha256(HTML.read_bytes() + plotly.__version__.encode()).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / f"playground-chart-{digest}"
-    _copy_once(HTML, target / "index.html")
-    _copy_once(PLOTLY_JS, target / "plotly.min.js")
-    return target
+    try:
+        return _fill(Path(tempfile.gettempdir()) / f"playground-chart-{digest}")
+    except OSError:
+        return _fill(Path(tempfile.mkdtemp(prefix="playground-chart-")))
+
+
+def _fill(folder: Path) -> Path:
+    _copy_once(HTML, folder / "index.html")
+    _copy_once(PLOTLY_JS, folder / "plotly.min.js")
+    return folder
 
 
 def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None) -> None:
