@@ -63,14 +63,14 @@ def draw(snap: Snapshot | None) -> None:
         fig = live.cached("mlp.boundary", (v, pts, opts["discretize"]), lambda: plots.boundary_figure(
             v.get("grid_x"), v.get("grid_y"), v.get("grid_values"), pts["x_train"], pts["y_train"], pts["x_test"],
             pts["y_test"], task=info["task"], class_names=info["class_names"], discretize=opts["discretize"]))
-        chart(fig, "mlp.boundary_chart", c1)
+        chart(fig, "mlp.boundary_chart", c1, snap.run)
     else:
         c1.caption("The decision boundary is drawn for datasets with two features.")
     if "confusion" in v:
         fig = live.cached("mlp.confusion", (v,), lambda: plots.confusion_figure(v["confusion"], info["class_names"]))
-        chart(fig, "mlp.confusion_chart", c2)
-    elif "y_test_pred" in v and pts is not None:
-        chart(plots.prediction_figure(pts["y_test"], v["y_test_pred"]), "mlp.prediction_chart", c2)
+        chart(fig, "mlp.confusion_chart", c2, snap.run)
+    elif "y_test_pred" in v:
+        chart(plots.prediction_figure(info["y_test"], v["y_test_pred"]), "mlp.prediction_chart", c2, snap.run)
     for note in info.get("notes", ()):
         st.caption(note)
     if not snap.active and snap.state is not None:

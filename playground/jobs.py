@@ -9,6 +9,7 @@ trainer's events. The training thread only appends to the log; any other thread 
 from __future__ import annotations
 
 import atexit
+import itertools
 import threading
 import time
 import weakref
@@ -50,6 +51,7 @@ class Snapshot:
     state: dict[str, np.ndarray] | None  # the latest copy of the weights
     history: tuple[tuple[int, dict[str, np.ndarray]], ...] = field(default=())  # (step, views) for replay
     queue_position: int = 0  # 1-based place in the queue while queued, else 0
+    run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
 
     @property
     def active(self) -> bool:
@@ -65,6 +67,7 @@ class Snapshot:
 
 
 Trainer = Callable[..., None]  # train(config, emit, control, **kwargs)
+_RUN_NUMBERS = itertools.count(1)
 
 
 class Admission(Protocol):
@@ -94,6 +97,7 @@ class Job:
     def __init__(self, config: Any, trainer: Trainer | None = None, paused: bool = False,
                  admission: Admission | None = None, limits: Limits | None = None, **kwargs: Any) -> None:
         self.config = config
+        self.run = next(_RUN_NUMBERS)
         self._admission = admission
         self.limits = limits
         self._note = ""  # why the job stopped itself at a limit
@@ -224,6 +228,7 @@ class Job:
                 step_x=self._series(self._step_x, 0), step_loss=self._series(self._step_loss, 1),
                 evals=tuple(self._evals), views=self._views, state=self._state, history=tuple(self._history),
                 queue_position=self._admission.position(self) if self._admission is not None and not started else 0,
+                run=self.run,
             )
 
     def wait_first_evaluation(self, timeout: float) -> bool:

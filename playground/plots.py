@@ -57,6 +57,10 @@ def make_figure(traces: list[dict], layout: dict) -> go.Figure:
 
 
 def _trace(kind: str, **props) -> dict:
+    """A trace; a named one gets its name as `uid`, so a trace hidden from the legend stays hidden when a
+    trace before it comes or goes (plotly matches traces across updates by uid, else by position)."""
+    if "name" in props:
+        props.setdefault("uid", props["name"])
     return {"type": kind, **props}
 
 
@@ -164,8 +168,8 @@ def loss_figure(
         traces.append(_trace("scatter", x=ex, y=ey, name=name, mode=_eval_mode(ex),
                              line={"color": colour, "dash": dash}))
     yaxis = {"title": {"text": "loss"}, "type": "log" if log_y else "linear"}
-    layout = _layout("loss", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis, legend=_LEGEND_TOP,
-                     hovermode="x unified")
+    layout = _layout("loss-log" if log_y else "loss", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
+                     legend=_LEGEND_TOP, hovermode="x unified")
     return make_figure(traces, layout)
 
 
@@ -202,8 +206,8 @@ def metric_figure(
         finite = finite[np.isfinite(finite)]
         if len(finite) and finite.min() < -1:
             yaxis["range"] = [-1, 1.02]
-    layout = _layout("metric", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis, legend=_LEGEND_TOP,
-                     hovermode="x unified")
+    layout = _layout(f"metric-{metric_name}", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
+                     legend=_LEGEND_TOP, hovermode="x unified")
     return make_figure(traces, layout)
 
 

@@ -213,7 +213,7 @@ class _Runner:
     def started(self, total_steps: int) -> RunStarted:
         d = self.data
         info: dict = {"task": d.task, "class_names": d.class_names, "feature_names": d.feature_names,
-                      "notes": d.notes, "n_train": len(d.x_train), "n_test": len(d.x_test)}
+                      "notes": d.notes, "n_train": len(d.x_train), "n_test": len(d.x_test), "y_test": d.y_test}
         if d.n_features == 2:
             info["points"] = {"x_train": d.x_train, "y_train": d.y_train, "x_test": d.x_test, "y_test": d.y_test}
         spe = math.ceil(len(d.x_train) / self.batch_size)

@@ -63,9 +63,10 @@ def probe_view(snap: Snapshot | None) -> None:
     top = st.container()  # the follow toggle, the replay slider and the head picker
     c1, c2 = st.columns([3, 2])
     if snap is None or not snap.history:
-        message = "The heatmaps appear at the first evaluation"
-        chart(plots.empty_figure("attention", 420, message), "attn.heatmap", c1)
-        chart(plots.empty_figure("attention-grid", 320, message), "attn.grid", c2)
+        # Their own uirevision: the heatmaps that follow must not inherit these empty axes.
+        chart(plots.empty_figure("attention-waiting", 420, "The heatmaps appear at the first evaluation"),
+              "attn.heatmap", c1)
+        chart(plots.empty_figure("attention-grid-waiting", 320, ""), "attn.grid", c2)
         return
     info = snap.started.info if snap.started else {}
     with top:
@@ -77,11 +78,11 @@ def probe_view(snap: Snapshot | None) -> None:
     c1.caption(f"Probe at step {step:,}: layer {layer + 1}, head {head + 1}. Rows attend to columns.")
     heatmap = live.cached("attn.heatmap", (views, layer, head),
                           lambda: attention_plots.attention_heatmap(attention[layer, head], tokens))
-    chart(heatmap, "attn.heatmap", c1)
+    chart(heatmap, "attn.heatmap", c1, snap.run)
     c2.caption("All layers × heads")
     grid = live.cached("attn.grid", (views, layer, head),
                        lambda: attention_plots.attention_grid(attention, selected=(layer, head)))
-    chart(grid, "attn.grid", c2)
+    chart(grid, "attn.grid", c2, snap.run)
     c2.markdown(f"**Input:** `{' '.join(tokens)}`  \n**Prediction:** `{prediction}`")
     if "probe_targets" in info:
         c2.markdown(f"**Target:** `{' '.join(str(t) for t in info['probe_targets'])}`")
@@ -107,7 +108,8 @@ def own_input(snap: Snapshot) -> None:
             layer = min(st.session_state.get(P + "layer.chosen", 1), n_layers) - 1
             head = min(st.session_state.get(P + "head.chosen", 1), n_heads) - 1
             st.caption(f"Your input: layer {layer + 1}, head {head + 1}.")
-            chart(attention_plots.attention_heatmap(result.attention[layer, head], result.tokens), "attn.own_heatmap")
+            chart(attention_plots.attention_heatmap(result.attention[layer, head], result.tokens), "attn.own_heatmap",
+                  revision=snap.run)
     if task.task == "char_lm":
         _generate(snap, text)
 

@@ -97,13 +97,16 @@ def _fill(folder: Path) -> Path:
     return folder
 
 
-def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None) -> None:
+def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None, revision: int | str = "") -> None:
     """Draw `figure` in `where` (a container or column; None: where `st.*` would draw), updated in place
     under `key`.
 
     The figure's `layout.height` (pixels) sets the chart's height; its width follows the container.
+    `revision` names what the chart shows (the run's number; "" before any run): zoom, pan and hidden
+    legend items are kept while it and the figure's `uirevision` stay the same, and reset when either
+    changes, so a new run, Reset or a switch to a log axis starts from the figure's own axes.
     """
     component = declare_component("chart", path=component_dir())
     with where if where is not None else nullcontext():  # a component draws into the active container
         component(figure=pio.to_json(figure, validate=False), height=int(figure.layout.height or 450), name=key,
-                  plotly_js=plotly_js_url(), key=key, default=None)
+                  plotly_js=plotly_js_url(), revision=str(revision), key=key, default=None)

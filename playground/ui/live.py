@@ -184,12 +184,13 @@ def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: 
     x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
     series = snap.eval_series if snap else (lambda _: empty)
     height = session.chart_height(height)
+    run = snap.run if snap else ""
     chart(plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
-                            log_y=log_y, height=height, eval_label=eval_label), f"{page}.loss_chart", columns[0])
+                            log_y=log_y, height=height, eval_label=eval_label), f"{page}.loss_chart", columns[0], run)
     chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
                               metric_name="R²" if metric == "R²" else "accuracy", height=height,
                               empty_message="No evaluation yet" if snap and snap.started else plots.EMPTY_MESSAGE),
-          f"{page}.metric_chart", columns[1])
+          f"{page}.metric_chart", columns[1], run)
 
 
 def _same(a: object, b: object) -> bool:

@@ -29,6 +29,11 @@ HEATMAP_JS = """() => {
   }
   return null;
 }""".replace("__CHARTS__", CHARTS_JS)
+# The selected head's y range, [bottom, top]: the first query token is drawn at the top.
+Y_RANGE_JS = """() => {
+  const el = (__CHARTS__).find(c => c.dataset.name === 'attn.heatmap');
+  return el && el._fullLayout ? el._fullLayout.yaxis.range : null;
+}""".replace("__CHARTS__", CHARTS_JS)
 # The heatmap and the progress text in one read, so they belong together.
 SHOWN_JS = """() => ({
   z: (__HEATMAP__)(),
@@ -61,6 +66,8 @@ def test_reverse_heatmap_appears_and_changes_while_training(page, app_url):
     assert changed != first
     wait_status(page, "completed", timeout=120)
     final = poll("the final heatmap", lambda: page.evaluate(HEATMAP_JS), timeout=30)
+    bottom, top = page.evaluate(Y_RANGE_JS)
+    assert bottom > top  # reversed, as the figure says, not the axes of the empty chart drawn before it
     # The first heatmap the page happened to show may already be a trained one on a fast machine: replay
     # the first snapshot (the untrained model) to compare with.
     page.get_by_text("Follow training live", exact=True).click()

@@ -54,7 +54,12 @@ def test_a_live_chart_keeps_its_identity_while_its_figure_changes(app):
     run_until(app, lambda at: _loss_chart(at)[1]["figure"] != first["figure"])
     second_id, second = _loss_chart(app)
     assert first_id == second_id != ""
+    assert first["revision"] == second["revision"] != ""  # the run: zoom is kept while it trains
     assert second["height"] == json.loads(second["figure"])["layout"]["height"] > 0
     assert json.loads(second["figure"])["layout"]["uirevision"] == "loss"  # plotly keeps zoom across updates
     app.button(key="mlp.stop").click().run()
     assert "stopped" in progress_text(app)
+    app.button(key="mlp.train").click().run()  # a new run starts from its own axes, not the last run's zoom
+    assert _loss_chart(app)[1]["revision"] not in ("", first["revision"])
+    app.button(key="mlp.reset").click().run()
+    assert _loss_chart(app)[1]["revision"] == ""

@@ -122,6 +122,23 @@ def test_csv_upload_good_then_bad_keeps_the_good_table(app):
     assert not app.button(key="mlp.train").disabled
 
 
+def test_csv_regression_with_three_features_draws_predicted_against_actual(app):
+    """No decision boundary beyond two features, but the regression check is drawn all the same."""
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    rows = "\n".join(f"{i % 7},{(i * 3) % 11},{i % 5},{(i % 7) * 0.5 + (i % 5) * 0.25:.3f}" for i in range(80))
+    app.get("file_uploader")[0].set_value(("r.csv", f"a,b,c,y\n{rows}\n".encode(), "text/csv")).run()
+    app.selectbox(key="mlp.target").set_value("y").run()
+    app.selectbox(key="mlp.task").set_value("regression").run()
+    app.number_input(key="mlp.epochs").set_value(20).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    drawn = charts(app)
+    assert "mlp.boundary_chart" not in drawn
+    prediction = drawn["mlp.prediction_chart"]["data"][0]
+    assert prediction["name"] == "predictions" and len(values(prediction["x"])) == 16  # 20% of 80 rows
+
+
 def test_one_class_target_is_refused_in_the_page(app):
     open_mlp(app)
     app.selectbox(key="mlp.dataset").set_value("csv").run()
