@@ -64,12 +64,23 @@ def _load_preset() -> None:
 
 
 def preset_choice(key: str, descriptions: dict[str, str], on_change) -> str:
-    """A preset selectbox, or in presenter mode a lesson list: every preset with its description."""
-    if presenter():
-        return st.radio("Lessons", list(descriptions), key=key, on_change=on_change,
-                        captions=list(descriptions.values()))
-    return st.selectbox("Preset", list(descriptions), key=key, on_change=on_change,
-                        help="Loads a complete setup: data, model and training.")
+    """A preset selectbox, or in presenter mode a lesson list: every preset with its description.
+
+    The two are different widgets under one key, and a widget that is not drawn loses its value: the
+    choice is remembered with the kind of widget that made it and carried over when presenter mode flips.
+    """
+    mode, memory = presenter(), f"{key}.chosen"
+    saved = st.session_state.get(memory)
+    if saved is not None and saved[0] != mode:
+        st.session_state[key] = saved[1]
+    if mode:
+        value = st.radio("Lessons", list(descriptions), key=key, on_change=on_change,
+                         captions=list(descriptions.values()))
+    else:
+        value = st.selectbox("Preset", list(descriptions), key=key, on_change=on_change,
+                             help="Loads a complete setup: data, model and training.")
+    st.session_state[memory] = (mode, value)
+    return value
 
 
 def preset_picker() -> Any:

@@ -139,6 +139,16 @@ def test_csv_regression_with_three_features_draws_predicted_against_actual(app):
     assert prediction["name"] == "predictions" and len(values(prediction["x"])) == 16  # 20% of 80 rows
 
 
+def test_presenter_mode_keeps_the_chosen_preset(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.preset").set_value("xor").run()
+    app.toggle(key="presenter").set_value(True).run()
+    assert app.radio(key="mlp.preset").value == "xor"
+    app.toggle(key="presenter").set_value(False).run()
+    assert app.selectbox(key="mlp.preset").value == "xor" and app.selectbox(key="mlp.dataset").value == "xor"
+    assert not [c for c in app.caption if "Settings changed" in c.value]
+
+
 def test_one_class_target_is_refused_in_the_page(app):
     open_mlp(app)
     app.selectbox(key="mlp.dataset").set_value("csv").run()
