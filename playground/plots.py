@@ -16,11 +16,11 @@ This module never imports streamlit or torch.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale, qualitative
+
+from playground.series import downsample, smooth
 
 CLASS_COLOURS: tuple[str, ...] = tuple(qualitative.D3)
 TRAIN_COLOUR, TEST_COLOUR = CLASS_COLOURS[0], CLASS_COLOURS[1]
@@ -83,50 +83,6 @@ def empty_figure(uirevision: str, height: int, message: str = EMPTY_MESSAGE) -> 
     note = {"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
     hidden = {"visible": False}
     return make_figure([], _layout(uirevision, height, annotations=[note], xaxis=hidden, yaxis=hidden))
-
-
-def downsample(x: np.ndarray, y: np.ndarray, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
-    """Bound a series to `max_points` by averaging consecutive buckets, keeping the curve's shape.
-
-    x, y: (n,) arrays. Returns float arrays of length min(n, max_points); when n > max_points the n
-    points are split into max_points contiguous buckets of near-equal size and each bucket becomes the
-    point (mean x, mean y). Shorter series come back unchanged (as float arrays).
-    """
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
-    n = len(x)
-    if n <= max_points:
-        return x, y
-    # n > max_points, so consecutive edges differ by at least one: no bucket is empty.
-    starts = np.linspace(0, n, max_points + 1).astype(np.int64)[:-1]
-    counts = np.diff(np.append(starts, n))
-    return np.add.reduceat(x, starts) / counts, np.add.reduceat(y, starts) / counts
-
-
-def smooth(y: np.ndarray, weight: float) -> np.ndarray:
-    """Debiased exponential moving average, as TensorBoard's scalar "Smoothing" slider computes it.
-
-    y: (n,) values; weight in [0, 1), 0 = no smoothing. Returns a float (n,) array with
-    last_t = weight * last_{t-1} + (1 - weight) * y_t and smoothed_t = last_t / (1 - weight ** k_t), where
-    k_t counts the finite values so far; non-finite values pass through unchanged and are skipped.
-    Source: tensorboard/components/vz_line_chart2/line-chart.ts (resmoothDataset), the formula
-    Weights & Biases also documents for its "TensorBoard" smoothing. Raises ValueError for a bad weight.
-    """
-    if not 0.0 <= weight < 1.0:
-        raise ValueError(f"smoothing weight must be in [0, 1); got {weight!r}.")
-    y = np.asarray(y, dtype=float).ravel()
-    if weight == 0.0:
-        return y.copy()
-    out = np.empty_like(y)
-    last, k = 0.0, 0
-    for i, value in enumerate(y.tolist()):
-        if not math.isfinite(value):
-            out[i] = value
-            continue
-        last = last * weight + (1.0 - weight) * value
-        k += 1
-        out[i] = last / (1.0 - weight**k)
-    return out
 
 
 def loss_figure(
