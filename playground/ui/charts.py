@@ -6,8 +6,9 @@ was lost at the next refresh. Measured on the MLP page in headless Chromium: all
 elements after each 0.4 s refresh, and the browser's main thread had no idle time left while a run
 trained. `chart` draws a figure through a small Streamlit component instead (`chart/index.html`: an
 iframe with plotly.js, no build step) whose identity is its key. A refresh sends the new figure's JSON
-and the same plot is updated with `Plotly.react`, which keeps zoom, pan and legend clicks (each figure
-carries a constant `uirevision`); an unchanged figure is not drawn again.
+and the same plot is updated with `Plotly.react`, which keeps zoom, pan and legend clicks for as long as
+the figure's `uirevision` and the chart's `revision` (the run) stay the same; an unchanged figure is not
+drawn again.
 
 plotly.js is the copy bundled with the installed plotly package (`plotly/package_data/plotly.min.js`),
 so the browser draws with the version that wrote the figure and nothing comes from outside the server.

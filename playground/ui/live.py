@@ -179,10 +179,10 @@ def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: 
     the ones that show the first points (see playground.ui.charts: a chart keeps its plot where it stays).
     """
     empty = np.array([])
-    metric = snap.started.metric_name if snap and snap.started else "accuracy"
-    ev_step = snap.eval_series("step") if snap else empty
-    x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
     series = snap.eval_series if snap else (lambda _: empty)
+    metric = snap.started.metric_name if snap and snap.started else "accuracy"
+    ev_step = series("step")
+    x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
     height = session.chart_height(height)
     run = snap.run if snap else ""
     chart(plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
