@@ -79,10 +79,14 @@ def _layout(uirevision: str, height: int, **extra) -> dict:
 
 
 def empty_figure(uirevision: str, height: int, message: str = EMPTY_MESSAGE) -> go.Figure:
-    """A figure with no traces and no axes, only `message` in the middle; `uirevision` names the chart."""
+    """A figure with no traces and no axes, only `message` in the middle; `uirevision` names the chart.
+
+    Its uirevision is the chart's with "-empty" added: the figure with data that replaces it in the same
+    chart must not keep these hidden, unscaled axes (plotly keeps axes while the uirevision is unchanged).
+    """
     note = {"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
     hidden = {"visible": False}
-    return make_figure([], _layout(uirevision, height, annotations=[note], xaxis=hidden, yaxis=hidden))
+    return make_figure([], _layout(f"{uirevision}-empty", height, annotations=[note], xaxis=hidden, yaxis=hidden))
 
 
 def loss_figure(

@@ -63,10 +63,8 @@ def probe_view(snap: Snapshot | None) -> None:
     top = st.container()  # the follow toggle, the replay slider and the head picker
     c1, c2 = st.columns([3, 2])
     if snap is None or not snap.history:
-        # Their own uirevision: the heatmaps that follow must not inherit these empty axes.
-        chart(plots.empty_figure("attention-waiting", 420, "The heatmaps appear at the first evaluation"),
-              "attn.heatmap", c1)
-        chart(plots.empty_figure("attention-grid-waiting", 320, ""), "attn.grid", c2)
+        chart(plots.empty_figure("attention", 420, "The heatmaps appear at the first evaluation"), "attn.heatmap", c1)
+        chart(plots.empty_figure("attention-grid", 320, ""), "attn.grid", c2)
         return
     info = snap.started.info if snap.started else {}
     with top:

@@ -98,6 +98,13 @@ def _fill(folder: Path) -> Path:
     return folder
 
 
+@cache
+def _component():
+    """The component, declared once per process (at the first chart, inside a script run, where Streamlit
+    registers it with the server), not again at every live refresh."""
+    return declare_component("chart", path=component_dir())
+
+
 def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None, revision: int | str = "") -> None:
     """Draw `figure` in `where` (a container or column; None: where `st.*` would draw), updated in place
     under `key`.
@@ -107,7 +114,7 @@ def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None, revi
     legend items are kept while it and the figure's `uirevision` stay the same, and reset when either
     changes, so a new run, Reset or a switch to a log axis starts from the figure's own axes.
     """
-    component = declare_component("chart", path=component_dir())
+    component = _component()
     with where if where is not None else nullcontext():  # a component draws into the active container
         component(figure=pio.to_json(figure, validate=False), height=int(figure.layout.height or 450), name=key,
                   plotly_js=plotly_js_url(), revision=str(revision), key=key, default=None)
