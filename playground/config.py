@@ -26,6 +26,8 @@ TASKS = ("auto", "classification", "regression")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "identity")
 INITS = ("default", "xavier", "kaiming")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop")
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum 0.9", "adam": "Adam", "adamw": "AdamW",
+                    "rmsprop": "RMSprop"}  # how pages and messages name them
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 MAX_HIDDEN_LAYERS = 8

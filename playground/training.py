@@ -20,7 +20,7 @@ import torch._dynamo  # noqa: F401  (optimizers import it on first use, ~1 s; pa
 from torch import nn
 
 from playground import devices
-from playground.config import RunConfig, TrainConfig
+from playground.config import OPTIMIZER_LABELS, RunConfig, TrainConfig
 from playground.control import Control, Go
 from playground.data import Dataset, make_dataset
 from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
@@ -90,14 +90,12 @@ def step_diverged(loss: float, first_loss: float, batch_size: int) -> bool:
     return is_diverged(loss, first_loss)
 
 
-OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "adamw": "AdamW",
-                   "rmsprop": "RMSprop"}
 
 
 def divergence_message(loss: float, step: int, cfg: TrainConfig) -> str:
     return (
         f"The loss reached {loss:.4g} at step {step}: training diverged. The learning rate "
-        f"({cfg.learning_rate:g}) is probably too high for {OPTIMIZER_NAMES.get(cfg.optimizer, cfg.optimizer)}; "
+        f"({cfg.learning_rate:g}) is probably too high for {OPTIMIZER_LABELS.get(cfg.optimizer, cfg.optimizer)}; "
         "try one 10 times smaller."
     )
 

@@ -84,7 +84,7 @@ def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
     k = P + "training."
     with st.expander("Training", expanded=False):
         c1, c2 = st.columns(2)
-        c1.selectbox("Optimizer", C.OPTIMIZERS, key=k + "optimizer")
+        c1.selectbox("Optimizer", C.OPTIMIZERS, key=k + "optimizer", format_func=C.OPTIMIZER_LABELS.get)
         rates = sorted(set(LEARNING_RATES) | {st.session_state[k + "learning_rate"]})
         c2.select_slider("Learning rate", rates, key=k + "learning_rate", format_func=lambda v: f"{v:g}")
         c1.number_input("Batch size", 1, 1024, key=k + "batch_size")

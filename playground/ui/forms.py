@@ -170,9 +170,7 @@ def mlp_form() -> FormResult:
         c2.selectbox("Initialisation", C.INITS, key=P + "init", help="PyTorch default, Xavier/Glorot or Kaiming/He.")
     with st.expander("Training", expanded=True):
         c1, c2 = st.columns(2)
-        c1.selectbox("Optimizer", C.OPTIMIZERS, key=P + "optimizer",
-                     format_func={"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam", "adamw": "AdamW",
-                                  "rmsprop": "RMSprop"}.get)
+        c1.selectbox("Optimizer", C.OPTIMIZERS, key=P + "optimizer", format_func=C.OPTIMIZER_LABELS.get)
         rates = sorted(set(LEARNING_RATES) | {s[P + "learning_rate"]})
         c2.select_slider("Learning rate", rates, key=P + "learning_rate", format_func=lambda v: f"{v:g}")
         c1, c2 = st.columns(2)
