@@ -16,8 +16,12 @@ This module never imports streamlit or torch.
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.colors import get_colorscale, qualitative
 
 from playground.series import downsample, smooth
@@ -175,27 +179,46 @@ def _class_labels(n: int, class_names: tuple[str, ...]) -> list[str]:
     return [class_names[c] if c < len(class_names) else str(c) for c in range(n)]
 
 
-def _class_background(grid_x, grid_y, probs: np.ndarray, discretize: bool) -> dict:
-    """Two classes: a Heatmap of P(class 1) on blue-white-orange (hover shows the probability); with
-    discretize, z holds the argmax class id. More classes: an RGB go.Image where each cell is the
-    probability-weighted blend of class colours, faded to white as confidence falls to chance (1/C);
-    with discretize, each cell is its argmax class's pure colour."""
+def _class_colours(probs: np.ndarray, discretize: bool) -> np.ndarray:
+    """(H, G, C) class probabilities -> (H, G, 3) RGB in 0..255. Two classes: P(class 1) on the diverging
+    scale (blue-white-orange); with discretize, the argmax class's end of it. More classes: each cell is the
+    probability-weighted blend of class colours, faded to white as confidence falls to chance (1/C); with
+    discretize, the argmax class's pure colour."""
     n = probs.shape[-1]
     if n == 2:
-        z = probs.argmax(-1).astype(float) if discretize else probs[..., 1]
-        return _trace("heatmap", x=grid_x, y=grid_y, z=z, zmin=0, zmax=1, colorscale=DIVERGING, showscale=False,
-                          opacity=BACKGROUND_OPACITY, name="P(class 1)",
-                          hovertemplate="P(class 1) = %{z:.2f}<extra></extra>")
+        return _diverging(probs.argmax(-1).astype(float) if discretize else probs[..., 1])
     palette = np.array([_rgb(class_colour(c)) for c in range(n)], dtype=float)  # (C, 3)
     if discretize:
-        rgb = palette[probs.argmax(-1)]
-    else:
-        confidence = np.clip((probs.max(-1) - 1.0 / n) / (1.0 - 1.0 / n), 0.0, 1.0)[..., None]
-        rgb = 255.0 + confidence * (probs @ palette - 255.0)
-    dx = float(grid_x[1] - grid_x[0]) if len(grid_x) > 1 else 1.0
-    dy = float(grid_y[1] - grid_y[0]) if len(grid_y) > 1 else 1.0
-    return _trace("image", z=np.rint(rgb).astype(np.uint8), x0=float(grid_x[0]), y0=float(grid_y[0]), dx=dx, dy=dy,
-                    opacity=BACKGROUND_OPACITY, hoverinfo="skip", name="class")
+        return palette[probs.argmax(-1)]
+    confidence = np.clip((probs.max(-1) - 1.0 / n) / (1.0 - 1.0 / n), 0.0, 1.0)[..., None]
+    return 255.0 + confidence * (probs @ palette - 255.0)
+
+
+def _diverging(t: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] (clipped) -> RGB in 0..255 on DIVERGING, interpolated linearly in RGB between its
+    stops as plotly.js interpolates a colorscale."""
+    stops = [stop for stop, _ in DIVERGING]
+    colours = np.array([_rgb(colour) for _, colour in DIVERGING], dtype=float)  # (stops, 3)
+    t = np.clip(np.nan_to_num(np.asarray(t, float), nan=0.5), 0.0, 1.0)
+    return np.stack([np.interp(t, stops, colours[:, k]) for k in range(3)], axis=-1)
+
+
+def _background_image(rgb: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray) -> dict:
+    """A layout image (PNG data URI) of (H, G, 3) RGB cells centred on the grid points, under the traces.
+
+    The background is a layout image, not a trace, because plotly.js redraws every trace when one of them
+    changes: as a heatmap trace, the new background of each live refresh made the browser redraw all the
+    data points on top too (35 of 40 ms per update for 700 points, measured in headless Chromium).
+    Row 0 of `rgb` is grid_y[0], the bottom of the plot; a PNG's first row is its top.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(np.rint(rgb[::-1]).astype(np.uint8), "RGB").save(buffer, format="PNG")
+    half_x, half_y = (grid_x[1] - grid_x[0]) / 2, (grid_y[1] - grid_y[0]) / 2
+    return {"source": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
+            "xref": "x", "yref": "y", "x": float(grid_x[0] - half_x), "y": float(grid_y[-1] + half_y),
+            "sizex": float(grid_x[-1] - grid_x[0] + 2 * half_x), "sizey": float(grid_y[-1] - grid_y[0] + 2 * half_y),
+            "xanchor": "left", "yanchor": "top", "sizing": "stretch", "layer": "below",
+            "opacity": BACKGROUND_OPACITY}
 
 
 def boundary_figure(
@@ -214,12 +237,12 @@ def boundary_figure(
 ) -> go.Figure:
     """Decision boundary (as in tensorflow/playground): the model's output over a grid, data on top.
 
-    grid_x (G,), grid_y (H,): evenly spaced grid coordinates in input units. values: classification
-    (H, G, C) class probabilities, C >= 2 (background described in `_class_background`); regression
-    (H, G) predictions, drawn as a Heatmap sharing one diverging colour axis (with colorbar) with the
-    points, which are coloured by target. None draws only the points. x_train, x_test: (n, >=2) inputs,
-    the first two columns are plotted (the first MAX_POINTS_DRAWN rows of each); y_train, y_test: (n,)
-    class ids or targets.
+    grid_x (G,), grid_y (H,): evenly spaced grid coordinates in input units, G, H >= 2. values:
+    classification (H, G, C) class probabilities, C >= 2 (colours described in `_class_colours`);
+    regression (H, G) predictions, on the diverging colour axis (with colorbar) that colours the points by
+    target. The background is `layout.images[0]` (see `_background_image`); None draws only the points.
+    x_train, x_test: (n, >=2) inputs, the first two columns are plotted (the first MAX_POINTS_DRAWN rows of
+    each); y_train, y_test: (n,) class ids or targets.
     Classification points: one trace per class per split, "train · <class>" (circles, white outline)
     and "test · <class>" (diamonds, dark outline). Regression: traces "train" and "test".
     Axes share one scale (scaleanchor). Raises ValueError for an unknown task.
@@ -233,9 +256,10 @@ def boundary_figure(
     layout = _layout("boundary", height, plot_bgcolor="#ffffff", legend={**_LEGEND_TOP, "itemsizing": "constant"})
     splits = (("train", x_train, y_train, {"symbol": "circle", "size": 7, "line": {"color": "#ffffff", "width": 1}}),
               ("test", x_test, y_test, {"symbol": "diamond", "size": 7, "line": {"color": "#333333", "width": 1}}))
+    background = values is not None and len(grid_x) > 1 and len(grid_y) > 1
     if task == "classification":
-        if values is not None:
-            traces.append(_class_background(grid_x, grid_y, np.asarray(values, float), discretize))
+        if background:
+            rgb = _class_colours(np.asarray(values, float), discretize)
         labels = np.concatenate([y_train, y_test])
         n = values.shape[-1] if values is not None else len(class_names) or int(labels.max(initial=-1)) + 1
         names = _class_labels(n, class_names)
@@ -243,29 +267,26 @@ def boundary_figure(
             for c in range(n):
                 pts = xs[ys == c] if len(xs) else np.empty((0, 2))
                 traces.append(_trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{split} · {names[c]}",
-                                         marker={**marker, "color": class_colour(c)}))
+                                     marker={**marker, "color": class_colour(c)}))
     else:
         targets = np.concatenate([y_train, y_test]).astype(float)
         scale_from = targets if len(targets) else np.asarray(values if values is not None else [0.0, 1.0], float)
         colorbar = {"thickness": 12, "title": {"text": "y"}}
         cmin, cmax = float(np.nanmin(scale_from)), float(np.nanmax(scale_from))
         layout["coloraxis"] = {"colorscale": DIVERGING, "cmin": cmin, "cmax": cmax, "colorbar": colorbar}
-        if values is not None:
-            traces.append(_trace("heatmap", x=grid_x, y=grid_y, z=np.asarray(values, float), coloraxis="coloraxis",
-                                     opacity=BACKGROUND_OPACITY, name="prediction",
-                                     hovertemplate="prediction = %{z:.3g}<extra></extra>"))
+        if background:
+            rgb = _diverging((np.asarray(values, float) - cmin) / ((cmax - cmin) or 1.0))
         for split, xs, ys, marker in splits:
             pts = xs if len(xs) else np.empty((0, 2))
             traces.append(_trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=split,
-                                     marker={**marker, "color": ys.astype(float), "coloraxis": "coloraxis"}))
+                                 marker={**marker, "color": ys.astype(float), "coloraxis": "coloraxis"}))
     xaxis: dict = {"constrain": "domain", "title": {"text": "x₁"}}
     yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain", "title": {"text": "x₂"}}
-    if values is not None and len(grid_x) > 1 and len(grid_y) > 1:
-        half_x, half_y = (grid_x[1] - grid_x[0]) / 2, (grid_y[1] - grid_y[0]) / 2
-        xaxis["range"] = [float(grid_x[0] - half_x), float(grid_x[-1] + half_x)]
-        yaxis["range"] = [float(grid_y[0] - half_y), float(grid_y[-1] + half_y)]
-    else:
-        yaxis["autorange"] = True  # a go.Image would otherwise flip the y axis
+    if background:
+        image = _background_image(rgb, grid_x, grid_y)
+        layout["images"] = [image]
+        xaxis["range"] = [image["x"], image["x"] + image["sizex"]]
+        yaxis["range"] = [image["y"] - image["sizey"], image["y"]]
     layout.update(xaxis=xaxis, yaxis=yaxis)
     return make_figure(traces, layout)
 

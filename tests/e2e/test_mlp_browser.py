@@ -13,6 +13,7 @@ import time
 import pytest
 
 from tests.e2e.server import (
+    CHARTS_JS,
     click_button,
     crash_lines,
     exceptions,
@@ -113,6 +114,40 @@ def test_diverging_run_shows_hint_and_next_run_works(page, app_url):
     accuracy = poll("the test accuracy metric", lambda: metric_value(page, "Test accuracy"), timeout=30)
     assert 0.0 <= float(accuracy) <= 1.0, accuracy
     assert not page.locator('[data-testid="stAlert"]').filter(has_text="Diverged").count()
+    assert not exceptions(page)
+
+
+# Watches the decision boundary chart: counts DOM changes among its data points and collects the background
+# images it shows. Returns false while the chart has no background yet (before the first evaluation).
+WATCH_BOUNDARY_JS = """() => {
+  const el = (__CHARTS__).find(c => c.dataset.name === 'mlp.boundary_chart');
+  if (!el || !el._fullLayout || !(el._fullLayout.images || []).length) return false;
+  window.__boundary = { changes: 0, sources: new Set(), points: el.querySelectorAll('.scatterlayer .point').length };
+  new MutationObserver((list) => { window.__boundary.changes += list.length; })
+    .observe(el.querySelector('.scatterlayer'), { subtree: true, attributes: true, childList: true });
+  window.__boundaryPoll = setInterval(() => window.__boundary.sources.add(el._fullLayout.images[0].source), 50);
+  return true;
+}""".replace("__CHARTS__", CHARTS_JS)
+READ_BOUNDARY_JS = """() => { clearInterval(window.__boundaryPoll);
+  const b = window.__boundary; return { changes: b.changes, sources: b.sources.size, points: b.points }; }"""
+
+
+def test_live_refreshes_redraw_the_boundary_background_not_its_points(page, app_url):
+    """The background (the model's output) changes at every refresh; the data points on it stay as drawn.
+    Redrawing every point at every refresh was most of the browser's work for this chart."""
+    open_mlp(page, app_url)
+    set_number(page, "Epochs", 2000)  # runs until stopped
+    click_button(page, "Train")
+    wait_status(page, "running", timeout=60)
+    poll("the boundary chart with its background", lambda: page.evaluate(WATCH_BOUNDARY_JS), timeout=60)
+    time.sleep(2.0)  # five live refreshes
+    seen = page.evaluate(READ_BOUNDARY_JS)
+    assert "running" in progress_text(page)
+    assert seen["points"] > 100, seen
+    assert seen["sources"] >= 3, f"the background should change at each refresh: {seen}"
+    assert seen["changes"] == 0, f"the points were redrawn: {seen}"
+    click_button(page, "Stop")
+    wait_status(page, "stopped", timeout=30)
     assert not exceptions(page)
 
 

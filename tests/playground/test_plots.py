@@ -103,16 +103,39 @@ def test_metric_figure_empty():
 # --- boundary ------------------------------------------------------------------------------------
 
 
-def test_boundary_two_classes_heatmap_of_p1_and_points_per_class_per_split():
+def _background(fig) -> np.ndarray:
+    """The boundary's background image as (H, G, 3) RGB, row 0 at the bottom (grid order)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    (image,) = fig.layout.images
+    header, data = image.source.split(",", 1)
+    assert header == "data:image/png;base64"
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"))[::-1].astype(int)
+
+
+def test_boundary_two_classes_background_of_p1_and_points_per_class_per_split():
     gx, gy = _grid()
     probs = _probs(len(gy), len(gx), 2)
+    probs[0, 0], probs[0, 1], probs[1, 0] = (1.0, 0.0), (0.5, 0.5), (0.0, 1.0)
     x, y = _points(40, 2, width=5)  # wider inputs: the first two columns are plotted
     fig = boundary_figure(gx, gy, probs, x[:30], y[:30], x[30:], y[30:], task="classification", class_names=("a", "b"))
-    background, *points = fig.data
-    assert background.type == "heatmap"
-    np.testing.assert_allclose(background.z, probs[..., 1])
-    assert background.colorscale[0][1] == CLASS_COLOURS[0] and background.colorscale[-1][1] == CLASS_COLOURS[1]
-    assert _names(fig)[1:] == ["train · a", "train · b", "test · a", "test · b"]
+    pixels = _background(fig)
+    assert pixels.shape == (len(gy), len(gx), 3)
+    assert tuple(pixels[0, 0]) == plots._rgb(CLASS_COLOURS[0])  # P(class 1) = 0: class 0's colour
+    assert tuple(pixels[0, 1]) == (255, 255, 255)  # even odds: white
+    assert tuple(pixels[1, 0]) == plots._rgb(CLASS_COLOURS[1])
+    # Cells are centred on the grid points, and the axes show exactly the image.
+    image = fig.layout.images[0]
+    assert (image.xref, image.yref, image.layer, image.sizing) == ("x", "y", "below", "stretch")
+    half_x, half_y = (gx[1] - gx[0]) / 2, (gy[1] - gy[0]) / 2
+    assert tuple(fig.layout.xaxis.range) == pytest.approx((gx[0] - half_x, gx[-1] + half_x))
+    assert tuple(fig.layout.yaxis.range) == pytest.approx((gy[0] - half_y, gy[-1] + half_y))
+    assert (image.x, image.y) == pytest.approx((gx[0] - half_x, gy[-1] + half_y))
+    assert _names(fig) == ["train · a", "train · b", "test · a", "test · b"]
+    points = fig.data
     assert [len(t.x) for t in points] == [15, 15, 5, 5]
     np.testing.assert_array_equal(points[1].x, x[:30][y[:30] == 1, 0])
     np.testing.assert_array_equal(points[1].y, x[:30][y[:30] == 1, 1])
@@ -121,33 +144,40 @@ def test_boundary_two_classes_heatmap_of_p1_and_points_per_class_per_split():
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.uirevision == "boundary"
 
 
-def test_boundary_two_classes_discretize_gives_class_ids():
+def test_boundary_two_classes_background_follows_p1_and_discretize_gives_class_colours():
     gx, gy = _grid()
     probs = _probs(len(gy), len(gx), 2)
     x, y = _points(20, 2)
-    fig = boundary_figure(gx, gy, probs, x, y, x, y, task="classification", discretize=True)
-    z = np.asarray(fig.data[0].z)
-    assert set(np.unique(z)) == {0.0, 1.0}
-    np.testing.assert_array_equal(z, probs.argmax(-1))
+    pixels = _background(boundary_figure(gx, gy, probs, x, y, x, y, task="classification"))
+    blue = np.array(plots._rgb(CLASS_COLOURS[0]))
+    orange = np.array(plots._rgb(CLASS_COLOURS[1]))
+    # Linear in RGB from blue (P = 0) through white (P = 0.5) to orange (P = 1), as plotly.js draws a scale.
+    p = probs[..., 1:]
+    white = np.array([255, 255, 255])
+    expected = np.where(p < 0.5, blue + (white - blue) * p / 0.5, white + (orange - white) * (p - 0.5) / 0.5)
+    np.testing.assert_allclose(pixels, expected, atol=0.5)
+
+    pixels = _background(boundary_figure(gx, gy, probs, x, y, x, y, task="classification", discretize=True))
+    np.testing.assert_array_equal(pixels, np.stack([blue, orange])[probs.argmax(-1)])
 
 
-def test_boundary_many_classes_image_blends_and_discretize_gives_pure_colours():
+def test_boundary_many_classes_blends_and_discretize_gives_pure_colours():
     gx, gy = _grid()
     c = 4
     probs = _probs(len(gy), len(gx), c)
     probs[0, 0] = 1 / c  # no confidence: white
+    probs[0, 1] = np.eye(c)[2]  # certain: class 2's own colour
     x, y = _points(40, c)
     fig = boundary_figure(gx, gy, probs, x, y, x, y, task="classification")
-    image = fig.data[0]
-    assert image.type == "image" and np.asarray(image.z).shape == (len(gy), len(gx), 3)
-    assert (image.x0, image.y0) == (gx[0], gy[0]) and image.dy > 0  # row 0 sits at the bottom
-    assert tuple(np.asarray(image.z)[0, 0]) == (255, 255, 255)
-    assert len(fig.data) == 1 + 2 * c and _names(fig)[1] == "train · 0"
+    pixels = _background(fig)
+    assert pixels.shape == (len(gy), len(gx), 3)
+    assert tuple(pixels[0, 0]) == (255, 255, 255)
+    assert tuple(pixels[0, 1]) == plots._rgb(CLASS_COLOURS[2])
+    assert len(fig.data) == 2 * c and _names(fig)[0] == "train · 0"
 
     fig = boundary_figure(gx, gy, probs, x, y, x, y, task="classification", discretize=True)
-    pixels = np.asarray(fig.data[0].z)
     palette = np.array([plots._rgb(CLASS_COLOURS[k]) for k in range(c)])
-    np.testing.assert_array_equal(pixels, palette[probs.argmax(-1)])
+    np.testing.assert_array_equal(_background(fig), palette[probs.argmax(-1)])
 
 
 def test_boundary_without_values_draws_only_points():
@@ -162,17 +192,21 @@ def test_boundary_without_values_draws_only_points():
 
 def test_boundary_regression_shares_colour_axis_with_points():
     gx, gy = _grid()
-    pred = np.add.outer(gy, gx)
     x, _ = _points(30, 1)
     target = x[:, 0] + x[:, 1]
+    pred = np.add.outer(gy, gx)
+    pred[0, 0], pred[0, 1] = target.min(), target.max()
     fig = boundary_figure(gx, gy, pred, x[:20], target[:20], x[20:], target[20:], task="regression")
-    assert [t.type for t in fig.data] == ["heatmap", "scatter", "scatter"]
-    assert _names(fig)[1:] == ["train", "test"]
-    np.testing.assert_array_equal(fig.data[0].z, pred)
-    np.testing.assert_array_equal(fig.data[2].marker.color, target[20:])
-    assert fig.data[0].coloraxis == fig.data[1].marker.coloraxis == "coloraxis"
+    assert [t.type for t in fig.data] == ["scatter", "scatter"]
+    assert _names(fig) == ["train", "test"]
+    np.testing.assert_array_equal(fig.data[1].marker.color, target[20:])
+    assert fig.data[0].marker.coloraxis == fig.data[1].marker.coloraxis == "coloraxis"
     assert fig.layout.coloraxis.cmin == pytest.approx(target.min())
     assert fig.layout.coloraxis.cmax == pytest.approx(target.max())
+    # The background uses the same scale: the lowest target is blue, the highest orange.
+    pixels = _background(fig)
+    assert tuple(pixels[0, 0]) == plots._rgb(CLASS_COLOURS[0])
+    assert tuple(pixels[0, 1]) == plots._rgb(CLASS_COLOURS[1])
 
 
 def test_boundary_rejects_unknown_task():

@@ -28,7 +28,9 @@ def test_train_moons_to_completion_with_live_charts(app):
     assert set(drawn) == {"mlp.loss_chart", "mlp.metric_chart", "mlp.boundary_chart", "mlp.confusion_chart"}
     loss = drawn["mlp.loss_chart"]
     assert loss["data"][0]["name"] == "train (per step)" and len(values(loss["data"][0]["x"])) > 100
-    assert drawn["mlp.boundary_chart"]["data"][0]["type"] == "heatmap"  # the decision boundary
+    boundary = drawn["mlp.boundary_chart"]  # the decision boundary: the model's output under the points
+    assert boundary["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
+    assert {trace["name"] for trace in boundary["data"]} >= {"train · 0", "test · 1"}
     assert app.button(key="mlp.train").label == "Train" and app.button(key="mlp.stop").disabled
     assert {b.label for b in app.get("download_button")} >= {"Download weights (.safetensors)"}
 
