@@ -11,7 +11,10 @@ Prints one table:
   (e) the loss chart's update interval in the browser while training (median and p95);
   (f) the server's CPU time per live refresh besides training, with the protocol-level viewer of (c'');
   (g) the bare loop on one core while a busy loop (no shared lock or data) runs on the other: what any
-      work on the second core costs training on this machine, a floor under (c) with a browser here.
+      work on the second core costs training on this machine, a floor under (c) with a browser here;
+  (h) the bare loop while Chromium draws the chart updates recorded in the first run of (c), replayed at
+      their own pace from a local page with no Streamlit server: what the browser's drawing alone costs
+      training when it shares this machine's cores (0.9 in (c) is out of reach if (h) is below it).
 The runs use 400 epochs (10,000 steps) so each lasts several seconds. Steps/s of a job, here and in the
 page, is steps / seconds of the whole run, evaluation after every epoch and the views included.
 
@@ -86,6 +89,45 @@ WATCH_JS = """() => {
   }, 20);
 }""".replace("__CHARTS__", CHARTS_JS)
 STOP_WATCH_JS = "() => { clearInterval(window.__watch); return window.__changes; }"
+# Installed with WATCH_JS in the first watched run: every chart iframe notes each update it is sent (its
+# arguments, and when), for (h).
+RECORD_JS = """() => {
+  window.__renders = [];
+  for (const frame of document.querySelectorAll('iframe')) {
+    let w;
+    try { w = frame.contentWindow; w.document; } catch (e) { continue; }
+    w.addEventListener('message', (event) => {
+      if (!event.data || event.data.type !== 'streamlit:render') return;
+      const a = event.data.args;
+      window.__renders.push({ t: Date.now(), args: { name: a.name, figure: a.figure, revision: a.revision,
+                                                     height: a.height, plotly_js: 'plotly.min.js' } });
+    });
+  }
+}"""
+# A page of one chart component per recorded chart, replaying the recorded updates at their recorded pace,
+# over and over; window.__play(true/false) starts and stops it.
+REPLAY_HTML = """<!doctype html><html><body style="margin:0; width:1400px">
+<script>
+const RENDERS = __RENDERS__;
+const names = [...new Set(RENDERS.map(r => r.args.name))];
+const frames = {};
+for (const name of names) {
+  const f = document.createElement('iframe');
+  f.src = 'chart.html';
+  f.style.cssText = 'border:0; width:680px; height:' + RENDERS.find(r => r.args.name === name).args.height + 'px';
+  document.body.appendChild(f);
+  frames[name] = f;
+}
+const t0 = RENDERS[0].t, span = RENDERS[RENDERS.length - 1].t - t0 + 400;
+let timers = [];
+function send(r) { frames[r.args.name].contentWindow.postMessage({ type: 'streamlit:render', args: r.args }, '*'); }
+function cycle() {
+  timers = RENDERS.map(r => setTimeout(() => send(r), r.t - t0));
+  timers.push(setTimeout(cycle, span));
+}
+window.__play = (on) => { timers.forEach(clearTimeout); timers = []; if (on) cycle(); };
+window.__first = () => names.forEach(n => send(RENDERS.find(r => r.args.name === n)));
+</script></body></html>"""
 
 
 def bare_loop(cfg) -> float:
@@ -173,6 +215,7 @@ def in_browser(cfg, runs: int, first_point_runs: int, separate_cores: bool = Fal
     as when the browser runs on the viewer's own machine.
     """
     out: dict = {"served_sps": [], "paired_bare": [], "gaps_ms": [], "cpu_share": []}
+    affinity = os.sched_getaffinity(0)  # this script is pinned with Chromium below; restored at the end
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "server.log")
         try:
@@ -191,6 +234,8 @@ def in_browser(cfg, runs: int, first_point_runs: int, separate_cores: bool = Fal
                         wait_idle(page)
                     out["paired_bare"].append(bare_loop(cfg))
                     page.evaluate(WATCH_JS)
+                    if i == 0:
+                        page.evaluate(RECORD_JS)
                     cpu0, t0 = cpu_seconds(server.proc.pid), time.perf_counter()
                     click_button(page, "Train")
                     # Poll gently: reading the page's text forces a layout in the browser, which is work the
@@ -200,6 +245,8 @@ def in_browser(cfg, runs: int, first_point_runs: int, separate_cores: bool = Fal
                     cpu1, t1 = cpu_seconds(server.proc.pid), time.perf_counter()
                     out["cpu_share"].append({k: (cpu1[k] - cpu0[k]) / (t1 - t0) for k in cpu0})
                     changes = page.evaluate(STOP_WATCH_JS)
+                    if i == 0:
+                        out["renders"] = page.evaluate("() => window.__renders")
                     out["served_sps"].append(steps_per_second(final))
                     out["gaps_ms"] += [b - a for a, b in zip(changes, changes[1:], strict=False)]
                     wait_idle(page)
@@ -229,7 +276,57 @@ def in_browser(cfg, runs: int, first_point_runs: int, separate_cores: bool = Fal
         finally:
             code, _ = stop_server(server)
             out["server_exit"] = code
+            os.sched_setaffinity(0, affinity)
     return out
+
+
+def drawing_alone(cfg, renders: list[dict], runs: int) -> tuple[list[float], list[float]]:
+    """(h): the bare loop while headless Chromium draws `renders` (chart updates recorded by RECORD_JS),
+    replayed at their recorded pace by the app's own chart component (playground/ui/chart/index.html and
+    the installed plotly.js), served as static files from here: the browser's drawing with no Streamlit
+    server and no Streamlit page around it. Returns (idle, drawing): bare loop runs with the replay stopped
+    and running, paired run by run."""
+    import functools
+    import http.server
+    import json
+    import shutil
+    import threading
+
+    import plotly
+
+    idle, drawing = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(ROOT / "playground" / "ui" / "chart" / "index.html", Path(tmp) / "chart.html")
+        shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", Path(tmp) / "plotly.min.js")
+        (Path(tmp) / "replay.html").write_text(REPLAY_HTML.replace("__RENDERS__", json.dumps(renders)))
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=tmp))
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            with sync_playwright() as pw:
+                browser = launch_chromium(pw)
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"http://127.0.0.1:{httpd.server_port}/replay.html")
+                page.evaluate("() => window.__first()")
+                names = {r["args"]["name"] for r in renders}
+                poll("the replayed charts", lambda: page.evaluate(
+                    "() => [...document.querySelectorAll('iframe')].filter(f => "
+                    "f.contentDocument.querySelector('#chart.js-plotly-plot')).length") == len(names), timeout=60)
+                for _ in range(runs):
+                    idle.append(bare_loop(cfg))
+                    page.evaluate("() => window.__play(true)")
+                    time.sleep(0.5)
+                    drawing.append(bare_loop(cfg))
+                    page.evaluate("() => window.__play(false)")
+                    time.sleep(0.5)
+                browser.close()
+        finally:
+            httpd.shutdown()
+    return idle, drawing
 
 
 def protocol_watched(cfg, runs: int) -> dict:
@@ -322,6 +419,7 @@ def main() -> None:
     remote = viewer["sps"]
     web = in_browser(cfg, runs=args.repeats, first_point_runs=3)
     apart = in_browser(cfg, runs=args.repeats, first_point_runs=0, separate_cores=True) if usable >= 2 else None
+    replay = drawing_alone(cfg, web["renders"], args.repeats) if web.get("renders") else None
 
     med = statistics.median
     a, b, c = med(bare), med(alone), med(web["served_sps"])
@@ -346,6 +444,9 @@ def main() -> None:
         *([("(g) bare loop on one core, a busy loop on the other", f"{med(floor[1]):,.0f} steps/s",
             f"(g)/(a) = {med(x / y for x, y in zip(floor[1], floor[0], strict=True)):.2f} (paired with the "
             "bare loop alone on that core)")] if floor else []),
+        *([("(h) bare loop while Chromium draws the recorded updates", f"{med(replay[1]):,.0f} steps/s",
+            f"(h)/(a) = {med(x / y for x, y in zip(replay[1], replay[0], strict=True)):.2f} (paired; "
+            f"{len(web['renders'])} updates replayed)")] if replay else []),
         ("(d) Train click -> first plotted point (median of 3)", f"{med(first) * 1000:,.0f} ms",
          "runs: " + ", ".join(f"{v * 1000:,.0f}" for v in first) + " ms"),
         ("(e) loss chart update interval, median", f"{med(gaps):,.0f} ms" if gaps else "n/a",
@@ -376,6 +477,9 @@ def main() -> None:
     if floor:
         print(f"all (g): {', '.join(f'{v:,.0f}' for v in floor[1])} steps/s, alone on that core: "
               f"{', '.join(f'{v:,.0f}' for v in floor[0])} steps/s")
+    if replay:
+        print(f"all (h): {', '.join(f'{v:,.0f}' for v in replay[1])} steps/s, with the replay stopped: "
+              f"{', '.join(f'{v:,.0f}' for v in replay[0])} steps/s")
     for name, values in (("(c)", web["paired_bare"]), ("(c'')", viewer["paired_bare"]),
                          *((("(c')", apart["paired_bare"]),) if apart else ())):
         print(f"bare loop run just before each {name}: {', '.join(f'{v:,.0f}' for v in values)} steps/s")
