@@ -144,6 +144,7 @@ def table_arrays(table: pd.DataFrame, target: str, task: str, notes: list[str]
     if target not in df.columns:
         raise DataError(f"There is no column {target!r}. Columns: {_quoted(list(df.columns))}.")
     notes.extend(table.attrs.get("notes", ()))
+    bad = "missing or infinite values" if df.isin([np.inf, -np.inf]).to_numpy().any() else "missing values"
     df = df.replace([np.inf, -np.inf], np.nan)
     features = [c for c in df.columns if c != target]
     empty = [c for c in features if df[c].isna().all()]
@@ -155,10 +156,10 @@ def table_arrays(table: pd.DataFrame, target: str, task: str, notes: list[str]
     n = len(df)
     df = df[features + [target]].dropna()
     if len(df) < n:
-        notes.append(f"Dropped {_plural(n - len(df), 'row')} with missing values.")
+        notes.append(f"Dropped {_plural(n - len(df), 'row')} with {bad}.")
     if len(df) < MIN_ROWS:
-        raise DataError(f"Only {_plural(len(df), 'complete row')} left after dropping rows with missing "
-                        f"values; at least {MIN_ROWS} are needed.")
+        raise DataError(f"Only {_plural(len(df), 'complete row')} left after dropping rows with {bad}; "
+                        f"at least {MIN_ROWS} are needed.")
     y = df[target]
     if task == "auto":
         task = infer_task(y)

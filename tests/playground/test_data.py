@@ -218,10 +218,13 @@ def test_missing_values_dropped_with_note():
     df = table()
     df.loc[[1, 5, 9], "height"] = np.nan
     df.loc[5, "colour"] = None
+    d = make_dataset(DataConfig(dataset="csv", target="label"), read_csv(csv_bytes(df)))
+    assert "Dropped 3 rows with missing values." in d.notes  # rows 1, 5 and 9
+
     df.loc[12, "weight"] = np.inf
     d = make_dataset(DataConfig(dataset="csv", target="label"), read_csv(csv_bytes(df)))
-    assert "Dropped 4 rows with missing values." in d.notes  # rows 1, 5, 9 and 12
-    assert len(d.y_train) + len(d.y_test) == 36  # inf counts as missing
+    assert "Dropped 4 rows with missing or infinite values." in d.notes  # and row 12
+    assert len(d.y_train) + len(d.y_test) == 36
     assert np.isfinite(d.x_train).all()
 
 
