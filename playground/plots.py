@@ -36,6 +36,7 @@ EMPTY_MESSAGE = "Press Train to start"
 MAX_EVAL_POINTS = 300  # per-evaluation series are downsampled to this many points
 MARKERS_UP_TO = 40  # per-evaluation series get markers only up to this many points
 MAX_POINTS_DRAWN = 500  # data points drawn per split on the decision boundary
+SHARP_SCALE = 4  # pixels per grid cell of a discretized boundary's background (see _background_image)
 _MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
 # Plotly's default template adds about 10 KB of JSON to every figure, built, serialized and parsed again on
 # each live redraw. Figures carry this small one instead, in the look of the app's light theme (its font,
@@ -203,16 +204,21 @@ def _diverging(t: np.ndarray) -> np.ndarray:
     return np.stack([np.interp(t, stops, colours[:, k]) for k in range(3)], axis=-1)
 
 
-def _background_image(rgb: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray) -> dict:
+def _background_image(rgb: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray, sharp: bool = False) -> dict:
     """A layout image (PNG data URI) of (H, G, 3) RGB cells centred on the grid points, under the traces.
 
     The background is a layout image, not a trace, because plotly.js redraws every trace when one of them
     changes: as a heatmap trace, the new background of each live refresh made the browser redraw all the
     data points on top too (35 of 40 ms per update for 700 points, measured in headless Chromium).
-    Row 0 of `rgb` is grid_y[0], the bottom of the plot; a PNG's first row is its top.
+    Row 0 of `rgb` is grid_y[0], the bottom of the plot; a PNG's first row is its top. The browser smooths
+    the image as it stretches it, which suits a probability; `sharp` (discretized classes) draws each cell
+    as SHARP_SCALE x SHARP_SCALE pixels so that only a sliver of each cell is blended with its neighbours.
     """
     buffer = io.BytesIO()
-    Image.fromarray(np.rint(rgb[::-1]).astype(np.uint8), "RGB").save(buffer, format="PNG")
+    pixels = np.rint(np.nan_to_num(rgb[::-1], nan=255.0)).astype(np.uint8)  # no number: white, as no confidence
+    if sharp:  # the browser smooths a stretched image; cells 4 pixels wide keep hard edges hard
+        pixels = pixels.repeat(SHARP_SCALE, 0).repeat(SHARP_SCALE, 1)
+    Image.fromarray(pixels, "RGB").save(buffer, format="PNG")
     half_x, half_y = (grid_x[1] - grid_x[0]) / 2, (grid_y[1] - grid_y[0]) / 2
     return {"source": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
             "xref": "x", "yref": "y", "x": float(grid_x[0] - half_x), "y": float(grid_y[-1] + half_y),
@@ -283,10 +289,13 @@ def boundary_figure(
     xaxis: dict = {"constrain": "domain", "title": {"text": "x₁"}}
     yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain", "title": {"text": "x₂"}}
     if background:
-        image = _background_image(rgb, grid_x, grid_y)
+        image = _background_image(rgb, grid_x, grid_y, sharp=discretize and task == "classification")
         layout["images"] = [image]
-        xaxis["range"] = [image["x"], image["x"] + image["sizex"]]
-        yaxis["range"] = [image["y"] - image["sizey"], image["y"]]
+        x_extent, y_extent = [image["x"], image["x"] + image["sizex"]], [image["y"] - image["sizey"], image["y"]]
+        # The view is the background's extent, also after "reset axes" (autorange leaves images out), and
+        # grid lines, drawn above a layout image, are left out as the background covers the plot.
+        for axis, extent in ((xaxis, x_extent), (yaxis, y_extent)):
+            axis.update(range=extent, autorangeoptions={"include": extent}, showgrid=False, zeroline=False)
     layout.update(xaxis=xaxis, yaxis=yaxis)
     return make_figure(traces, layout)
 

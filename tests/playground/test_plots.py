@@ -103,8 +103,9 @@ def test_metric_figure_empty():
 # --- boundary ------------------------------------------------------------------------------------
 
 
-def _background(fig) -> np.ndarray:
-    """The boundary's background image as (H, G, 3) RGB, row 0 at the bottom (grid order)."""
+def _background(fig, scale: int = 1) -> np.ndarray:
+    """The boundary's background image as (H, G, 3) RGB, row 0 at the bottom (grid order); `scale`: pixels
+    per cell each way (a discretized background)."""
     import base64
     import io
 
@@ -113,7 +114,10 @@ def _background(fig) -> np.ndarray:
     (image,) = fig.layout.images
     header, data = image.source.split(",", 1)
     assert header == "data:image/png;base64"
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"))[::-1].astype(int)
+    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"))[::-1].astype(int)
+    cells = pixels[::scale, ::scale]
+    np.testing.assert_array_equal(pixels, cells.repeat(scale, 0).repeat(scale, 1))  # whole cells
+    return cells
 
 
 def test_boundary_two_classes_background_of_p1_and_points_per_class_per_split():
@@ -134,6 +138,10 @@ def test_boundary_two_classes_background_of_p1_and_points_per_class_per_split():
     assert tuple(fig.layout.xaxis.range) == pytest.approx((gx[0] - half_x, gx[-1] + half_x))
     assert tuple(fig.layout.yaxis.range) == pytest.approx((gy[0] - half_y, gy[-1] + half_y))
     assert (image.x, image.y) == pytest.approx((gx[0] - half_x, gy[-1] + half_y))
+    # "Reset axes" autoscales, which leaves layout images out: the extent is included explicitly.
+    assert tuple(fig.layout.xaxis.autorangeoptions.include) == tuple(fig.layout.xaxis.range)
+    assert tuple(fig.layout.yaxis.autorangeoptions.include) == tuple(fig.layout.yaxis.range)
+    assert fig.layout.xaxis.showgrid is False  # grid lines would be drawn over the background
     assert _names(fig) == ["train · a", "train · b", "test · a", "test · b"]
     points = fig.data
     assert [len(t.x) for t in points] == [15, 15, 5, 5]
@@ -157,7 +165,8 @@ def test_boundary_two_classes_background_follows_p1_and_discretize_gives_class_c
     expected = np.where(p < 0.5, blue + (white - blue) * p / 0.5, white + (orange - white) * (p - 0.5) / 0.5)
     np.testing.assert_allclose(pixels, expected, atol=0.5)
 
-    pixels = _background(boundary_figure(gx, gy, probs, x, y, x, y, task="classification", discretize=True))
+    fig = boundary_figure(gx, gy, probs, x, y, x, y, task="classification", discretize=True)
+    pixels = _background(fig, scale=plots.SHARP_SCALE)  # hard edges: the browser blends only within a cell
     np.testing.assert_array_equal(pixels, np.stack([blue, orange])[probs.argmax(-1)])
 
 
@@ -177,7 +186,10 @@ def test_boundary_many_classes_blends_and_discretize_gives_pure_colours():
 
     fig = boundary_figure(gx, gy, probs, x, y, x, y, task="classification", discretize=True)
     palette = np.array([plots._rgb(CLASS_COLOURS[k]) for k in range(c)])
-    np.testing.assert_array_equal(_background(fig), palette[probs.argmax(-1)])
+    np.testing.assert_array_equal(_background(fig, scale=plots.SHARP_SCALE), palette[probs.argmax(-1)])
+
+    probs[0, 2] = np.nan  # a diverged model: no colour, white
+    assert tuple(_background(boundary_figure(gx, gy, probs, x, y, x, y, task="classification"))[0, 2]) == (255,) * 3
 
 
 def test_boundary_without_values_draws_only_points():
