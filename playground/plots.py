@@ -216,7 +216,7 @@ def _background_image(rgb: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray, s
     """
     buffer = io.BytesIO()
     pixels = np.rint(np.nan_to_num(rgb[::-1], nan=255.0)).astype(np.uint8)  # no number: white, as no confidence
-    if sharp:  # the browser smooths a stretched image; cells 4 pixels wide keep hard edges hard
+    if sharp:
         pixels = pixels.repeat(SHARP_SCALE, 0).repeat(SHARP_SCALE, 1)
     Image.fromarray(pixels, "RGB").save(buffer, format="PNG")
     half_x, half_y = (grid_x[1] - grid_x[0]) / 2, (grid_y[1] - grid_y[0]) / 2
