@@ -23,7 +23,7 @@ shared virtual machine single runs vary by 10% or more, and the machine's speed 
 (a) and (b) alternate, and each served run follows a bare loop run from the same minute: the ratios of
 (c), (c') and (c'') to (a) are medians of those pairs.
 
-Run: .venv/bin/python benchmarks/live_training.py     (about three minutes; no GPU needed)
+Run: .venv/bin/python benchmarks/live_training.py     (about five minutes; no GPU needed)
 """
 
 from __future__ import annotations
