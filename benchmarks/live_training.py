@@ -113,7 +113,7 @@ const names = [...new Set(RENDERS.map(r => r.args.name))];
 const frames = {};
 for (const name of names) {
   const f = document.createElement('iframe');
-  f.src = 'chart.html';
+  f.src = 'chart/index.html';
   f.style.cssText = 'border:0; width:680px; height:' + RENDERS.find(r => r.args.name === name).args.height + 'px';
   document.body.appendChild(f);
   frames[name] = f;
@@ -282,8 +282,8 @@ def in_browser(cfg, runs: int, first_point_runs: int, separate_cores: bool = Fal
 
 def drawing_alone(cfg, renders: list[dict], runs: int) -> tuple[list[float], list[float]]:
     """(h): the bare loop while headless Chromium draws `renders` (chart updates recorded by RECORD_JS),
-    replayed at their recorded pace by the app's own chart component (playground/ui/chart/index.html and
-    the installed plotly.js), served as static files from here: the browser's drawing with no Streamlit
+    replayed at their recorded pace by the app's own chart component (`charts.component_dir()`: its page
+    and the installed plotly.js), served as static files from here: the browser's drawing with no Streamlit
     server and no Streamlit page around it. Returns (idle, drawing): bare loop runs with the replay stopped
     and running, paired run by run."""
     import functools
@@ -292,12 +292,11 @@ def drawing_alone(cfg, renders: list[dict], runs: int) -> tuple[list[float], lis
     import shutil
     import threading
 
-    import plotly
+    from playground.ui.charts import component_dir
 
     idle, drawing = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        shutil.copy(ROOT / "playground" / "ui" / "chart" / "index.html", Path(tmp) / "chart.html")
-        shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", Path(tmp) / "plotly.min.js")
+        shutil.copytree(component_dir(), Path(tmp) / "chart")  # the component's page and plotly.js, as served
         (Path(tmp) / "replay.html").write_text(REPLAY_HTML.replace("__RENDERS__", json.dumps(renders)))
 
         class Quiet(http.server.SimpleHTTPRequestHandler):

@@ -90,8 +90,6 @@ def step_diverged(loss: float, first_loss: float, batch_size: int) -> bool:
     return is_diverged(loss, first_loss)
 
 
-
-
 def divergence_message(loss: float, step: int, cfg: TrainConfig) -> str:
     return (
         f"The loss reached {loss:.4g} at step {step}: training diverged. The learning rate "
