@@ -109,6 +109,38 @@ def test_regression_reports_r2(recorder):
     assert last.test_metric > 0.9 and last.views["grid_values"].shape == (60, 60)
 
 
+@pytest.mark.parametrize("data, dropout", [({"dataset": "blobs", "n_classes": 3, "n_samples": 300}, 0.0),
+                                           ({"dataset": "moons", "n_samples": 300}, 0.3),
+                                           ({"dataset": "ripple", "n_samples": 300}, 0.0)])
+def test_evaluation_matches_scikit_learn_on_the_final_weights(recorder, data, dropout):
+    """Each split's loss and metric, recomputed from the final weights with scikit-learn's formulas: log loss
+    and accuracy for classes, mean squared error and R² for regression. With dropout the evaluation must run
+    in eval mode (dropout off), as this recomputation does."""
+    import torch
+    from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
+
+    from playground.data import make_dataset
+    from playground.models.mlp import MLP
+
+    cfg = RunConfig.from_dict({"data": data, "model": {"dropout": dropout}, "training": {"epochs": 3}})
+    train(cfg, recorder)
+    last = recorder.of(EvalEnded)[-1]
+    d = make_dataset(cfg.data)
+    model = MLP(d.n_features, d.n_classes or 1, cfg.model).eval()
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in last.state.items()})
+    got = {"train": (last.train_loss, last.train_metric), "test": (last.test_loss, last.test_metric)}
+    for split, x, y in (("train", d.x_train, d.y_train), ("test", d.x_test, d.y_test)):
+        with torch.no_grad():
+            out = model(torch.from_numpy(x)).double()
+        if d.task == "classification":
+            expected = (log_loss(y, out.softmax(-1).numpy(), labels=range(d.n_classes)),
+                        accuracy_score(y, out.argmax(-1).numpy()))
+        else:
+            pred = out.squeeze(-1).numpy()
+            expected = (mean_squared_error(y, pred), r2_score(y, pred))
+        np.testing.assert_allclose(got[split], expected, rtol=1e-4, atol=1e-6, err_msg=split)
+
+
 def test_csv_table_trains(recorder):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 3))
