@@ -30,11 +30,12 @@ from pathlib import Path
 
 import plotly
 import plotly.graph_objects as go
-import plotly.io as pio
 from streamlit import config
 from streamlit.components.v1 import declare_component
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from playground.figure_json import figure_json
 
 HTML = Path(__file__).with_name("chart") / "index.html"
 PLOTLY_JS = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
@@ -116,5 +117,5 @@ def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None, revi
     """
     component = _component()
     with where if where is not None else nullcontext():  # a component draws into the active container
-        component(figure=pio.to_json(figure, validate=False), height=int(figure.layout.height or 450), name=key,
+        component(figure=figure_json(figure), height=int(figure.layout.height or 450), name=key,
                   plotly_js=plotly_js_url(), revision=str(revision), key=key, default=None)
