@@ -158,6 +158,8 @@ def table_arrays(table: pd.DataFrame, target: str, task: str, notes: list[str]
     if len(df) < n:
         notes.append(f"Dropped {_plural(n - len(df), 'row')} with {bad}.")
     if len(df) < MIN_ROWS:
+        if len(df) == n:
+            raise DataError(f"The table has only {_plural(n, 'row')}; at least {MIN_ROWS} are needed.")
         raise DataError(f"Only {_plural(len(df), 'complete row')} left after dropping rows with {bad}; "
                         f"at least {MIN_ROWS} are needed.")
     y = df[target]

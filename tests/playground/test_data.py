@@ -231,8 +231,14 @@ def test_missing_values_dropped_with_note():
 def test_too_few_rows_after_dropping():
     df = table(12)
     df.loc[:5, "weight"] = np.nan
-    with pytest.raises(DataError, match="at least 10"):
+    with pytest.raises(DataError, match="Only 6 complete rows left after dropping rows with missing values"):
         make_dataset(DataConfig(dataset="csv", target="label"), df)
+
+
+def test_too_few_rows_with_none_missing_says_so():
+    with pytest.raises(DataError) as e:
+        make_dataset(DataConfig(dataset="csv", target="label"), table(4))
+    assert str(e.value) == "The table has only 4 rows; at least 10 are needed."
 
 
 def test_categorical_feature_one_hot_encoded():
