@@ -21,7 +21,8 @@ from playground.ui.session import init_state, presenter
 
 P = "mlp."
 SAVED = P + "saved"
-TABLE = P + "table"  # (file name, DataFrame) of the last good upload
+TABLE = P + "table"  # (file name, DataFrame) of the last upload that could be read
+TABLE_OK = P + "table_ok"  # whether that table made a dataset with the chosen target and task
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU",
                      "tanh": "Tanh", "sigmoid": "Sigmoid", "identity": "Identity (linear)"}
@@ -165,6 +166,9 @@ def mlp_form() -> FormResult:
             c1.number_input(f"Layer {i + 1} width", 1, C.MAX_WIDTH, key=f"{P}width.{i}")
             c2.selectbox(f"Layer {i + 1} activation", C.ACTIVATIONS, key=f"{P}act.{i}",
                          format_func=ACTIVATION_LABELS.get)
+        # What Train will use: a width typed outside its range is shown in red but never taken.
+        layers = [f"{s[f'{P}width.{i}']} {ACTIVATION_LABELS[s[f'{P}act.{i}']]}" for i in range(n_layers)]
+        st.caption("Hidden layers: " + (" → ".join(layers) if layers else "none (a linear model)") + ".")
         c1, c2 = st.columns(2)
         c1.slider("Dropout", 0.0, 0.9, step=0.05, key=P + "dropout")
         c2.selectbox("Initialisation", C.INITS, key=P + "init", help="PyTorch default, Xavier/Glorot or Kaiming/He.")
@@ -207,13 +211,15 @@ def mlp_form() -> FormResult:
 def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
     """The upload widget, target and task pickers. Returns the table and any problems."""
     upload = st.file_uploader(
-        "CSV file", type=["csv", "txt", "tsv"], key=P + "upload",
+        "CSV file", type=["csv", "txt", "tsv"], key=P + "upload", on_change=_forget_removed_table,
         help=f"At most {MAX_UPLOAD_BYTES // 2**20} MB, {MAX_ROWS:,} rows and {MAX_COLUMNS} columns.")
     if upload is not None:
         try:
             st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name))
         except DataError as e:
             st.error(str(e) if upload.name in str(e) else f"{upload.name}: {e}")
+            if not st.session_state.get(TABLE_OK):  # a bad file does not fall back on an unusable one
+                st.session_state.pop(TABLE, None)
             if TABLE in st.session_state:
                 st.caption(f"Still using {st.session_state[TABLE][0]}.")
     if TABLE not in st.session_state:
@@ -228,7 +234,17 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
     try:
         data = make_dataset(C.DataConfig(dataset="csv", target=target, task=task), table)
     except (DataError, ValueError) as e:
+        st.session_state[TABLE_OK] = False
         return table, [f"{name}: {e}"]
+    st.session_state[TABLE_OK] = True
     kind = f"{data.n_classes} classes" if data.task == "classification" else "regression"
     st.caption(f"{name}: {len(table):,} rows, {data.n_features} features, {kind}. " + " ".join(data.notes))
     return table, []
+
+
+def _forget_removed_table() -> None:
+    """The uploader's ✕: the file is gone, so is its table. (Leaving the page also empties the uploader,
+    without this callback: the table is kept for the return.)"""
+    if st.session_state.get(P + "upload") is None:
+        st.session_state.pop(TABLE, None)
+        st.session_state.pop(TABLE_OK, None)

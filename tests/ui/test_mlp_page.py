@@ -71,7 +71,7 @@ def test_divergence_shows_the_hint_and_a_new_run_works(app):
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "diverged" in progress_text(at))
     errors = " ".join(e.value for e in app.error)
-    assert "Diverged" in errors and "learning rate (10)" in errors
+    assert "training diverged" in errors and "learning rate (10)" in errors
     app.select_slider(key="mlp.learning_rate").set_value(0.1).run()
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "completed" in progress_text(at))
@@ -122,6 +122,48 @@ def test_csv_upload_good_then_bad_keeps_the_good_table(app):
     assert "doesn't look like a CSV" in " ".join(e.value for e in app.error)
     assert "Still using data.csv" in " ".join(c.value for c in app.caption)
     assert not app.button(key="mlp.train").disabled
+
+
+def test_the_model_caption_shows_the_layers_train_will_use(app):
+    open_mlp(app)
+    captions = lambda: " ".join(c.value for c in app.caption)  # noqa: E731
+    assert "Hidden layers: 16 ReLU → 16 ReLU." in captions()
+    app.number_input(key="mlp.width.1").set_value(32).run()
+    app.selectbox(key="mlp.act.1").set_value("tanh").run()
+    assert "Hidden layers: 16 ReLU → 32 Tanh." in captions()
+    app.slider(key="mlp.n_layers").set_value(0).run()
+    assert "Hidden layers: none (a linear model)." in captions()
+
+
+def test_csv_removed_from_the_uploader_is_forgotten(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    rows = "\n".join(f"{i % 7},{(i * 3) % 11},{'yes' if i % 7 > 3 else 'no'}" for i in range(60))
+    app.get("file_uploader")[0].set_value(("data.csv", f"a,b,label\n{rows}\n".encode(), "text/csv")).run()
+    assert not app.button(key="mlp.train").disabled
+    app.switch_page("app_pages/home.py").run()
+    app.switch_page("app_pages/mlp.py").run()  # leaving the page empties the uploader, not the table
+    assert "data.csv: 60 rows" in " ".join(c.value for c in app.caption)
+    assert not app.button(key="mlp.train").disabled
+    app.get("file_uploader")[0].set_value(("data.csv", f"a,b,label\n{rows}\n".encode(), "text/csv")).run()
+    app.get("file_uploader")[0].set_value(None).run()
+    assert not app.exception
+    assert any("Upload a CSV file" in w.value for w in app.warning)
+    assert "data.csv" not in " ".join(c.value for c in app.caption)
+    assert app.button(key="mlp.train").disabled
+
+
+def test_a_bad_file_after_an_unusable_one_names_only_itself(app):
+    """A table that was read but could not make a dataset (too few rows) is not kept as a fallback."""
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    app.get("file_uploader")[0].set_value(("small.csv", b"a,b,label\n1,2,x\n3,4,y\n", "text/csv")).run()
+    assert any("small.csv: The table has only 2 rows" in w.value for w in app.warning)
+    app.get("file_uploader")[0].set_value(("empty.csv", b"a,b,label\n", "text/csv")).run()
+    assert not app.exception
+    shown = " ".join(m.value for m in [*app.error, *app.warning, *app.caption])
+    assert "empty.csv" in shown and "small.csv" not in shown
+    assert app.button(key="mlp.train").disabled
 
 
 def test_csv_regression_with_three_features_draws_predicted_against_actual(app):
