@@ -132,7 +132,8 @@ def loss_figure(
         ex, ey = downsample(eval_step, values, MAX_EVAL_POINTS)
         traces.append(_trace("scatter", x=ex, y=ey, name=name, mode=_eval_mode(ex),
                              line={"color": colour, "dash": dash}))
-    yaxis = {"title": {"text": "loss"}, "type": "log" if log_y else "linear"}
+    # "~g" labels a log axis 0.5, 0.2 (plotly's default writes a small "5", "2" between the decades)
+    yaxis = {"title": {"text": "loss"}, **({"type": "log", "tickformat": "~g"} if log_y else {"type": "linear"})}
     layout = _layout("loss-log" if log_y else "loss", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
                      legend=_LEGEND_TOP, hovermode="x unified")
     return make_figure(traces, layout)

@@ -96,13 +96,14 @@ def progress(snap: Snapshot) -> None:
     parts = [f"{STATUS_ICON.get(snap.status, '')} {snap.status}", f"step {snap.step:,}/{snap.total_steps:,}"]
     if hasattr(snap.config.training, "epochs"):
         parts.append(f"epoch {snap.epoch}/{snap.config.training.epochs}")
-    parts.append(f"{snap.steps_per_second:,.0f} steps/s")
+    if snap.status != "paused":  # while paused (or stepping one at a time) a rate says nothing
+        parts.append(f"{snap.steps_per_second:,.0f} steps/s")
     if snap.eta_s is not None:
         parts.append(f"ETA {snap.eta_s:,.0f} s")
     parts.append(f"device {device}")
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
     if snap.status == "diverged":
-        st.error(f"**Diverged.** {snap.message}")
+        st.error(snap.message, icon=STATUS_ICON["diverged"])  # the message says it diverged, and why
     elif snap.status == "failed":
         st.error(f"**The run failed.** {snap.message}")
     elif snap.message:

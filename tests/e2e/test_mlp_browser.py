@@ -101,7 +101,7 @@ def test_diverging_run_shows_hint_and_next_run_works(page, app_url):
     wait_status(page, "diverged", timeout=60)
     alert = poll("the divergence message",
                  lambda: " ".join(t for t in page.locator('[data-testid="stAlert"]').all_inner_texts()
-                                  if "Diverged" in t), timeout=30)
+                                  if "training diverged" in t), timeout=30)
     assert "learning rate" in alert.lower() and "10" in alert, alert
     assert not exceptions(page)
 
@@ -113,7 +113,7 @@ def test_diverging_run_shows_hint_and_next_run_works(page, app_url):
     wait_idle(page)
     accuracy = poll("the test accuracy metric", lambda: metric_value(page, "Test accuracy"), timeout=30)
     assert 0.0 <= float(accuracy) <= 1.0, accuracy
-    assert not page.locator('[data-testid="stAlert"]').filter(has_text="Diverged").count()
+    assert not page.locator('[data-testid="stAlert"]').filter(has_text="training diverged").count()
     assert not exceptions(page)
 
 
