@@ -113,15 +113,14 @@ def loss_figure(
     to 2000 points, then the per-step loss is smoothed with `smooth(., smoothing)` (trace only when
     smoothing > 0). Traces: "train (per step)", "train (smoothed)", "train (epoch)", "test (epoch)"
     (`eval_label` names the evaluation cadence, e.g. "eval" for step-counted runs).
-    log_y puts the y axis on a log scale. All inputs empty gives an empty figure with a note.
+    log_y puts the y axis on a log scale, ticked at 1, 2, 5 x 10^k and labelled 0.5, 0.2, 0.1 (plotly's default
+    labels those a small "5", "2"). All inputs empty gives an empty figure with a note.
     """
     if len(step) == 0 and len(eval_step) == 0:
         return empty_figure("loss", height)
     x, y = downsample(step, step_loss)
-    traces = [
-        _trace("scatter", x=x, y=y, name="train (per step)", mode="lines", opacity=0.3,
-                   line={"color": TRAIN_COLOUR, "width": 1}),
-    ]
+    traces = [_trace("scatter", x=x, y=y, name="train (per step)", mode="lines", opacity=0.3,
+                     line={"color": TRAIN_COLOUR, "width": 1})]
     if smoothing > 0 and len(y):
         traces.append(_trace("scatter", x=x, y=smooth(y, smoothing), name="train (smoothed)", mode="lines",
                                  line={"color": TRAIN_COLOUR, "width": 2}))
@@ -132,8 +131,8 @@ def loss_figure(
         ex, ey = downsample(eval_step, values, MAX_EVAL_POINTS)
         traces.append(_trace("scatter", x=ex, y=ey, name=name, mode=_eval_mode(ex),
                              line={"color": colour, "dash": dash}))
-    # "~g" labels a log axis 0.5, 0.2 (plotly's default writes a small "5", "2" between the decades)
-    yaxis = {"title": {"text": "loss"}, **({"type": "log", "tickformat": "~g"} if log_y else {"type": "linear"})}
+    log = {"type": "log", "dtick": "D2", "tickformat": "~g"}
+    yaxis = {"title": {"text": "loss"}, **(log if log_y else {"type": "linear"})}
     layout = _layout("loss-log" if log_y else "loss", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
                      legend=_LEGEND_TOP, hovermode="x unified")
     return make_figure(traces, layout)

@@ -74,7 +74,7 @@ def test_loss_figure_no_smoothing_log_axis_and_downsampling():
     fig = loss_figure(step, loss, eval_step, train_loss, test_loss, smoothing=0.0, log_y=True, height=250)
     assert "train (smoothed)" not in _names(fig)
     assert fig.layout.yaxis.type == "log" and fig.layout.height == 250
-    assert fig.layout.yaxis.tickformat == "~g"  # 0.5, not a small "5" beside the decades
+    assert fig.layout.yaxis.tickformat == "~g" and fig.layout.yaxis.dtick == "D2"  # 0.5, not a small "5"
     assert len(fig.data[0].x) == 2000
 
 
