@@ -213,9 +213,9 @@ class _Runner:
         # SS_tot of each split for R² (fixed: it depends on the targets only)
         self.ss_tot = [0.0 if self.classify or not len(t) else float(((t - t.mean()) ** 2).sum())
                        for t in (self.y, self.y_test)]
-        # Only these modules behave differently in eval mode; switching modes walks every module, so an
-        # evaluation of a model without them skips it.
-        self.has_modes = any(isinstance(m, (nn.Dropout, nn.modules.batchnorm._BatchNorm)) for m in self.model.modules())
+        # Dropout is the MLP's only layer that behaves differently in eval mode; switching modes walks every
+        # module, so an evaluation of a model without dropout skips it.
+        self.has_modes = any(isinstance(m, nn.Dropout) for m in self.model.modules())
         self.grid = _grid(data) if data.n_features == 2 else None
 
     def started(self, total_steps: int) -> RunStarted:
