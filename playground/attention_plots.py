@@ -30,11 +30,14 @@ def attention_heatmap(weights: np.ndarray, tokens: list[str], *, height: int = 4
     }
     layout = {
         "height": height, "margin": _MARGIN, "uirevision": "attention", "template": TEMPLATE,
-        "xaxis": {"title": {"text": "key (attended to)"}, "type": "category", "side": "top",
+        # Square cells (scaleanchor) that fill the plot (constrain: domain), with no grid lines beside them.
+        "xaxis": {"title": {"text": "key (attended to)"}, "type": "category", "side": "top", "showgrid": False,
+                  "constrain": "domain",
                   "tickangle": -45 if any(len(t) > 2 for t in tokens) else 0,  # words would overlap side by side
                   "tickmode": "array", "tickvals": labels, "ticktext": tokens},
-        "yaxis": {"title": {"text": "query"}, "type": "category", "autorange": "reversed",
-                  "tickmode": "array", "tickvals": labels, "ticktext": tokens, "scaleanchor": "x"},
+        "yaxis": {"title": {"text": "query"}, "type": "category", "autorange": "reversed", "showgrid": False,
+                  "constrain": "domain", "tickmode": "array", "tickvals": labels, "ticktext": tokens,
+                  "scaleanchor": "x"},
     }
     return make_figure([heatmap], layout)
 

@@ -347,3 +347,12 @@ def test_make_figure_does_not_validate():
     assert fig.to_dict()["data"][0]["colour"] == "red"
     with pytest.raises(ValueError):
         go.Figure(fig.to_dict())
+
+
+def test_attention_heatmap_cells_are_square_with_no_grid_lines_beside_them():
+    from playground import attention_plots
+
+    fig = attention_plots.attention_heatmap(np.eye(3), list("abc"))
+    assert fig.layout.yaxis.scaleanchor == "x"
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        assert axis.showgrid is False and axis.constrain == "domain"
