@@ -203,13 +203,11 @@ class _Runner:
         self.y = torch.as_tensor(data.y_train, dtype=y_dtype, device=device)
         self.x_test = torch.as_tensor(data.x_test, device=device)
         self.y_test = torch.as_tensor(data.y_test, dtype=y_dtype, device=device)
-        # Evaluation runs both splits in one forward pass, and one product with these 0/1 rows (one per
-        # split) sums each split's per-example losses and hits: a few tensor ops per epoch instead of a
-        # dozen, as an epoch of the moons preset is only 25 steps.
+        # Evaluation runs both splits in one forward pass and reads each split's sums of per-example losses
+        # and hits in one transfer: a few tensor ops per epoch instead of a dozen, as an epoch of the moons
+        # preset is only 25 steps.
         self.x_both, self.y_both = torch.cat([self.x, self.x_test]), torch.cat([self.y, self.y_test])
         self.split_sizes = (len(self.x), len(self.x_test))
-        self.split_rows = torch.zeros(2, sum(self.split_sizes), device=device)
-        self.split_rows[0, : len(self.x)] = self.split_rows[1, len(self.x) :] = 1.0
         # SS_tot of each split for R² (fixed: it depends on the targets only)
         self.ss_tot = [0.0 if self.classify or not len(t) else float(((t - t.mean()) ** 2).sum())
                        for t in (self.y, self.y_test)]
@@ -284,7 +282,9 @@ class _Runner:
                                        (out.argmax(-1) == self.y_both).float()], 1)
         else:
             per_example = ((out - self.y_both) ** 2).unsqueeze(1)  # squared error: MSE and SS_res both
-        sums = (self.split_rows @ per_example).tolist()  # (2 splits, 2 or 1 columns)
+        n_train = self.split_sizes[0]
+        # (2 splits, 2 or 1 columns); by slices, as a product with 0/1 rows would spread 0 x inf = NaN
+        sums = torch.stack([per_example[:n_train].sum(0), per_example[n_train:].sum(0)]).tolist()
         losses = [row[0] / n if n else math.nan for row, n in zip(sums, self.split_sizes, strict=True)]
         if self.classify:
             return losses, [row[1] / n if n else math.nan for row, n in zip(sums, self.split_sizes, strict=True)]

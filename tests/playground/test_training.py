@@ -141,6 +141,24 @@ def test_evaluation_matches_scikit_learn_on_the_final_weights(recorder, data, dr
         np.testing.assert_allclose(got[split], expected, rtol=1e-4, atol=1e-6, err_msg=split)
 
 
+def test_an_infinite_test_loss_leaves_the_training_split_alone(recorder):
+    """One held-out outlier (scaled with the training split's statistics) overflows float32 in its squared
+    error; the training loss stays finite, so the run is not ended as diverged."""
+    from playground.data import make_dataset
+
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=200), rng.normal(size=200)
+    a[7] = 1e22
+    table = pd.DataFrame({"a": a, "b": b, "y": 2 * b + 0.1 * rng.normal(size=200)})
+    cfg = RunConfig.from_dict({"data": {"dataset": "csv", "target": "y", "task": "regression"},
+                               "training": {"epochs": 3}})
+    assert np.abs(make_dataset(cfg.data, table).x_test).max() > 1e10  # the outlier is held out
+    train(cfg, recorder, table=table)
+    assert recorder.events[-1].status == "completed"
+    last = recorder.of(EvalEnded)[-1]
+    assert np.isfinite(last.train_loss) and np.isfinite(last.train_metric) and last.test_loss == np.inf
+
+
 def test_csv_table_trains(recorder):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 3))
