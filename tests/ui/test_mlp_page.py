@@ -122,6 +122,15 @@ def test_csv_upload_good_then_bad_keeps_the_good_table(app):
     assert "doesn't look like a CSV" in " ".join(e.value for e in app.error)
     assert "Still using data.csv" in " ".join(c.value for c in app.caption)
     assert not app.button(key="mlp.train").disabled
+    # A task that does not fit the kept table, then one that does: the table is still there.
+    app.selectbox(key="mlp.task").set_value("regression").run()
+    assert app.button(key="mlp.train").disabled
+    app.selectbox(key="mlp.task").set_value("auto").run()
+    assert app.selectbox(key="mlp.target").value == "label" and not app.button(key="mlp.train").disabled
+    # ✕ on the bad file goes back to the table in use.
+    app.get("file_uploader")[0].set_value(None).run()
+    assert "data.csv: 60 rows" in " ".join(c.value for c in app.caption)
+    assert not app.button(key="mlp.train").disabled
 
 
 def test_the_model_caption_shows_the_layers_train_will_use(app):
