@@ -45,21 +45,47 @@ def test_trace_uids_are_kept():
 
 
 def test_typed_arrays_by_dtype():
-    def spec(values):
-        return typed_array(np.asarray(values))
-
-    assert spec(np.array([1.5, -2.0]))["dtype"] == "f8" and spec(np.float32([1.5]))["dtype"] == "f4"
-    small, big = spec(np.array([0, 2**31 - 1], dtype=np.int64)), spec(np.array([0, 2**40], dtype=np.int64))
-    assert small["dtype"] == "i4" and decoded(small) == [0, 2**31 - 1]
-    assert big["dtype"] == "f8" and decoded(big) == [0, 2**40]  # plotly.js has no 64-bit integers
-    assert decoded(spec(np.array([], dtype=np.int64))) == []
-    square = spec(np.arange(6.0).reshape(2, 3))
+    assert typed_array(np.array([1.5, -2.0]))["dtype"] == "f8" and typed_array(np.float32([1.5]))["dtype"] == "f4"
+    small = typed_array(np.array([0, 2**31 - 1], dtype=np.int64))
+    assert small["dtype"] == "i4" and decoded(small) == [0, 2**31 - 1]  # plotly.js has no 64-bit integers
+    square = typed_array(np.arange(6.0).reshape(2, 3))
     assert square["shape"] == "2, 3" and decoded(square) == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
-    assert spec(np.array([True, False])) == [True, False]
-    assert spec(np.array(["a", "b"])) == ["a", "b"]
-    assert spec(np.zeros((2, 2, 2))) == np.zeros((2, 2, 2)).tolist()  # 3-D: plotly.js takes nested lists
-    big_endian = np.array([1.0, 2.0], dtype=">f8")
-    assert decoded(typed_array(big_endian)) == [1.0, 2.0]
+    assert decoded(typed_array(np.array([1.0, 2.0], dtype=">f8"))) == [1.0, 2.0]
+    for as_list in (np.array([0, 2**40]), np.array([], dtype=np.int64), np.array([True, False]), np.array(["a"]),
+                    np.zeros((2, 2, 2)), np.array(1.0)):
+        assert typed_array(as_list) is None, as_list
+
+
+def test_values_plotly_io_sends_as_lists_or_text_read_the_same():
+    """Beyond what the pages draw: whatever the figure holds, it reads as plotly.io writes it."""
+    import datetime
+
+    import pandas as pd
+
+    cases = {
+        "int64 beyond int32": {"x": np.array([0, 2**53 + 1])},
+        "empty": {"x": np.array([]), "y": np.array([], dtype=np.int64)},
+        "bool and text": {"x": np.array([True, False]), "text": np.array(["a", "b"])},
+        "arrays inside a list": {"customdata": [np.array([1.0, 2.0]), np.array([3.0, 4.0])]},
+        "3-D": {"z": np.zeros((2, 2, 2))},
+        "dates": {"x": np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[ns]")},
+        "pandas and date": {"x": pd.Series([1.0, 2.0]), "y": [datetime.date(2024, 1, 1), datetime.date(2024, 1, 2)]},
+        "0-d NaN": {"y": [np.array(np.nan)]},
+        "dates inside a list": {"customdata": [np.array(["2024-01-01"], dtype="datetime64[D]")]},
+    }
+    for name, props in cases.items():
+        fig = make_figure([{"type": "scatter", **props}], {"height": 100, "xaxis": {"range": np.array([0.0, 1.0])},
+                                                          "mapbox": {"layers": [{"source": np.array([1.0, 2.0])}]}})
+        ours = json.loads(figure_json(fig))
+        assert decoded(ours) == decoded(json.loads(pio.to_json(fig, validate=False, remove_uids=False))), name
+        # as plotly.io sends them: lists, not typed arrays (plotly.js decodes typed arrays in traces only)
+        assert ours["layout"]["xaxis"]["range"] == [0.0, 1.0]
+        assert ours["layout"]["mapbox"]["layers"][0]["source"] == [1.0, 2.0]
+        raw = ours["data"][0]
+        if name == "empty":
+            assert raw["x"] == [] and raw["y"] == []
+        if name == "arrays inside a list":
+            assert raw["customdata"] == [[1.0, 2.0], [3.0, 4.0]]
 
 
 def test_numpy_scalars_and_non_finite_numbers():
