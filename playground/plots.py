@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.colors import get_colorscale, qualitative
 
-from playground.series import downsample, smooth
+from playground.series import decades, downsample, smooth
 
 CLASS_COLOURS: tuple[str, ...] = tuple(qualitative.D3)
 TRAIN_COLOUR, TEST_COLOUR = CLASS_COLOURS[0], CLASS_COLOURS[1]
@@ -113,8 +113,8 @@ def loss_figure(
     to 2000 points, then the per-step loss is smoothed with `smooth(., smoothing)` (trace only when
     smoothing > 0). Traces: "train (per step)", "train (smoothed)", "train (epoch)", "test (epoch)"
     (`eval_label` names the evaluation cadence, e.g. "eval" for step-counted runs).
-    log_y puts the y axis on a log scale, ticked at 1, 2, 5 x 10^k and labelled 0.5, 0.2, 0.1 (plotly's default
-    labels those a small "5", "2"). All inputs empty gives an empty figure with a note.
+    log_y puts the y axis on a log scale, ticked at 1, 2, 5 x 10^k (at 10^k beyond 3 decades, where those would
+    crowd) and labelled 0.5, 0.2, 0.1 (plotly labels them a small "5", "2"). All inputs empty: a note.
     """
     if len(step) == 0 and len(eval_step) == 0:
         return empty_figure("loss", height)
@@ -131,7 +131,7 @@ def loss_figure(
         ex, ey = downsample(eval_step, values, MAX_EVAL_POINTS)
         traces.append(_trace("scatter", x=ex, y=ey, name=name, mode=_eval_mode(ex),
                              line={"color": colour, "dash": dash}))
-    log = {"type": "log", "dtick": "D2", "tickformat": "~g"}
+    log = {"type": "log", "dtick": "D2" if decades(y, train_loss, test_loss) <= 3 else 1, "tickformat": "~g"}
     yaxis = {"title": {"text": "loss"}, **(log if log_y else {"type": "linear"})}
     layout = _layout("loss-log" if log_y else "loss", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
                      legend=_LEGEND_TOP, hovermode="x unified")

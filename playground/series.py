@@ -52,3 +52,10 @@ def smooth(y: np.ndarray, weight: float) -> np.ndarray:
         k += 1
         out[i] = last / (1.0 - weight**k)
     return out
+
+
+def decades(*series: np.ndarray) -> float:
+    """How many powers of ten the positive finite values of `series` span (log10 of max / min); 0 for none."""
+    values = np.concatenate([np.asarray(s, dtype=float).ravel() for s in series])
+    values = values[np.isfinite(values) & (values > 0)]
+    return float(np.log10(values.max() / values.min())) if len(values) else 0.0

@@ -75,6 +75,8 @@ def test_loss_figure_no_smoothing_log_axis_and_downsampling():
     assert "train (smoothed)" not in _names(fig)
     assert fig.layout.yaxis.type == "log" and fig.layout.height == 250
     assert fig.layout.yaxis.tickformat == "~g" and fig.layout.yaxis.dtick == "D2"  # 0.5, not a small "5"
+    wide = loss_figure(step, np.geomspace(10, 1e-4, len(step)), eval_step, train_loss, test_loss, log_y=True)
+    assert wide.layout.yaxis.dtick == 1  # 5 decades: a tick per decade, 1, 2, 5 would crowd
     assert len(fig.data[0].x) == 2000
 
 

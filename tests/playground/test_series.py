@@ -51,3 +51,10 @@ def test_smooth_passes_non_finite_through_and_rejects_bad_weight():
 # --- loss / metric -------------------------------------------------------------------------------
 
 
+
+
+def test_decades_counts_powers_of_ten_of_positive_finite_values():
+    from playground.series import decades
+
+    assert decades(np.array([0.01, 1.0]), np.array([10.0, np.nan, -5.0, 0.0, np.inf])) == pytest.approx(3.0)
+    assert decades(np.array([]), np.array([-1.0])) == 0.0
