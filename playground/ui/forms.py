@@ -21,7 +21,7 @@ from playground.ui.session import init_state, presenter
 
 P = "mlp."
 SAVED = P + "saved"
-TABLE = P + "table"  # (file name, DataFrame, upload's file id) of the last upload that could be read
+TABLE = P + "table"  # (file name, DataFrame) of the last upload that could be read
 TABLE_OK = P + "table_ok"  # whether that table made a dataset with the chosen target and task
 SEEN = P + "upload_seen"  # file id of the upload in the uploader at the last run
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -212,13 +212,13 @@ def mlp_form() -> FormResult:
 def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
     """The upload widget, target and task pickers. Returns the table and any problems."""
     upload = st.file_uploader(
-        "CSV file", type=["csv", "txt", "tsv"], key=P + "upload", on_change=_forget_removed_table,
+        "CSV file", type=["csv", "txt", "tsv"], key=P + "upload",
         help=f"At most {MAX_UPLOAD_BYTES // 2**20} MB, {MAX_ROWS:,} rows and {MAX_COLUMNS} columns.")
     if upload is not None:
         new = st.session_state.get(SEEN) != upload.file_id
         st.session_state[SEEN] = upload.file_id
         try:
-            st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name), upload.file_id)
+            st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name))
         except DataError as e:
             st.error(str(e) if upload.name in str(e) else f"{upload.name}: {e}")
             if new and not st.session_state.get(TABLE_OK):  # a new bad file does not fall back on an unusable one
@@ -227,7 +227,10 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
                 st.caption(f"Still using {st.session_state[TABLE][0]}.")
     if TABLE not in st.session_state:
         return None, ["Upload a CSV file to train on it."]
-    name, table, _ = st.session_state[TABLE]
+    name, table = st.session_state[TABLE]
+    if upload is None:  # emptied by its ✕, or by leaving the page: the table is kept until forgotten
+        st.caption(f"Using {name}, uploaded earlier.")
+        st.button(f"Forget {name}", key=P + "forget_table", on_click=_forget_table, icon=":material/delete:")
     columns = list(table.columns)
     if st.session_state.get(P + "target") not in columns:
         st.session_state[P + "target"] = columns[-1]
@@ -245,11 +248,6 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
     return table, []
 
 
-def _forget_removed_table() -> None:
-    """The uploader's ✕ on the table's own file: the file is gone, so is its table. ✕ on a file that could not
-    be read goes back to the table in use. (Leaving the page also empties the uploader, without this
-    callback: the table is kept for the return.)"""
-    s = st.session_state
-    if s.get(P + "upload") is None and TABLE in s and s.get(SEEN) == s[TABLE][2]:
-        s.pop(TABLE)
-        s.pop(TABLE_OK, None)
+def _forget_table() -> None:
+    st.session_state.pop(TABLE, None)
+    st.session_state.pop(TABLE_OK, None)

@@ -129,7 +129,7 @@ def test_csv_upload_good_then_bad_keeps_the_good_table(app):
     assert app.selectbox(key="mlp.target").value == "label" and not app.button(key="mlp.train").disabled
     # ✕ on the bad file goes back to the table in use.
     app.get("file_uploader")[0].set_value(None).run()
-    assert "data.csv: 60 rows" in " ".join(c.value for c in app.caption)
+    assert "Using data.csv, uploaded earlier." in " ".join(c.value for c in app.caption)
     assert not app.button(key="mlp.train").disabled
 
 
@@ -144,18 +144,23 @@ def test_the_model_caption_shows_the_layers_train_will_use(app):
     assert "Hidden layers: none (a linear model)." in captions()
 
 
-def test_csv_removed_from_the_uploader_is_forgotten(app):
+def test_an_emptied_uploader_keeps_the_table_until_it_is_forgotten(app):
+    """Emptied by its ✕ or by leaving the page (the browser's uploader also empties itself for a moment when a
+    new file replaces the old one), the uploader keeps the table, says so, and offers to forget it."""
     open_mlp(app)
     app.selectbox(key="mlp.dataset").set_value("csv").run()
     rows = "\n".join(f"{i % 7},{(i * 3) % 11},{'yes' if i % 7 > 3 else 'no'}" for i in range(60))
     app.get("file_uploader")[0].set_value(("data.csv", f"a,b,label\n{rows}\n".encode(), "text/csv")).run()
-    assert not app.button(key="mlp.train").disabled
+    assert not [b for b in app.button if b.key == "mlp.forget_table"]
     app.switch_page("app_pages/home.py").run()
-    app.switch_page("app_pages/mlp.py").run()  # leaving the page empties the uploader, not the table
-    assert "data.csv: 60 rows" in " ".join(c.value for c in app.caption)
+    app.switch_page("app_pages/mlp.py").run()
+    captions = " ".join(c.value for c in app.caption)
+    assert "Using data.csv, uploaded earlier." in captions and "data.csv: 60 rows" in captions
     assert not app.button(key="mlp.train").disabled
     app.get("file_uploader")[0].set_value(("data.csv", f"a,b,label\n{rows}\n".encode(), "text/csv")).run()
     app.get("file_uploader")[0].set_value(None).run()
+    assert "Using data.csv, uploaded earlier." in " ".join(c.value for c in app.caption)
+    app.button(key="mlp.forget_table").click().run()
     assert not app.exception
     assert any("Upload a CSV file" in w.value for w in app.warning)
     assert "data.csv" not in " ".join(c.value for c in app.caption)
