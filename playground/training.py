@@ -196,6 +196,7 @@ class _Runner:
         self.model = seeded_model(config.training.seed, lambda: MLP(data.n_features, n_out, config.model)).to(device)
         self.optimizer = make_optimizer(config.training, self.model.parameters())
         self.loss_fn = nn.CrossEntropyLoss() if self.classify else nn.MSELoss()
+        self.example_loss_fn = type(self.loss_fn)(reduction="none")  # the same loss per example, for evaluation
         self.rng = torch.Generator().manual_seed(config.training.seed)
         self.batch_size = min(config.training.batch_size, len(data.x_train))
         y_dtype = torch.long if self.classify else torch.float32
@@ -277,11 +278,9 @@ class _Runner:
         for classes, R² = 1 - SS_res / SS_tot for regression (coefficient of determination; 0 when the
         targets are constant). A split with no rows gets NaN.
         """
-        if self.classify:
-            per_example = torch.stack([nn.functional.cross_entropy(out, self.y_both, reduction="none"),
-                                       (out.argmax(-1) == self.y_both).float()], 1)
-        else:
-            per_example = ((out - self.y_both) ** 2).unsqueeze(1)  # squared error: MSE and SS_res both
+        example_losses = self.example_loss_fn(out, self.y_both)  # for MSE, the squared errors: SS_res too
+        hits = [(out.argmax(-1) == self.y_both).float()] if self.classify else []
+        per_example = torch.stack([example_losses, *hits], 1)
         n_train = self.split_sizes[0]
         # (2 splits, 2 or 1 columns); by slices, as a product with 0/1 rows would spread 0 x inf = NaN
         sums = torch.stack([per_example[:n_train].sum(0), per_example[n_train:].sum(0)]).tolist()
