@@ -25,7 +25,7 @@ from playground.control import Control
 from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.limits import Limits
 
-MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs
+MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
 RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
 TERMINAL = ("completed", "stopped", "diverged", "failed")
@@ -41,8 +41,8 @@ class Snapshot:
     started: RunStarted | None
     step: int
     epoch: int
-    elapsed_s: float
-    steps_per_second: float
+    elapsed_s: float  # seconds of training: from RunStarted (after data and model are built) to now or the end
+    steps_per_second: float  # over the last RATE_WINDOW_S while active; step / elapsed_s once ended
     eta_s: float | None
     step_x: np.ndarray  # (n,) optimizer step of each recorded training loss
     step_loss: np.ndarray  # (n,)
@@ -64,6 +64,51 @@ class Snapshot:
     def eval_series(self, name: str) -> np.ndarray:
         """One EvalEnded field over time, e.g. "test_loss", as a float array."""
         return np.array([getattr(e, name) for e in self.evals], dtype=float)
+
+
+class StepLog:
+    """The training loss of every step, kept in at most `max_points` + 1 points. Not thread-safe.
+
+    Each point is the mean step and mean loss of `stride` consecutive steps; when the points pass
+    `max_points`, neighbours are averaged in pairs and the stride doubles, so every point stands for as
+    many steps. Points live in preallocated float arrays, so adding a step allocates nothing and a copy
+    for the UI is one memcpy (not a list of Python floats converted per refresh).
+    """
+
+    def __init__(self, max_points: int) -> None:
+        self._x, self._y = np.empty(max_points + 1), np.empty(max_points + 1)
+        self._n = 0  # points in use
+        self._stride = 1
+        self._sum_x = self._sum_y = 0.0  # steps not yet averaged into a point
+        self._pending = 0
+
+    def add(self, step: int, loss: float) -> None:
+        self._sum_x += step
+        self._sum_y += loss
+        self._pending += 1
+        if self._pending < self._stride:
+            return
+        self._x[self._n], self._y[self._n] = self._sum_x / self._pending, self._sum_y / self._pending
+        self._n += 1
+        self._sum_x = self._sum_y = 0.0
+        self._pending = 0
+        if self._n == len(self._x):
+            self._halve()
+
+    def _halve(self) -> None:
+        n, even = self._n, self._n // 2 * 2
+        for a in (self._x, self._y):
+            a[: even // 2] = (a[:even:2] + a[1:even:2]) / 2
+            a[even // 2 : even // 2 + n - even] = a[even:n]  # an odd last point stays as it is
+        self._n = even // 2 + n - even
+        self._stride *= 2
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies (steps, losses), shape (n,) each, with the steps not yet averaged as a last point."""
+        x, y = self._x[: self._n], self._y[: self._n]
+        if not self._pending:
+            return x.copy(), y.copy()
+        return np.append(x, self._sum_x / self._pending), np.append(y, self._sum_y / self._pending)
 
 
 Trainer = Callable[..., None]  # train(config, emit, control, **kwargs)
@@ -111,10 +156,7 @@ class Job:
         self._started: RunStarted | None = None
         self._end: RunFinished | RunFailed | None = None
         self._step = self._epoch = 0
-        self._step_x: list[float] = []  # each point is the mean of `_stride` consecutive steps
-        self._step_loss: list[float] = []
-        self._stride = 1
-        self._pending: list[tuple[int, float]] = []  # steps not yet averaged into a point
+        self._steps = StepLog(MAX_STEP_POINTS)
         self._evals: list[EvalEnded] = []
         self._views: dict[str, np.ndarray] = {}
         self._state: dict[str, np.ndarray] | None = None
@@ -151,13 +193,7 @@ class Job:
         with self._lock:
             if isinstance(event, StepEnded):
                 self._step, self._epoch = event.step, event.epoch
-                self._pending.append((event.step, event.loss))
-                if len(self._pending) >= self._stride:
-                    self._step_x.append(sum(p[0] for p in self._pending) / len(self._pending))
-                    self._step_loss.append(sum(p[1] for p in self._pending) / len(self._pending))
-                    self._pending.clear()
-                    if len(self._step_x) > MAX_STEP_POINTS:
-                        self._halve_steps()
+                self._steps.add(event.step, event.loss)
                 self._rate.append((now, event.step))
                 while now - self._rate[0][0] > RATE_WINDOW_S:
                     self._rate.popleft()
@@ -190,19 +226,6 @@ class Job:
                 self._t_end = now
                 self._evaluated.notify_all()
 
-    def _halve_steps(self) -> None:
-        """Average neighbours in pairs and double the stride, so every point stands for as many steps."""
-        x, y = np.array(self._step_x), np.array(self._step_loss)
-        n = len(x) // 2 * 2
-        self._step_x = [*((x[:n:2] + x[1:n:2]) / 2).tolist(), *x[n:].tolist()]
-        self._step_loss = [*((y[:n:2] + y[1:n:2]) / 2).tolist(), *y[n:].tolist()]
-        self._stride *= 2
-
-    def _series(self, points: list[float], i: int) -> np.ndarray:
-        """A copy of one loss series, with the steps not yet averaged into a point as a last point."""
-        tail = [sum(p[i] for p in self._pending) / len(self._pending)] if self._pending else []
-        return np.array([*points, *tail], dtype=float)
-
     def snapshot(self) -> Snapshot:
         with self._lock:
             end, started = self._end, self._started
@@ -217,15 +240,16 @@ class Job:
             if len(self._rate) > 1 and end is None:
                 (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
                 rate = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-            elif end is not None and end.seconds > 0:
-                rate = end.steps / end.seconds
+            elif end is not None and started is not None and self._elapsed() > 0:
+                rate = end.steps / self._elapsed()  # training time, from RunStarted: set-up is not steps
             total = started.total_steps if started else 0
             eta = (total - self._step) / rate if rate > 0 and end is None and status == "running" else None
+            step_x, step_loss = self._steps.arrays()
             return Snapshot(
                 status=status, message=message, config=self.config, started=started,
                 step=self._step, epoch=self._epoch, elapsed_s=self._elapsed(),
                 steps_per_second=rate, eta_s=eta,
-                step_x=self._series(self._step_x, 0), step_loss=self._series(self._step_loss, 1),
+                step_x=step_x, step_loss=step_loss,
                 evals=tuple(self._evals), views=self._views, state=self._state, history=tuple(self._history),
                 queue_position=self._admission.position(self) if self._admission is not None and not started else 0,
                 run=self.run,

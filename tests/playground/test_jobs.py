@@ -34,6 +34,23 @@ def test_job_runs_to_completion_in_a_background_thread():
     assert snap.steps_per_second > 0 and snap.eta_s is None
 
 
+def test_final_steps_per_second_counts_training_time_not_set_up():
+    def slow_set_up(config, emit, control):
+        t0 = time.perf_counter()
+        time.sleep(0.5)  # building data and model
+        emit(RunStarted("cpu", 1, 100, 100, "accuracy"))
+        for i in range(1, 101):
+            emit(StepEnded(i, 1, 1.0))
+        time.sleep(0.1)
+        emit(RunFinished("completed", 100, time.perf_counter() - t0))
+
+    job = Job(tiny_config(), trainer=slow_set_up).start()
+    job.thread.join(JOIN_S)
+    snap = job.snapshot()
+    assert 0.1 <= snap.elapsed_s < 0.45
+    assert snap.steps_per_second == pytest.approx(100 / snap.elapsed_s)  # as the bare loop counts: steps / training s
+
+
 def test_snapshot_is_a_frozen_copy():
     job = Job(tiny_config()).start()
     job.thread.join(JOIN_S)
@@ -85,6 +102,32 @@ def test_step_history_is_bounded(monkeypatch):
     assert np.all(np.diff(snap.step_x) > 0)
     # pairwise averaging keeps the mean of the series
     assert abs(snap.step_loss[:-1].mean() - 500.5) < 10  # equal-width buckets keep the mean
+
+
+@pytest.mark.parametrize("n_steps", [0, 1, 7, 100, 101, 102, 203, 1000, 4099])
+def test_step_log_matches_pairwise_averaging_of_every_step(n_steps):
+    """StepLog against the plain rule: a point per `stride` steps, pairs averaged past the cap, stride doubled."""
+    rng = np.random.default_rng(n_steps)
+    losses = rng.exponential(size=n_steps)
+    log = jobs.StepLog(max_points=100)
+    points, pending, stride = [], [], 1
+    for step, loss in enumerate(losses, 1):
+        log.add(step, float(loss))
+        pending.append((step, loss))
+        if len(pending) == stride:
+            points.append(np.mean(pending, axis=0))
+            pending = []
+            if len(points) > 100:
+                even = len(points) // 2 * 2
+                points = [(points[i] + points[i + 1]) / 2 for i in range(0, even, 2)] + points[even:]
+                stride *= 2
+    expected = np.array(points + ([np.mean(pending, axis=0)] if pending else [])).reshape(-1, 2)
+    x, y = log.arrays()
+    np.testing.assert_allclose(x, expected[:, 0])
+    np.testing.assert_allclose(y, expected[:, 1])
+    assert len(x) <= 101 and (n_steps == 0 or x[-1] <= n_steps)
+    x[:] = -1  # a copy: the log is unchanged
+    assert not np.any(log.arrays()[0] == -1)
 
 
 def test_view_history_is_bounded_and_keeps_the_newest(monkeypatch):
