@@ -58,3 +58,18 @@ def test_decades_counts_powers_of_ten_of_positive_finite_values():
 
     assert decades(np.array([0.01, 1.0]), np.array([10.0, np.nan, -5.0, 0.0, np.inf])) == pytest.approx(3.0)
     assert decades(np.array([]), np.array([-1.0])) == 0.0
+
+
+@pytest.mark.parametrize("weight", [0.3, 0.6, 0.99, 0.999])
+def test_smooth_matches_the_recursive_formula_with_gaps(weight):
+    """Against TensorBoard's recursion written out: last = w * last + (1 - w) * y, debiased by 1 - w**k."""
+    y = np.random.default_rng(0).exponential(size=3000)
+    y[[0, 7, 8, 500, 2999]] = [np.nan, np.inf, -np.inf, np.nan, np.nan]
+    expected, last, k = [], 0.0, 0
+    for value in y:
+        if not np.isfinite(value):
+            expected.append(value)
+            continue
+        last, k = weight * last + (1 - weight) * value, k + 1
+        expected.append(last / (1 - weight**k))
+    np.testing.assert_allclose(smooth(y, weight), expected, rtol=1e-9)
