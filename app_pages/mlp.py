@@ -21,12 +21,16 @@ with right:
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
 
 
-def chart_options() -> dict:
+CHART_OPTIONS = ("mlp.smoothing", "mlp.log_y", "mlp.discretize")
+
+
+def chart_options() -> None:
+    """How the charts draw, read by the live panel from session state. Outside the panel: a change redraws the
+    page, and the refreshes while training do not send these widgets again."""
     c1, c2, c3 = st.columns(3)
     c1.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.")
     c2.toggle("Log loss axis", False, key="mlp.log_y")
     c3.toggle("Discretize boundary", False, key="mlp.discretize", help="Hard class regions instead of confidence.")
-    return {k.removeprefix("mlp."): st.session_state[k] for k in ("mlp.smoothing", "mlp.log_y", "mlp.discretize")}
 
 
 def preview(views: list) -> None:
@@ -46,12 +50,11 @@ def preview(views: list) -> None:
 
 def draw(snap: Snapshot | None) -> None:
     # The same layout before a run and during it: the charts shown before Train show its first points.
-    head, curves, views = st.container(), st.columns(2), st.columns(2)
-    with head:
-        if snap is not None:
-            live.progress(snap)
-            live.metrics_row(snap)
-        opts = chart_options()
+    if snap is not None:
+        live.progress(snap)
+        live.metrics_row(snap)
+    curves, views = st.columns(2), st.columns(2)
+    opts = {k.removeprefix("mlp."): st.session_state[k] for k in CHART_OPTIONS}
     live.curve_charts(snap, PAGE, curves, smoothing=opts["smoothing"], log_y=opts["log_y"])
     if snap is None:
         preview(views)
@@ -82,4 +85,5 @@ def draw(snap: Snapshot | None) -> None:
 
 
 with right:
+    chart_options()
     live.live_panel(PAGE, draw)

@@ -9,6 +9,7 @@ trainer's events. The training thread only appends to the log; any other thread 
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import threading
 import time
@@ -29,6 +30,7 @@ MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours a
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
 RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
 TERMINAL = ("completed", "stopped", "diverged", "failed")
+_EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "test_metric")  # EvalEnded's numbers
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,17 @@ class Snapshot:
         return self.started.total_steps if self.started else 0
 
     def eval_series(self, name: str) -> np.ndarray:
-        """One EvalEnded field over time, e.g. "test_loss", as a float array."""
-        return np.array([getattr(e, name) for e in self.evals], dtype=float)
+        """One EvalEnded field over time, e.g. "test_loss", as a float array (n_evals,)."""
+        return self._eval_table[:, _EVAL_FIELDS.index(name)]
+
+    @functools.cached_property
+    def _eval_table(self) -> np.ndarray:
+        """(n_evals, len(_EVAL_FIELDS)) float array, built once per snapshot: a page reads five series each
+        refresh, and one pass over the evaluations costs a fifth of five."""
+        table = np.array([(e.step, e.epoch, e.train_loss, e.test_loss, e.train_metric, e.test_metric)
+                          for e in self.evals], dtype=float).reshape(-1, len(_EVAL_FIELDS))
+        table.flags.writeable = False  # shared by every series of this snapshot
+        return table
 
 
 class StepLog:

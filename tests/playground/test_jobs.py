@@ -51,6 +51,17 @@ def test_final_steps_per_second_counts_training_time_not_set_up():
     assert snap.steps_per_second == pytest.approx(100 / snap.elapsed_s)  # as the bare loop counts: steps / training s
 
 
+def test_eval_series_are_the_evaluations_fields_in_order():
+    job = Job(tiny_config()).start()
+    job.thread.join(JOIN_S)
+    snap = job.snapshot()
+    for name in ("step", "epoch", "train_loss", "test_loss", "train_metric", "test_metric"):
+        np.testing.assert_array_equal(snap.eval_series(name), [getattr(e, name) for e in snap.evals])
+    assert snap.eval_series("epoch").tolist() == [1, 2, 3, 4, 5]
+    empty = Job(tiny_config()).snapshot()  # not started: no evaluations
+    assert empty.eval_series("test_loss").shape == (0,)
+
+
 def test_snapshot_is_a_frozen_copy():
     job = Job(tiny_config()).start()
     job.thread.join(JOIN_S)
