@@ -264,3 +264,22 @@ def test_sample_and_noise_settings_survive_tabular_datasets(app):
         assert not app.exception
     assert app.slider(key="mlp.n_samples").value == 1000 and app.slider(key="mlp.noise").value == 0.2
     assert app.query_params.get("data.n_samples") is None  # still the default: not in the link
+
+
+def test_chart_options_redraw_the_charts_of_a_finished_run(app):
+    """The options sit outside the live panel; each change still reaches the charts it is about."""
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(5).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    before = charts(app)
+    names = [t["name"] for t in before["mlp.loss_chart"]["data"]]
+    assert before["mlp.loss_chart"]["layout"]["yaxis"]["type"] == "linear" and "train (smoothed)" in names
+    app.toggle(key="mlp.log_y").set_value(True).run()
+    app.slider(key="mlp.smoothing").set_value(0.0).run()
+    app.toggle(key="mlp.discretize").set_value(True).run()
+    after = charts(app)
+    assert after["mlp.loss_chart"]["layout"]["yaxis"]["type"] == "log"
+    assert "train (smoothed)" not in [t["name"] for t in after["mlp.loss_chart"]["data"]]
+    images = {fig["mlp.boundary_chart"]["layout"]["images"][0]["source"] for fig in (before, after)}
+    assert len(images) == 2  # the discretized background is another image
