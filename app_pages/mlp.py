@@ -49,11 +49,13 @@ def preview(views: list) -> None:
 
 
 def draw(snap: Snapshot | None) -> None:
-    # The same layout before a run and during it: the charts shown before Train show its first points.
-    if snap is not None:
-        live.progress(snap)
-        live.metrics_row(snap)
-    curves, views = st.columns(2), st.columns(2)
+    # The same layout before a run and during it: the charts shown before Train show its first points. The
+    # charts' places must not move (a chart in a new place is a new iframe, which loads plotly.js again).
+    head, curves, views = st.container(), st.columns(2), st.columns(2)
+    with head:
+        if snap is not None:
+            live.progress(snap)
+            live.metrics_row(snap)
     opts = {k.removeprefix("mlp."): st.session_state[k] for k in CHART_OPTIONS}
     live.curve_charts(snap, PAGE, curves, smoothing=opts["smoothing"], log_y=opts["log_y"])
     if snap is None:

@@ -1,4 +1,6 @@
 
+import json
+
 from streamlit.testing.v1 import AppTest
 
 from playground.registry import REGISTRY
@@ -283,3 +285,33 @@ def test_chart_options_redraw_the_charts_of_a_finished_run(app):
     assert "train (smoothed)" not in [t["name"] for t in after["mlp.loss_chart"]["data"]]
     images = {fig["mlp.boundary_chart"]["layout"]["images"][0]["source"] for fig in (before, after)}
     assert len(images) == 2  # the discretized background is another image
+
+
+
+def chart_places(at) -> dict[str, tuple[int, ...]]:
+    """Where each chart sits in the page: its path of child indices from the main area, by chart key."""
+    places = {}
+
+    def walk(node, path):
+        for i, child in getattr(node, "children", {}).items():
+            if child.type == "component_instance" and child.proto.component_name.endswith(".charts.chart"):
+                places[json.loads(child.proto.json_args)["name"]] = (*path, i)
+            walk(child, (*path, i))
+
+    walk(at.main, ())
+    return places
+
+
+def test_the_charts_keep_their_places_from_before_train_to_the_end(app):
+    """In the browser a chart that moves is a new iframe that loads plotly.js again, so the charts drawn
+    before Train must be the ones that draw its points, through every refresh and the final redraw."""
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(30).run()
+    before = chart_places(app)
+    assert set(before) == {"mlp.loss_chart", "mlp.metric_chart", "mlp.boundary_chart"}
+    app.button(key="mlp.train").click().run()
+    seen = [chart_places(app)]
+    run_until(app, lambda at: seen.append(chart_places(at)) or "completed" in progress_text(at))
+    assert len(seen) > 1
+    for places in seen:
+        assert {k: v for k, v in places.items() if k in before} == before
