@@ -8,6 +8,7 @@ boundary. All methods are thread-safe.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from enum import Enum
 
@@ -29,6 +30,7 @@ class Control:
         self._stopped = False
         self._permits = 0
         self._on_stop: list[Callable[[], None]] = []
+        self._waited_s = 0.0
 
     @property
     def paused(self) -> bool:
@@ -37,6 +39,11 @@ class Control:
     @property
     def stopped(self) -> bool:
         return self._stopped
+
+    @property
+    def waited_s(self) -> float:
+        """Seconds the trainer has spent blocked in `wait` so far (paused, between single steps)."""
+        return self._waited_s
 
     def pause(self) -> None:
         with self._cond:
@@ -87,4 +94,6 @@ class Control:
                 if self._permits > 0:
                     self._permits -= 1
                     return Go.STEP
+                t0 = time.perf_counter()
                 self._cond.wait()
+                self._waited_s += time.perf_counter() - t0

@@ -43,8 +43,10 @@ class Snapshot:
     started: RunStarted | None
     step: int
     epoch: int
-    elapsed_s: float  # seconds of training: from RunStarted (after data and model are built) to now or the end
-    steps_per_second: float  # over the last RATE_WINDOW_S while active; step / elapsed_s once ended
+    elapsed_s: float  # wall seconds from RunStarted (after data and model are built; from the job's creation
+    # when it never started) to now or the end, paused time included
+    steps_per_second: float  # over the last RATE_WINDOW_S while active; once ended, the steps taken over
+    # elapsed_s less the time spent paused (as a bare loop counts: training time only)
     eta_s: float | None
     step_x: np.ndarray  # (n,) optimizer step of each recorded training loss
     step_loss: np.ndarray  # (n,)
@@ -64,15 +66,18 @@ class Snapshot:
         return self.started.total_steps if self.started else 0
 
     def eval_series(self, name: str) -> np.ndarray:
-        """One EvalEnded field over time, e.g. "test_loss", as a float array (n_evals,)."""
+        """One EvalEnded field over time, e.g. "test_loss", as a read-only float array (n_evals,). Raises
+        ValueError for a name that is not one of EvalEnded's numbers (_EVAL_FIELDS)."""
+        if name not in _EVAL_FIELDS:
+            raise ValueError(f"No evaluation series {name!r}; there are {', '.join(_EVAL_FIELDS)}.")
         return self._eval_table[:, _EVAL_FIELDS.index(name)]
 
     @functools.cached_property
     def _eval_table(self) -> np.ndarray:
         """(n_evals, len(_EVAL_FIELDS)) float array, built once per snapshot: a page reads five series each
         refresh, and one pass over the evaluations costs a fifth of five."""
-        table = np.array([(e.step, e.epoch, e.train_loss, e.test_loss, e.train_metric, e.test_metric)
-                          for e in self.evals], dtype=float).reshape(-1, len(_EVAL_FIELDS))
+        table = np.array([[getattr(e, name) for name in _EVAL_FIELDS] for e in self.evals],
+                         dtype=float).reshape(-1, len(_EVAL_FIELDS))
         table.flags.writeable = False  # shared by every series of this snapshot
         return table
 
@@ -87,6 +92,8 @@ class StepLog:
     """
 
     def __init__(self, max_points: int) -> None:
+        if max_points < 1:
+            raise ValueError(f"max_points must be at least 1; got {max_points}.")
         self._x, self._y = np.empty(max_points + 1), np.empty(max_points + 1)
         self._n = 0  # points in use
         self._stride = 1
@@ -251,8 +258,9 @@ class Job:
             if len(self._rate) > 1 and end is None:
                 (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
                 rate = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-            elif end is not None and started is not None and self._elapsed() > 0:
-                rate = end.steps / self._elapsed()  # training time, from RunStarted: set-up is not steps
+            elif end is not None and started is not None:
+                training_s = self._elapsed() - self.control.waited_s  # set-up and pauses are not training
+                rate = end.steps / training_s if training_s > 0 else 0.0
             total = started.total_steps if started else 0
             eta = (total - self._step) / rate if rate > 0 and end is None and status == "running" else None
             step_x, step_loss = self._steps.arrays()

@@ -50,3 +50,17 @@ def test_on_stop_calls_back_once_on_the_first_stop():
     assert calls == ["a"]
     c.on_stop(lambda: calls.append("late"))  # already stopped: called at once
     assert calls == ["a", "late"]
+
+
+def test_waited_s_counts_only_the_time_blocked_while_paused():
+    c = Control()
+    for _ in range(1000):
+        c.wait()  # running: never blocks
+    assert c.waited_s == 0.0
+    c.pause()
+    t = threading.Thread(target=c.wait)
+    t.start()
+    t.join(0.3)
+    c.resume()
+    t.join(2)
+    assert 0.25 < c.waited_s < 2.0

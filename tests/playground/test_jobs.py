@@ -34,21 +34,24 @@ def test_job_runs_to_completion_in_a_background_thread():
     assert snap.steps_per_second > 0 and snap.eta_s is None
 
 
-def test_final_steps_per_second_counts_training_time_not_set_up():
+def test_final_steps_per_second_counts_training_time_not_set_up_or_pauses():
     def slow_set_up(config, emit, control):
         t0 = time.perf_counter()
         time.sleep(0.5)  # building data and model
         emit(RunStarted("cpu", 1, 100, 100, "accuracy"))
         for i in range(1, 101):
+            control.wait()  # the job starts paused: the first wait blocks until resume
             emit(StepEnded(i, 1, 1.0))
         time.sleep(0.1)
         emit(RunFinished("completed", 100, time.perf_counter() - t0))
 
-    job = Job(tiny_config(), trainer=slow_set_up).start()
+    job = Job(tiny_config(), trainer=slow_set_up, paused=True).start()
+    time.sleep(0.9)  # 0.5 s of set-up, then about 0.4 s paused before the first step
+    job.resume()
     job.thread.join(JOIN_S)
     snap = job.snapshot()
-    assert 0.1 <= snap.elapsed_s < 0.45
-    assert snap.steps_per_second == pytest.approx(100 / snap.elapsed_s)  # as the bare loop counts: steps / training s
+    assert 0.4 <= snap.elapsed_s < 0.9 and 0.3 < job.control.waited_s < snap.elapsed_s - 0.1
+    assert snap.steps_per_second == pytest.approx(100 / (snap.elapsed_s - job.control.waited_s))
 
 
 def test_eval_series_are_the_evaluations_fields_in_order():
@@ -60,6 +63,8 @@ def test_eval_series_are_the_evaluations_fields_in_order():
     assert snap.eval_series("epoch").tolist() == [1, 2, 3, 4, 5]
     empty = Job(tiny_config()).snapshot()  # not started: no evaluations
     assert empty.eval_series("test_loss").shape == (0,)
+    with pytest.raises(ValueError, match="test_los"):
+        snap.eval_series("test_los")
 
 
 def test_snapshot_is_a_frozen_copy():
@@ -115,12 +120,13 @@ def test_step_history_is_bounded(monkeypatch):
     assert abs(snap.step_loss[:-1].mean() - 500.5) < 10  # equal-width buckets keep the mean
 
 
+@pytest.mark.parametrize("cap", [5, 100])  # halving 6 points (even) or 101 (odd, the last one kept as it is)
 @pytest.mark.parametrize("n_steps", [0, 1, 7, 100, 101, 102, 203, 1000, 4099])
-def test_step_log_matches_pairwise_averaging_of_every_step(n_steps):
+def test_step_log_matches_pairwise_averaging_of_every_step(n_steps, cap):
     """StepLog against the plain rule: a point per `stride` steps, pairs averaged past the cap, stride doubled."""
     rng = np.random.default_rng(n_steps)
     losses = rng.exponential(size=n_steps)
-    log = jobs.StepLog(max_points=100)
+    log = jobs.StepLog(max_points=cap)
     points, pending, stride = [], [], 1
     for step, loss in enumerate(losses, 1):
         log.add(step, float(loss))
@@ -128,7 +134,7 @@ def test_step_log_matches_pairwise_averaging_of_every_step(n_steps):
         if len(pending) == stride:
             points.append(np.mean(pending, axis=0))
             pending = []
-            if len(points) > 100:
+            if len(points) > cap:
                 even = len(points) // 2 * 2
                 points = [(points[i] + points[i + 1]) / 2 for i in range(0, even, 2)] + points[even:]
                 stride *= 2
@@ -136,9 +142,14 @@ def test_step_log_matches_pairwise_averaging_of_every_step(n_steps):
     x, y = log.arrays()
     np.testing.assert_allclose(x, expected[:, 0])
     np.testing.assert_allclose(y, expected[:, 1])
-    assert len(x) <= 101 and (n_steps == 0 or x[-1] <= n_steps)
+    assert len(x) <= cap + 1 and (n_steps == 0 or x[-1] <= n_steps)
     x[:] = -1  # a copy: the log is unchanged
     assert not np.any(log.arrays()[0] == -1)
+
+
+def test_step_log_needs_room_for_a_point():
+    with pytest.raises(ValueError, match="at least 1"):
+        jobs.StepLog(max_points=0)
 
 
 def test_view_history_is_bounded_and_keeps_the_newest(monkeypatch):

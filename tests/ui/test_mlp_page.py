@@ -287,7 +287,6 @@ def test_chart_options_redraw_the_charts_of_a_finished_run(app):
     assert len(images) == 2  # the discretized background is another image
 
 
-
 def chart_places(at) -> dict[str, tuple[int, ...]]:
     """Where each chart sits in the page: its path of child indices from the main area, by chart key."""
     places = {}
