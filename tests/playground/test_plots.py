@@ -284,6 +284,11 @@ def test_every_figure_carries_the_small_template_not_plotlys_default():
     ]
     for fig in figures:
         assert fig.to_dict()["layout"]["template"] == plots.TEMPLATE
+        # every axis lets its tick labels be (automargin keeps them inside): plotly's default re-measures each
+        # label once per label at every redraw
+        for axis in ("xaxis", "yaxis"):
+            assert fig.layout.template.layout[axis].ticklabeloverflow == "allow"
+            assert fig.layout[axis].ticklabeloverflow in (None, "allow")  # not set otherwise per figure
     big = figures[0].to_json()
     assert len(big) < 30_000, len(big)  # 4 traces of 300 points; with plotly's default template it was ~36 KB
 
