@@ -38,16 +38,13 @@ MARKERS_UP_TO = 40  # per-evaluation series get markers only up to this many poi
 MAX_POINTS_DRAWN = 500  # data points drawn per split on the decision boundary
 SHARP_SCALE = 4  # pixels per grid cell of a discretized boundary's background (see _background_image)
 _MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
-# Plotly's default template adds about 10 KB of JSON to every figure, built, serialized and parsed again on
-# each live redraw. Figures carry this small one instead, in the look of the app's light theme (its font,
-# text and grid colours); every trace here sets its own colours.
+# Plotly's default template adds about 10 KB of JSON to every figure, re-sent on each live redraw; figures carry
+# this small one, in the app's light theme (every trace sets its own colours). Tick labels may overflow: plotly's
+# default re-measures each label once per label at every redraw, and automargin keeps them inside anyway.
 _FONT = '"Source Sans Pro", "Source Sans 3", "Helvetica Neue", Arial, sans-serif'
-# ticklabeloverflow "allow": plotly's default ("hide past div") measures every tick label against the div once per
-# label, with a forced layout each time, at every redraw: 3-4% of the browser's main thread while the MLP page
-# trains (Chromium CPU profile), for labels that automargin already keeps inside the div.
 _AXIS = {"automargin": True, "ticklabeloverflow": "allow", "gridcolor": "#e6eaf1", "linecolor": "#e6eaf1",
-         "zerolinecolor": "#e6eaf1",
-         "tickfont": {"color": "#808495"}, "title": {"standoff": 8, "font": {"color": "#808495"}}}
+         "zerolinecolor": "#e6eaf1", "tickfont": {"color": "#808495"},
+         "title": {"standoff": 8, "font": {"color": "#808495"}}}
 TEMPLATE = {"layout": {"colorway": list(CLASS_COLOURS), "font": {"family": _FONT, "size": 13, "color": "#31333F"},
                        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "xaxis": _AXIS, "yaxis": _AXIS}}
 BLUES = get_colorscale("Blues")  # spelled out: figures skip the validation that would expand the name
