@@ -6,7 +6,7 @@ from playground import plots, training  # noqa: F401  (imported here so the firs
 from playground.data import DataError, make_dataset
 from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
-from playground.ui import forms, live
+from playground.ui import forms, live, session
 from playground.ui.charts import chart
 
 PAGE = "mlp"
@@ -21,16 +21,22 @@ with right:
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
 
 
-CHART_OPTIONS = ("mlp.smoothing", "mlp.log_y", "mlp.discretize")
+CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False}  # widget key -> default
+SAVED_OPTIONS = "mlp.saved_chart_options"  # not a widget key: kept while the user is on another page
 
 
 def chart_options() -> None:
     """How the charts draw, read by the live panel from session state. Outside the panel: a change redraws the
-    page, and the refreshes while training do not send these widgets again."""
+    page, and the refreshes while training do not send these widgets again. Kept across page switches (Streamlit
+    forgets the state of a widget it did not draw)."""
+    saved = st.session_state.setdefault(SAVED_OPTIONS, dict(CHART_OPTIONS))
+    for key, value in saved.items():
+        session.init_state(key, value)
     c1, c2, c3 = st.columns(3)
-    c1.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.")
-    c2.toggle("Log loss axis", False, key="mlp.log_y")
-    c3.toggle("Discretize boundary", False, key="mlp.discretize", help="Hard class regions instead of confidence.")
+    c1.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.")
+    c2.toggle("Log loss axis", key="mlp.log_y")
+    c3.toggle("Discretize boundary", key="mlp.discretize", help="Hard class regions instead of confidence.")
+    saved.update({key: st.session_state[key] for key in CHART_OPTIONS})
 
 
 def preview(views: list) -> None:

@@ -314,3 +314,17 @@ def test_the_charts_keep_their_places_from_before_train_to_the_end(app):
     assert len(seen) > 1
     for places in seen:
         assert {k: v for k, v in places.items() if k in before} == before
+
+
+def test_chart_options_survive_a_page_switch(app):
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(3).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    app.toggle(key="mlp.log_y").set_value(True).run()
+    app.slider(key="mlp.smoothing").set_value(0.9).run()
+    app.switch_page("app_pages/home.py").run()
+    open_mlp(app)
+    assert app.toggle(key="mlp.log_y").value is True and app.slider(key="mlp.smoothing").value == 0.9
+    assert not app.toggle(key="mlp.discretize").value
+    assert charts(app)["mlp.loss_chart"]["layout"]["yaxis"]["type"] == "log"
