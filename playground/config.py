@@ -75,8 +75,11 @@ class DataConfig:
     seed: int = 0  # seeds generation and the train/test split
     target: str = ""  # csv only: the target column's name
     task: str = "auto"  # csv only: auto infers classification or regression from the target
+    ignore: tuple[str, ...] = ()  # csv only: columns left out of the features (an id, a leak of the target)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "ignore", tuple(str(c) for c in self.ignore))  # round-trips give lists
+        _check(self.target not in self.ignore, f"The target column {self.target!r} can't also be left out.")
         _check_choice("dataset", self.dataset, DATASETS)
         _check_int("n_samples", self.n_samples, 20, MAX_SAMPLES)
         _check_range("noise", self.noise, 0.0, 2.0)

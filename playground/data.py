@@ -133,7 +133,7 @@ def make_dataset(cfg: DataConfig, table: pd.DataFrame | None = None) -> Dataset:
     Generated sets (`GENERATORS`): `cfg.n_samples` points with features ("x1", "x2"); moons, circles and
     blobs come from sklearn.datasets.make_moons / make_circles / make_blobs. Bundled sets (`LOADERS`):
     all rows of sklearn.datasets.load_<name>, with its feature and class names. These ignore `table`.
-    `cfg.dataset == "csv"` builds from `table` (see `playground.tables`) with `cfg.target` and `cfg.task`.
+    `cfg.dataset == "csv"` builds from `table` (see `playground.tables`) with `cfg.target`, `cfg.task`, `cfg.ignore`.
 
     Raises DataError when the table is missing or unusable; the message says why.
     """
@@ -141,7 +141,7 @@ def make_dataset(cfg: DataConfig, table: pd.DataFrame | None = None) -> Dataset:
     if cfg.dataset == "csv":
         if table is None:
             raise DataError("Upload a CSV file first.")
-        x, y, task, features, classes = table_arrays(table, cfg.target, cfg.task, notes)
+        x, y, task, features, classes = table_arrays(table, cfg.target, cfg.task, notes, cfg.ignore)
     elif cfg.dataset in LOADERS:
         bunch = LOADERS[cfg.dataset]()
         x, y, task = bunch.data, bunch.target, "classification"

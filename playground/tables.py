@@ -136,13 +136,19 @@ def infer_task(target: pd.Series) -> str:
     return "classification" if _whole(s) and s.nunique() <= MAX_CLASSES else "regression"
 
 
-def table_arrays(table: pd.DataFrame, target: str, task: str, notes: list[str]
+def table_arrays(table: pd.DataFrame, target: str, task: str, notes: list[str], ignore: tuple[str, ...] = ()
                 ) -> tuple[np.ndarray, np.ndarray, str, tuple[str, ...], tuple[str, ...]]:
-    """Features (n, d) float64, target (n,), task, feature names and class names from a user's table."""
+    """Features (n, d) float64, target (n,), task, feature names and class names from a user's table.
+
+    Every column but the target and those in `ignore` is a feature. Raises DataError for a target or an
+    ignored column the table does not have, and for the problems described in the module docstring.
+    """
     df = table.copy()
     df.columns = [str(c) for c in df.columns]
-    if target not in df.columns:
-        raise DataError(f"There is no column {target!r}. Columns: {_quoted(list(df.columns))}.")
+    for name in (target, *ignore):
+        if name not in df.columns:
+            raise DataError(f"There is no column {name!r}. Columns: {_quoted(list(df.columns))}.")
+    df = df.drop(columns=list(ignore))  # left out before anything else: their missing values drop no rows
     notes.extend(table.attrs.get("notes", ()))
     bad = "missing or infinite values" if df.isin([np.inf, -np.inf]).to_numpy().any() else "missing values"
     df = df.replace([np.inf, -np.inf], np.nan)

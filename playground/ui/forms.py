@@ -22,6 +22,7 @@ from playground.ui.session import init_state, presenter
 P = "mlp."
 SAVED = P + "saved"
 TABLE = P + "table"  # (file name, DataFrame) of the last upload that could be read
+PREVIEW_ROWS = 50  # rows of an uploaded table shown in its preview
 TABLE_OK = P + "table_ok"  # whether that table made a dataset with the chosen target and task
 SEEN = P + "upload_seen"  # file id of the upload in the uploader at the last run
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -45,6 +46,7 @@ def widget_values(cfg: C.RunConfig) -> dict[str, Any]:
     d, m, t = cfg.data, cfg.model, cfg.training
     values = {"dataset": d.dataset, "n_samples": d.n_samples, "noise": d.noise, "n_classes": d.n_classes,
               "test_fraction": d.test_fraction, "data_seed": d.seed, "target": d.target, "task": d.task,
+              "ignore": list(d.ignore),
               "n_layers": len(m.hidden_sizes), "dropout": m.dropout, "init": m.init,
               "optimizer": t.optimizer, "learning_rate": t.learning_rate, "batch_size": t.batch_size,
               "epochs": t.epochs, "weight_decay": t.weight_decay, "seed": t.seed, "device": t.device}
@@ -193,7 +195,8 @@ def mlp_form() -> FormResult:
         cfg = C.RunConfig(
             data=C.DataConfig(dataset=dataset, n_samples=s[P + "n_samples"], noise=s[P + "noise"],
                               n_classes=s[P + "n_classes"], test_fraction=s[P + "test_fraction"],
-                              seed=int(s[P + "data_seed"]), target=s.get(P + "target") or "", task=s[P + "task"]),
+                              seed=int(s[P + "data_seed"]), target=s.get(P + "target") or "", task=s[P + "task"],
+                              ignore=tuple(s.get(P + "ignore") or ()) if dataset == "csv" else ()),
             model=C.MLPConfig(hidden_sizes=tuple(int(s[f"{P}width.{i}"]) for i in range(n_layers)),
                               activations=tuple(s[f"{P}act.{i}"] for i in range(n_layers)),
                               dropout=s[P + "dropout"], init=s[P + "init"]),
@@ -237,8 +240,15 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
     c1, c2 = st.columns(2)
     target = c1.selectbox("Target column", columns, key=P + "target")
     task = c2.selectbox("Task", C.TASKS, key=P + "task", help="auto: classes for text or few whole numbers.")
+    features = [c for c in columns if c != target]
+    # before the widget is drawn: names of another table's columns, or of the column just made the target, go
+    st.session_state[P + "ignore"] = [c for c in st.session_state.get(P + "ignore") or () if c in features]
+    ignore = st.multiselect("Leave out columns", features, key=P + "ignore",
+                            help="Columns that are not features: an id, a row number, a copy of the target.")
+    with st.expander(f"Preview of {name}"):
+        st.dataframe(table.head(PREVIEW_ROWS), hide_index=True)
     try:
-        data = make_dataset(C.DataConfig(dataset="csv", target=target, task=task), table)
+        data = make_dataset(C.DataConfig(dataset="csv", target=target, task=task, ignore=tuple(ignore)), table)
     except (DataError, ValueError) as e:
         st.session_state[TABLE_OK] = False
         return table, [f"{name}: {e}"]

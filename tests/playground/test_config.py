@@ -68,3 +68,11 @@ def test_booleans_are_not_numbers():
 def test_bounds_in_messages_read_as_plain_numbers():
     with pytest.raises(ValueError, match=r"seed must be between 0 and 2,147,483,647; got -1"):
         TrainConfig(seed=-1)
+
+
+def test_csv_left_out_columns_round_trip_and_exclude_the_target():
+    cfg = RunConfig(data=DataConfig(dataset="csv", target="label", ignore=["id", 3]))
+    assert cfg.data.ignore == ("id", "3")  # a tuple of names, as the table's columns are read as text
+    assert RunConfig.from_json(cfg.to_json()) == cfg
+    with pytest.raises(ValueError, match="target column 'label' can't also be left out"):
+        DataConfig(dataset="csv", target="label", ignore=("label",))

@@ -214,6 +214,20 @@ def test_csv_needs_table_and_existing_target():
         make_dataset(DataConfig(dataset="csv", target="nope"), table())
 
 
+def test_csv_left_out_columns_are_not_features_and_drop_no_rows():
+    df = table()
+    df.insert(0, "id", range(len(df)))
+    df.loc[[2, 3], "id"] = np.nan  # an incomplete column left out costs no rows
+    got = read_csv(csv_bytes(df))
+    d = make_dataset(DataConfig(dataset="csv", target="label", ignore=("id", "weight")), got)
+    assert d.feature_names == ("height", "colour=blue", "colour=green", "colour=red")
+    assert len(d.y_train) + len(d.y_test) == 40 and not any("Dropped" in n for n in d.notes)
+    with pytest.raises(DataError, match="no column 'nope'"):
+        make_dataset(DataConfig(dataset="csv", target="label", ignore=("nope",)), got)
+    with pytest.raises(DataError, match="at least one feature"):
+        make_dataset(DataConfig(dataset="csv", target="label", ignore=("id", "height", "weight", "colour")), got)
+
+
 def test_missing_values_dropped_with_note():
     df = table()
     df.loc[[1, 5, 9], "height"] = np.nan

@@ -328,3 +328,23 @@ def test_chart_options_survive_a_page_switch(app):
     assert app.toggle(key="mlp.log_y").value is True and app.slider(key="mlp.smoothing").value == 0.9
     assert not app.toggle(key="mlp.discretize").value
     assert charts(app)["mlp.loss_chart"]["layout"]["yaxis"]["type"] == "log"
+
+
+def test_csv_columns_can_be_left_out_and_the_table_previewed(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    rows = "\n".join(f"{i},{i % 7},{(i * 3) % 11},{'yes' if i % 7 > 3 else 'no'}" for i in range(60))
+    app.get("file_uploader")[0].set_value(("data.csv", f"id,a,b,label\n{rows}\n".encode(), "text/csv")).run()
+    captions = lambda: " ".join(c.value for c in app.caption)  # noqa: E731
+    assert "3 features" in captions()
+    assert app.multiselect(key="mlp.ignore").options == ["id", "a", "b"]
+    assert len(app.dataframe) == 1 and app.dataframe[0].value.shape == (50, 4)  # the preview: first 50 rows
+    app.multiselect(key="mlp.ignore").set_value(["id"]).run()
+    assert "2 features" in captions() and not app.button(key="mlp.train").disabled
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at) or "failed" in progress_text(at))
+    assert "completed" in progress_text(app)
+    # Making a left-out column the target takes it out of the list instead of refusing the setup.
+    app.selectbox(key="mlp.target").set_value("id").run()
+    assert app.multiselect(key="mlp.ignore").value == [] and "id" not in app.multiselect(key="mlp.ignore").options
+    assert not app.exception
