@@ -14,4 +14,5 @@ PAGES = [
 nav = st.navigation(PAGES)
 session.presenter_toggle()
 nav.run()
+st.session_state[session.LAST_PAGE] = nav.url_path  # after the page ran: the next run's page sees where it came from
 session.sidebar_badge()  # after the page ran: it shows the state the page's buttons have just set

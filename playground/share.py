@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-NOT_SHARED = {("task", "text")}  # too large for a URL, and private
+# ("task", "text"): too large for a URL, and private. ("data", "ignore"): column names, which may hold commas or
+# look like numbers; the CSV they belong to is not in the link either.
+NOT_SHARED = {("task", "text"), ("data", "ignore")}
 
 
 def to_query(config: Any) -> dict[str, str]:

@@ -209,7 +209,7 @@ def _encode_features(frame: pd.DataFrame, notes: list[str]) -> tuple[np.ndarray,
     too_many = [c for c in text if frame[c].nunique() > MAX_CATEGORIES]
     if too_many:
         raise DataError(f"Text columns with more than {MAX_CATEGORIES} distinct values can't be one-hot encoded: "
-                        f"{_quoted(too_many)}. Remove them from the file or turn them into numbers.")
+                        f"{_quoted(too_many)}. Leave them out, or turn them into numbers.")
     for c in text:
         notes.append(f"One-hot encoded column {c!r} ({_plural(frame[c].nunique(), 'value')}).")
     encoded = pd.get_dummies(frame.astype({c: str for c in text}), columns=text, prefix=text, prefix_sep="=",

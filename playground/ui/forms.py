@@ -7,6 +7,7 @@ widgets that are not drawn). A preset or a shared link loads a config into the w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +18,11 @@ from playground import config as C
 from playground import devices, share
 from playground.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
 from playground.presets import DEFAULT_PRESET, PRESETS
-from playground.ui.session import init_state, presenter
+from playground.ui.session import entering, init_state, presenter
 
 P = "mlp."
 SAVED = P + "saved"
+FORM_SHOWN = P + "form_shown"  # whether the last run drew the form's widgets
 TABLE = P + "table"  # (file name, DataFrame) of the last upload that could be read
 PREVIEW_ROWS = 50  # rows of an uploaded table shown in its preview
 TABLE_OK = P + "table_ok"  # whether that table made a dataset with the chosen target and task
@@ -137,9 +139,20 @@ def mlp_form() -> FormResult:
     """Draw the data, model and training widgets; return the config they describe."""
     read_link(P, C.RunConfig, load_config)
     saved = st.session_state.get(SAVED) or PRESETS[DEFAULT_PRESET].config
+    # The widgets were not drawn in the last run (another page, or presenter mode): give them back the saved
+    # config, also those drawn only for some datasets (see session.entering).
+    restore = entering("mlp") or not st.session_state.get(FORM_SHOWN)
+    st.session_state[FORM_SHOWN] = not presenter()
     if presenter():  # advanced controls hidden: the lesson list sets everything
         write_link(saved)
-        return FormResult(saved, None, ())
+        if saved.data.dataset != "csv":
+            return FormResult(saved, None, ())
+        kept = st.session_state.get(TABLE)
+        if kept is None:
+            return FormResult(None, None, ("Upload a CSV file to train on it (turn Presenter mode off).",))
+        return FormResult(saved, kept[1], ())
+    if restore:
+        load_config(saved)
     for key, value in widget_values(saved).items():
         init_state(key, value)
     problems: list[str] = []
@@ -227,10 +240,11 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
             if new and not st.session_state.get(TABLE_OK):  # a new bad file does not fall back on an unusable one
                 st.session_state.pop(TABLE, None)
             if TABLE in st.session_state:
-                st.caption(f"Still using {st.session_state[TABLE][0]}.")
+                st.caption(f"Still using {as_written(st.session_state[TABLE][0])}.")
     if TABLE not in st.session_state:
         return None, ["Upload a CSV file to train on it."]
-    name, table = st.session_state[TABLE]
+    file_name, table = st.session_state[TABLE]
+    name = as_written(file_name)  # a file name in text that Streamlit renders as Markdown
     if upload is None:  # emptied by its ✕, or by leaving the page: the table is kept until forgotten
         st.caption(f"Using {name}, uploaded earlier.")
         st.button(f"Forget {name}", key=P + "forget_table", on_click=_forget_table, icon=":material/delete:")
@@ -256,6 +270,11 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
     kind = f"{data.n_classes} classes" if data.task == "classification" else "regression"
     st.caption(f"{name}: {len(table):,} rows, {data.n_features} features, {kind}. " + " ".join(data.notes))
     return table, []
+
+
+def as_written(text: str) -> str:
+    """`text` with Markdown's special characters escaped, so a label or caption shows it as written."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-!|~$])", r"\\\1", text)
 
 
 def _forget_table() -> None:

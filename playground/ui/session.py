@@ -72,6 +72,17 @@ def reset_job(page: str) -> None:
     REGISTRY.discard(job_key(page))
 
 
+LAST_PAGE = "nav.last_page"  # url path of the page the previous full run drew (set by app.py)
+
+
+def entering(page: str) -> bool:
+    """True on the first run of `page` after another page (or the session's first run): the run in which a
+    page must give back widgets it draws only sometimes (a CSV's target) the values it keeps for them.
+    Streamlit drops a widget's state when it is not drawn, and for a key that was set before its widget was
+    first drawn, it brings back that early value instead."""
+    return st.session_state.get(LAST_PAGE) != page
+
+
 def init_state(key: str, value: Any) -> None:
     """Give a widget key its value when the widget has none (first visit, or after a page switch)."""
     if key not in st.session_state:

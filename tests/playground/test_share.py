@@ -1,4 +1,4 @@
-from playground.config import RunConfig, SequenceRunConfig
+from playground.config import DataConfig, RunConfig, SequenceRunConfig
 from playground.presets import PRESETS
 from playground.share import from_query, to_query
 
@@ -41,3 +41,12 @@ def test_sequence_configs_share_too_but_never_the_corpus():
     assert "task.text" not in query and query["model.n_heads"] == "4"
     back, _ = from_query(SequenceRunConfig, query)
     assert back.model.n_heads == 4 and back.task.text == ""
+
+
+def test_left_out_csv_columns_stay_out_of_links():
+    """Column names may hold commas or look like numbers ("01"), which the link's list format would change."""
+    cfg = RunConfig(data=DataConfig(dataset="csv", target="label", ignore=("a,b", "01")))
+    query = to_query(cfg)
+    assert "data.ignore" not in query and query["data.target"] == "label"
+    back, notices = from_query(RunConfig, {**query, "data.ignore": "01"})
+    assert back.data.ignore == () and notices

@@ -348,3 +348,43 @@ def test_csv_columns_can_be_left_out_and_the_table_previewed(app):
     app.selectbox(key="mlp.target").set_value("id").run()
     assert app.multiselect(key="mlp.ignore").value == [] and "id" not in app.multiselect(key="mlp.ignore").options
     assert not app.exception
+
+
+def _upload_ids_csv(app, name="data.csv"):
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    rows = "\n".join(f"{i},{i % 7},{(i * 3) % 11},{'yes' if i % 7 > 3 else 'no'}" for i in range(60))
+    app.get("file_uploader")[0].set_value((name, f"id,a,b,label\n{rows}\n".encode(), "text/csv")).run()
+
+
+def test_csv_settings_survive_a_page_switch(app):
+    """Target, task and left-out columns are drawn only for a CSV; a visit to another page keeps them."""
+    open_mlp(app)  # the session starts on moons: the CSV widgets were not drawn in its first runs
+    _upload_ids_csv(app)
+    app.selectbox(key="mlp.target").set_value("b").run()
+    app.selectbox(key="mlp.task").set_value("regression").run()
+    app.multiselect(key="mlp.ignore").set_value(["id"]).run()
+    app.switch_page("app_pages/home.py").run()
+    open_mlp(app)
+    assert app.selectbox(key="mlp.target").value == "b" and app.selectbox(key="mlp.task").value == "regression"
+    assert app.multiselect(key="mlp.ignore").value == ["id"]
+    assert "3 features, regression" in " ".join(c.value for c in app.caption)  # a, and label one-hot encoded
+
+
+def test_presenter_mode_trains_on_the_uploaded_table(app):
+    open_mlp(app)
+    _upload_ids_csv(app)
+    app.multiselect(key="mlp.ignore").set_value(["id"]).run()
+    app.toggle(key="presenter").set_value(True).run()
+    assert not app.button(key="mlp.train").disabled
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at) or "failed" in progress_text(at))
+    assert "completed" in progress_text(app), [e.value for e in app.error]
+    app.toggle(key="presenter").set_value(False).run()
+    assert app.multiselect(key="mlp.ignore").value == ["id"]
+
+
+def test_a_file_name_is_shown_as_written(app):
+    open_mlp(app)
+    _upload_ids_csv(app, name="my_*wide*_file.csv")
+    labels = [e.label for e in app.expander]
+    assert r"Preview of my\_\*wide\*\_file.csv" in labels, labels  # Markdown would eat the marks
