@@ -160,14 +160,18 @@ def table_arrays(table: pd.DataFrame, target: str, task: str, notes: list[str], 
     if not features:
         raise DataError("The table needs at least one feature column besides the target.")
     n = len(df)
+    gaps = df[features + [target]].isna().sum()  # per column: the rows its gaps cost
     df = df[features + [target]].dropna()
+    worst = ""  # the column that lost the most rows, so that a user knows which one to leave out or fill
     if len(df) < n:
         notes.append(f"Dropped {_plural(n - len(df), 'row')} with {bad}.")
+        worst = f"The column with the most gaps: {gaps.idxmax()!r} ({_plural(int(gaps.max()), 'row')})."
+        notes.append(worst)
     if len(df) < MIN_ROWS:
         if len(df) == n:
             raise DataError(f"The table has only {_plural(n, 'row')}; at least {MIN_ROWS} are needed.")
         raise DataError(f"Only {_plural(len(df), 'complete row')} left after dropping rows with {bad}; "
-                        f"at least {MIN_ROWS} are needed.")
+                        f"at least {MIN_ROWS} are needed. {worst}")
     y = df[target]
     if task == "auto":
         task = infer_task(y)
@@ -178,7 +182,11 @@ def table_arrays(table: pd.DataFrame, target: str, task: str, notes: list[str], 
                             "Choose classification.")
         codes, classes = y.to_numpy(np.float64), ()
     else:
-        codes, classes = _classes(y, target)
+        try:
+            codes, classes = _classes(y, target)
+        except DataError as e:  # e.g. one class left: say which rows went, if any did
+            raise DataError(f"{e} Dropping rows with {bad} left {_plural(len(df), 'row')}. {worst}" if worst
+                            else str(e)) from None
     x, names = _encode_features(df[features], notes)
     return x, codes, task, names, classes
 

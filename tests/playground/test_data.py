@@ -228,6 +228,20 @@ def test_csv_left_out_columns_are_not_features_and_drop_no_rows():
         make_dataset(DataConfig(dataset="csv", target="label", ignore=("id", "height", "weight", "colour")), got)
 
 
+def test_messages_name_the_column_whose_gaps_dropped_the_rows():
+    df = table()
+    df["note"] = [None if i % 2 else "x" for i in range(len(df))]  # a text column empty in every other row
+    df["label"] = ["cat" if i % 2 else "dog" for i in range(len(df))]  # the rows left are all "dog"
+    with pytest.raises(DataError, match=r"only one value.*left 20 rows\. The column with the most gaps: 'note'"):
+        make_dataset(DataConfig(dataset="csv", target="label"), read_csv(csv_bytes(df)))
+    d = make_dataset(DataConfig(dataset="csv", target="label", ignore=("note",)), read_csv(csv_bytes(df)))
+    assert d.n_classes == 2  # leaving the column out keeps every row
+    df.loc[[1, 2], "height"] = np.nan
+    df["label"] = ["cat" if i % 3 else "dog" for i in range(len(df))]
+    d = make_dataset(DataConfig(dataset="csv", target="label"), read_csv(csv_bytes(df)))
+    assert "The column with the most gaps: 'note' (20 rows)." in d.notes
+
+
 def test_missing_values_dropped_with_note():
     df = table()
     df.loc[[1, 5, 9], "height"] = np.nan
