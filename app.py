@@ -13,6 +13,6 @@ PAGES = [
 ]
 nav = st.navigation(PAGES)
 session.presenter_toggle()
+session.note_page(nav.url_path)  # before the page runs, so that a page that stops or reruns early still counts
 nav.run()
-st.session_state[session.LAST_PAGE] = nav.url_path  # after the page ran: the next run's page sees where it came from
 session.sidebar_badge()  # after the page ran: it shows the state the page's buttons have just set

@@ -30,8 +30,8 @@ def chart_options() -> None:
     page, and the refreshes while training do not send these widgets again. Kept across page switches (Streamlit
     forgets the state of a widget it did not draw)."""
     saved = st.session_state.setdefault(SAVED_OPTIONS, dict(CHART_OPTIONS))
-    for key, value in saved.items():
-        session.init_state(key, value)
+    if session.entering(PAGE):  # as the form does (see session.entering)
+        st.session_state.update(saved)
     c1, c2, c3 = st.columns(3)
     c1.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.")
     c2.toggle("Log loss axis", key="mlp.log_y")

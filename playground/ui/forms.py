@@ -24,6 +24,7 @@ P = "mlp."
 SAVED = P + "saved"
 FORM_SHOWN = P + "form_shown"  # whether the last run drew the form's widgets
 TABLE = P + "table"  # (file name, DataFrame) of the last upload that could be read
+NEED_TABLE = "Upload a CSV file to train on it."
 PREVIEW_ROWS = 50  # rows of an uploaded table shown in its preview
 TABLE_OK = P + "table_ok"  # whether that table made a dataset with the chosen target and task
 SEEN = P + "upload_seen"  # file id of the upload in the uploader at the last run
@@ -149,7 +150,7 @@ def mlp_form() -> FormResult:
             return FormResult(saved, None, ())
         kept = st.session_state.get(TABLE)
         if kept is None:
-            return FormResult(None, None, ("Upload a CSV file to train on it (turn Presenter mode off).",))
+            return FormResult(None, None, (f"{NEED_TABLE} Turn Presenter mode off to upload one.",))
         return FormResult(saved, kept[1], ())
     if restore:
         load_config(saved)
@@ -242,7 +243,7 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
             if TABLE in st.session_state:
                 st.caption(f"Still using {as_written(st.session_state[TABLE][0])}.")
     if TABLE not in st.session_state:
-        return None, ["Upload a CSV file to train on it."]
+        return None, [NEED_TABLE]
     file_name, table = st.session_state[TABLE]
     name = as_written(file_name)  # a file name in text that Streamlit renders as Markdown
     if upload is None:  # emptied by its ✕, or by leaving the page: the table is kept until forgotten

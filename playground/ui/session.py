@@ -72,7 +72,13 @@ def reset_job(page: str) -> None:
     REGISTRY.discard(job_key(page))
 
 
-LAST_PAGE = "nav.last_page"  # url path of the page the previous full run drew (set by app.py)
+PAGE, PREVIOUS_PAGE = "nav.page", "nav.previous_page"  # url paths of this full run's page and the run's before
+
+
+def note_page(page: str) -> None:
+    """Record the page this full run draws (app.py calls it before the page runs); see `entering`."""
+    st.session_state[PREVIOUS_PAGE] = st.session_state.get(PAGE)
+    st.session_state[PAGE] = page
 
 
 def entering(page: str) -> bool:
@@ -80,7 +86,7 @@ def entering(page: str) -> bool:
     page must give back widgets it draws only sometimes (a CSV's target) the values it keeps for them.
     Streamlit drops a widget's state when it is not drawn, and for a key that was set before its widget was
     first drawn, it brings back that early value instead."""
-    return st.session_state.get(LAST_PAGE) != page
+    return st.session_state.get(PREVIOUS_PAGE) != page
 
 
 def init_state(key: str, value: Any) -> None:
