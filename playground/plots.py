@@ -22,7 +22,7 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
-from plotly.colors import get_colorscale, qualitative
+from plotly.colors import get_colorscale, hex_to_rgb, qualitative
 
 from playground.series import decades, downsample, smooth
 
@@ -63,21 +63,19 @@ def make_figure(traces: list[dict], layout: dict) -> go.Figure:
 
 
 def _trace(kind: str, **props) -> dict:
-    """A trace; a named one gets its name as `uid`, so a trace hidden from the legend stays hidden when a
-    trace before it comes or goes (plotly matches traces across updates by uid, else by position)."""
+    """A trace; a named one gets a uid from its name, so a trace hidden from the legend stays hidden when a
+    trace before it comes or goes (plotly matches traces across updates by uid, else by position). The uid must
+    be a CSS class name (plotly.js selects a leaving trace's colorbar by ".cb" + uid; "train · 0" threw there):
+    letters and digits stay, any other character becomes _<hex>_, so each name keeps a uid of its own."""
     if "name" in props:
-        props.setdefault("uid", props["name"])
+        uid = "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):x}_" for c in props["name"])
+        props.setdefault("uid", "t-" + uid)
     return {"type": kind, **props}
 
 
 def class_colour(index: int) -> str:
     """Hex colour of class `index`; the palette repeats after 10 classes."""
     return CLASS_COLOURS[index % len(CLASS_COLOURS)]
-
-
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    h = hex_colour.lstrip("#")
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
 def _layout(uirevision: str, height: int, **extra) -> dict:
@@ -189,7 +187,7 @@ def _class_colours(probs: np.ndarray, discretize: bool) -> np.ndarray:
     n = probs.shape[-1]
     if n == 2:
         return _diverging(probs.argmax(-1).astype(float) if discretize else probs[..., 1])
-    palette = np.array([_rgb(class_colour(c)) for c in range(n)], dtype=float)  # (C, 3)
+    palette = np.array([hex_to_rgb(class_colour(c)) for c in range(n)], dtype=float)  # (C, 3)
     if discretize:
         return palette[probs.argmax(-1)]
     confidence = np.clip((probs.max(-1) - 1.0 / n) / (1.0 - 1.0 / n), 0.0, 1.0)[..., None]
@@ -200,7 +198,7 @@ def _diverging(t: np.ndarray) -> np.ndarray:
     """Values in [0, 1] (clipped) -> RGB in 0..255 on DIVERGING, interpolated linearly in RGB between its
     stops as plotly.js interpolates a colorscale."""
     stops = [stop for stop, _ in DIVERGING]
-    colours = np.array([_rgb(colour) for _, colour in DIVERGING], dtype=float)  # (stops, 3)
+    colours = np.array([hex_to_rgb(colour) for _, colour in DIVERGING], dtype=float)  # (stops, 3)
     t = np.clip(np.nan_to_num(np.asarray(t, float), nan=0.5), 0.0, 1.0)
     return np.stack([np.interp(t, stops, colours[:, k]) for k in range(3)], axis=-1)
 

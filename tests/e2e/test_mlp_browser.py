@@ -28,6 +28,7 @@ from tests.e2e.server import (
     set_select_slider,
     start_server,
     stop_server,
+    wait_charts,
     wait_heading,
     wait_idle,
     wait_status,
@@ -283,3 +284,29 @@ def test_server_exits_cleanly_on_sigterm_while_training(browser, tmp_path):
     assert code >= 0, f"killed after {seconds:.1f} s: the server did not exit on SIGTERM mid-training:\n{log}"
     assert seconds < 10.0, f"the server took {seconds:.1f} s to exit:\n{log}"
     assert not crash_lines(log), f"the server crashed on SIGTERM mid-training:\n{log}"
+
+
+def test_charts_take_traces_that_go_away_without_a_script_error(page, app_url):
+    """A trace that leaves a chart (a class of another dataset, the smoothed curve at smoothing 0) is looked up
+    by its uid in a CSS selector inside plotly.js; a uid that is not a valid class name threw there and left the
+    chart half drawn."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_mlp(page, app_url)
+    wait_charts(page, {"mlp.boundary_chart"})
+    select_option(page, "Dataset", "blobs")  # three classes: six point traces in the boundary chart
+    wait_idle(page)
+    poll("three classes drawn", lambda: len(boundary_traces(page)) == 6, timeout=30)
+    select_option(page, "Dataset", "moons")  # two classes: two of the traces go away
+    wait_idle(page)
+    poll("two classes drawn", lambda: len(boundary_traces(page)) == 4, timeout=30)
+    time.sleep(0.5)  # an error thrown inside plotly.js arrives asynchronously
+    assert not errors, errors
+
+
+def boundary_traces(page) -> list[str]:
+    """Names of the boundary chart's traces, as plotly.js drew them."""
+    return page.evaluate("""() => {
+      const el = (__CHARTS__).find(c => c.dataset.name === 'mlp.boundary_chart');
+      return el && el._fullData ? el._fullData.map(t => t.name) : [];
+    }""".replace("__CHARTS__", CHARTS_JS))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from plotly.colors import hex_to_rgb
 
 from playground import plots
 from playground.plots import (
@@ -131,9 +133,9 @@ def test_boundary_two_classes_background_of_p1_and_points_per_class_per_split():
     fig = boundary_figure(gx, gy, probs, x[:30], y[:30], x[30:], y[30:], task="classification", class_names=("a", "b"))
     pixels = _background(fig)
     assert pixels.shape == (len(gy), len(gx), 3)
-    assert tuple(pixels[0, 0]) == plots._rgb(CLASS_COLOURS[0])  # P(class 1) = 0: class 0's colour
+    assert tuple(pixels[0, 0]) == hex_to_rgb(CLASS_COLOURS[0])  # P(class 1) = 0: class 0's colour
     assert tuple(pixels[0, 1]) == (255, 255, 255)  # even odds: white
-    assert tuple(pixels[1, 0]) == plots._rgb(CLASS_COLOURS[1])
+    assert tuple(pixels[1, 0]) == hex_to_rgb(CLASS_COLOURS[1])
     # Cells are centred on the grid points, and the axes show exactly the image.
     image = fig.layout.images[0]
     assert (image.xref, image.yref, image.layer, image.sizing) == ("x", "y", "below", "stretch")
@@ -160,8 +162,8 @@ def test_boundary_two_classes_background_follows_p1_and_discretize_gives_class_c
     probs = _probs(len(gy), len(gx), 2)
     x, y = _points(20, 2)
     pixels = _background(boundary_figure(gx, gy, probs, x, y, x, y, task="classification"))
-    blue = np.array(plots._rgb(CLASS_COLOURS[0]))
-    orange = np.array(plots._rgb(CLASS_COLOURS[1]))
+    blue = np.array(hex_to_rgb(CLASS_COLOURS[0]))
+    orange = np.array(hex_to_rgb(CLASS_COLOURS[1]))
     # Linear in RGB from blue (P = 0) through white (P = 0.5) to orange (P = 1), as plotly.js draws a scale.
     p = probs[..., 1:]
     white = np.array([255, 255, 255])
@@ -184,11 +186,11 @@ def test_boundary_many_classes_blends_and_discretize_gives_pure_colours():
     pixels = _background(fig)
     assert pixels.shape == (len(gy), len(gx), 3)
     assert tuple(pixels[0, 0]) == (255, 255, 255)
-    assert tuple(pixels[0, 1]) == plots._rgb(CLASS_COLOURS[2])
+    assert tuple(pixels[0, 1]) == hex_to_rgb(CLASS_COLOURS[2])
     assert len(fig.data) == 2 * c and _names(fig)[0] == "train · 0"
 
     fig = boundary_figure(gx, gy, probs, x, y, x, y, task="classification", discretize=True)
-    palette = np.array([plots._rgb(CLASS_COLOURS[k]) for k in range(c)])
+    palette = np.array([hex_to_rgb(CLASS_COLOURS[k]) for k in range(c)])
     np.testing.assert_array_equal(_background(fig, scale=plots.SHARP_SCALE), palette[probs.argmax(-1)])
 
     probs[0, 2] = np.nan  # a diverged model: no colour, white
@@ -220,8 +222,8 @@ def test_boundary_regression_shares_colour_axis_with_points():
     assert fig.layout.coloraxis.cmax == pytest.approx(target.max())
     # The background uses the same scale: the lowest target is blue, the highest orange.
     pixels = _background(fig)
-    assert tuple(pixels[0, 0]) == plots._rgb(CLASS_COLOURS[0])
-    assert tuple(pixels[0, 1]) == plots._rgb(CLASS_COLOURS[1])
+    assert tuple(pixels[0, 0]) == hex_to_rgb(CLASS_COLOURS[0])
+    assert tuple(pixels[0, 1]) == hex_to_rgb(CLASS_COLOURS[1])
 
 
 def test_boundary_rejects_unknown_task():
@@ -363,3 +365,16 @@ def test_attention_heatmap_cells_are_square_with_no_grid_lines_beside_them():
     assert fig.layout.yaxis.scaleanchor == "x"
     for axis in (fig.layout.xaxis, fig.layout.yaxis):
         assert axis.showgrid is False and axis.constrain == "domain"
+
+
+def test_trace_uids_are_css_class_names_one_per_trace_name():
+    """plotly.js selects a trace that leaves a chart by ".cb" + uid; "train · 0" is not a valid selector."""
+    names, uids = [], []
+    for fig in _every_kind_of_figure().values():
+        for trace in fig.data:
+            if trace.uid is not None:  # plotly.js gives traces without one a random uid of its own
+                names.append(trace.name)
+                uids.append(trace.uid)
+                assert re.fullmatch(r"t-[A-Za-z0-9_]+", trace.uid), trace.uid
+    assert "train · 0" in names and len(set(names)) > 10
+    assert len(set(zip(names, uids, strict=True))) == len(set(names)) == len(set(uids))  # one uid per name
