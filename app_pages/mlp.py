@@ -54,6 +54,15 @@ def preview(views: list) -> None:
         chart(fig, "mlp.boundary_chart", views[0])
 
 
+def axis_titles(snap: Snapshot) -> tuple[str, str]:
+    """The boundary's axes: an uploaded table's two feature columns (standardised, as the model sees them), else
+    x₁ and x₂."""
+    names = snap.started.info.get("feature_names", ()) if snap.started else ()
+    if snap.config.data.dataset != "csv" or len(names) != 2:
+        return ("x₁", "x₂")
+    return tuple(f"{name} (standardised)" for name in names)
+
+
 def draw(snap: Snapshot | None) -> None:
     # The same layout before a run and during it: the charts shown before Train show its first points. The
     # charts' places must not move (a chart in a new place is a new iframe, which loads plotly.js again).
@@ -73,7 +82,8 @@ def draw(snap: Snapshot | None) -> None:
     if pts is not None:
         fig = live.cached("mlp.boundary", (v, pts, opts["discretize"]), lambda: plots.boundary_figure(
             v.get("grid_x"), v.get("grid_y"), v.get("grid_values"), pts["x_train"], pts["y_train"], pts["x_test"],
-            pts["y_test"], task=info["task"], class_names=info["class_names"], discretize=opts["discretize"]))
+            pts["y_test"], task=info["task"], class_names=info["class_names"], discretize=opts["discretize"],
+            axis_titles=axis_titles(snap)))
         chart(fig, "mlp.boundary_chart", c1, snap.run)
     else:
         c1.caption("The decision boundary is drawn for datasets with two features.")

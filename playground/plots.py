@@ -239,6 +239,7 @@ def boundary_figure(
     class_names: tuple[str, ...] = (),
     discretize: bool = False,
     height: int = 420,
+    axis_titles: tuple[str, str] = ("x₁", "x₂"),
 ) -> go.Figure:
     """Decision boundary (as in tensorflow/playground): the model's output over a grid, data on top.
 
@@ -250,7 +251,7 @@ def boundary_figure(
     each); y_train, y_test: (n,) class ids or targets.
     Classification points: one trace per class per split, "train · <class>" (circles, white outline)
     and "test · <class>" (diamonds, dark outline). Regression: traces "train" and "test".
-    Axes share one scale (scaleanchor). Raises ValueError for an unknown task.
+    Axes share one scale (scaleanchor), titled `axis_titles`. Raises ValueError for an unknown task.
     """
     if task not in ("classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}.")
@@ -285,8 +286,8 @@ def boundary_figure(
             pts = xs if len(xs) else np.empty((0, 2))
             traces.append(_trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=split,
                                  marker={**marker, "color": ys.astype(float), "coloraxis": "coloraxis"}))
-    xaxis: dict = {"constrain": "domain", "title": {"text": "x₁"}}
-    yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain", "title": {"text": "x₂"}}
+    xaxis: dict = {"constrain": "domain", "title": {"text": axis_titles[0]}}
+    yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain", "title": {"text": axis_titles[1]}}
     if background:
         image = _background_image(rgb, grid_x, grid_y, sharp=discretize and task == "classification")
         layout["images"] = [image]

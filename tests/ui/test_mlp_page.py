@@ -344,6 +344,9 @@ def test_csv_columns_can_be_left_out_and_the_table_previewed(app):
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "completed" in progress_text(at) or "failed" in progress_text(at))
     assert "completed" in progress_text(app)
+    layout = charts(app)["mlp.boundary_chart"]["layout"]  # two features: the boundary, on the columns' axes
+    assert (layout["xaxis"]["title"]["text"], layout["yaxis"]["title"]["text"]) == ("a (standardised)",
+                                                                                   "b (standardised)")
     # Making a left-out column the target takes it out of the list instead of refusing the setup.
     app.selectbox(key="mlp.target").set_value("id").run()
     assert app.multiselect(key="mlp.ignore").value == [] and "id" not in app.multiselect(key="mlp.ignore").options
