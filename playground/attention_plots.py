@@ -20,9 +20,19 @@ def _labels(tokens: list[str]) -> list[str]:
     return [f"{t}·{i}" for i, t in enumerate(tokens)]
 
 
+MAX_ROW_LABELS = 16  # query labels stack one per row: beyond this many rows they run into each other
+
+
 def attention_heatmap(weights: np.ndarray, tokens: list[str], *, height: int = 420) -> go.Figure:
-    """One head's attention (T, T) with the T tokens on both axes; hover shows query, key and weight."""
+    """One head's attention (T, T) with the T tokens on both axes; hover shows query, key and weight.
+
+    Over MAX_ROW_LABELS tokens, the query axis labels every k-th row (k = ceil(T / MAX_ROW_LABELS)) and so does
+    the key axis unless every token is one character (those fit side by side and read as the text).
+    """
     labels = _labels(tokens)
+    every = -(-len(tokens) // MAX_ROW_LABELS)
+    sparse = [t if i % every == 0 else "" for i, t in enumerate(tokens)]
+    wide = any(len(t) > 1 for t in tokens)
     heatmap = {
         "type": "heatmap", "z": weights, "x": labels, "y": labels, "zmin": 0.0, "zmax": 1.0,
         "colorscale": COLORSCALE, "hovertemplate": "query %{y}<br>key %{x}<br>weight %{z:.3f}<extra></extra>",
@@ -34,9 +44,9 @@ def attention_heatmap(weights: np.ndarray, tokens: list[str], *, height: int = 4
         "xaxis": {"title": {"text": "key (attended to)"}, "type": "category", "side": "top", "showgrid": False,
                   "constrain": "domain",
                   "tickangle": -45 if any(len(t) > 2 for t in tokens) else 0,  # words would overlap side by side
-                  "tickmode": "array", "tickvals": labels, "ticktext": tokens},
+                  "tickmode": "array", "tickvals": labels, "ticktext": sparse if wide else tokens},
         "yaxis": {"title": {"text": "query"}, "type": "category", "autorange": "reversed", "showgrid": False,
-                  "constrain": "domain", "tickmode": "array", "tickvals": labels, "ticktext": tokens,
+                  "constrain": "domain", "tickmode": "array", "tickvals": labels, "ticktext": sparse,
                   "scaleanchor": "x"},
     }
     return make_figure([heatmap], layout)
@@ -47,7 +57,8 @@ def attention_grid(attention: np.ndarray, *, selected: tuple[int, int] | None = 
 
     Built with explicit axis domains (one heatmap trace per head) rather than make_subplots, which is
     several times slower to build for a figure redrawn twice a second. The selected (layer, head) is
-    outlined.
+    outlined. Columns are labelled H1, H2, ... and rows L1, L2, ...: short, as "head 1" labels ran into
+    each other over four heads in the page's column.
     """
     n_layers, n_heads = attention.shape[:2]
     gap = 0.02
@@ -70,7 +81,7 @@ def attention_grid(attention: np.ndarray, *, selected: tuple[int, int] | None = 
             layout[f"xaxis{k if k > 1 else ''}"] = {**axis, "domain": [x0, x0 + w], "anchor": ya}
             layout[f"yaxis{k if k > 1 else ''}"] = {**axis, "domain": [y1 - h, y1], "anchor": xa,
                                                     "autorange": "reversed"}
-    annotations = [{"text": f"head {i + 1}", "x": i * (w + gap) + w / 2, "y": 1.0, "xref": "paper",
+    annotations = [{"text": f"H{i + 1}", "x": i * (w + gap) + w / 2, "y": 1.0, "xref": "paper",
                     "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 11}}
                    for i in range(n_heads)]
     annotations += [{"text": f"L{j + 1}", "x": 0, "y": 1 - j * (h + gap) - h / 2, "xref": "paper", "yref": "paper",
