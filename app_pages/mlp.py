@@ -16,7 +16,7 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     preset_place = forms.preset_picker()
     form = forms.mlp_form()
-    forms.preset_caption(preset_place)
+    forms.preset_caption(preset_place, form.config)
 with right:
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
 

@@ -98,14 +98,17 @@ def preset_picker() -> Any:
     return st.container()
 
 
-def preset_caption(place: Any) -> None:
+def preset_caption(place: Any, config: C.RunConfig | None) -> None:
     """Under the picker: the preset's description and reference, or that the settings differ from it
-    (with a button to load it again: picking the selected preset once more changes nothing)."""
+    (with a button to load it again: picking the selected preset once more changes nothing).
+
+    `config` is what the form's widgets make now; None (a CSV without a table yet, settings with a problem)
+    differs from every preset, which is always a valid config."""
     if presenter():
         return
     name = st.session_state[P + "preset"]
     preset = PRESETS[name]
-    if st.session_state.get(SAVED, preset.config) != preset.config:
+    if config != preset.config:
         place.caption(f"Settings changed from the {name} preset.")
         place.button(f"Reload the {name} preset", key=P + "reload_preset", on_click=_load_preset,
                      icon=":material/restart_alt:")

@@ -58,6 +58,15 @@ def test_a_changed_preset_can_be_reloaded(app):
     assert not [b for b in app.button if b.key == "mlp.reload_preset"]
 
 
+def test_choosing_csv_before_a_file_no_longer_shows_the_presets_description(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()  # no table yet: the form makes no config
+    captions = " ".join(c.value for c in app.caption)
+    assert "Settings changed from the moons preset." in captions and "half-moons" not in captions
+    app.button(key="mlp.reload_preset").click().run()
+    assert app.selectbox(key="mlp.dataset").value == "moons" and "half-moons" in " ".join(c.value for c in app.caption)
+
+
 def test_settings_survive_a_page_switch(app):
     open_mlp(app)
     app.number_input(key="mlp.epochs").set_value(7).run()
