@@ -20,11 +20,14 @@ SAMPLE = P + "sample"  # (the run's RunStarted, prompt, continuation) of the las
 
 
 def _picked(name: str, options: list, label: str, widget) -> object:
-    """A widget inside the live fragment whose choice survives changes to its options.
+    """A select slider inside the live fragment whose choice survives changes to its options.
 
-    The widget key includes the options, so new options make a new widget (a key whose value left
-    the options would be refused); the last choice is kept under a plain session key and becomes the
-    new widget's starting value, or the nearest option to it.
+    The widget's key is fixed, so it stays one widget while its options change (Streamlit 1.67 takes a
+    keyed select slider's identity from its key alone): the replay slider gains a step at every evaluation
+    while a run trains, and a widget that changed identity would be replaced in the browser at every
+    refresh, ending a drag in progress. The last choice is also kept under a plain session key: it becomes
+    the widget's starting value, or the nearest option to it, when the widget is drawn again after a page
+    switch or when its value left the options (Streamlit then falls back to that starting value).
     """
     memory = f"{P}{name}.chosen"
     if len(options) == 1:
@@ -32,7 +35,7 @@ def _picked(name: str, options: list, label: str, widget) -> object:
         return options[0]
     wanted = st.session_state.get(memory, options[-1] if name == "replay" else options[0])
     start = min(options, key=lambda o: abs(o - wanted))
-    chosen = widget(label, options, value=start, key=f"{P}{name}.{options[0]}-{options[-1]}-{len(options)}")
+    chosen = widget(label, options, value=start, key=f"{P}{name}")
     st.session_state[memory] = chosen
     return chosen
 

@@ -80,3 +80,39 @@ def test_reverse_heatmap_appears_and_changes_while_training(page, app_url):
     untrained = poll("the replayed first heatmap", lambda: (z := page.evaluate(HEATMAP_JS)) != final and z, timeout=30)
     assert anti_diagonal(final) > 0.6 > anti_diagonal(untrained)
     assert not exceptions(page)
+
+
+def test_the_replay_slider_can_be_dragged_while_training_runs(page, app_url):
+    """Snapshots keep arriving while a user drags the replay slider back: the slider must stay the widget
+    being dragged (it used to be replaced at every refresh, so the drag went nowhere)."""
+    page.goto(app_url + "/attention", wait_until="domcontentloaded")
+    wait_heading(page, "Attention playground")
+    page.get_by_role("button", name="Train", exact=True).wait_for()
+    wait_idle(page)
+    page.get_by_text("Training", exact=True).click()  # the collapsed expander with the number of steps
+    steps = page.get_by_label("Steps", exact=True)
+    steps.fill("20000")
+    steps.press("Enter")
+    wait_idle(page)
+    click_button(page, "Train")
+    wait_status(page, "running", timeout=60)
+    page.get_by_text("Follow training live", exact=True).click()
+    replay = page.locator('[data-testid="stSlider"]').filter(has=page.get_by_text("Replay: step", exact=True))
+    value = replay.locator('[data-testid="stSliderThumbValue"]')
+    start = int(poll("the replay slider", lambda: value.count() and value.inner_text(), timeout=30))
+    thumb, track = value.locator("..").bounding_box(), replay.bounding_box()
+    x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 13):  # 2.4 s of dragging to the left, over several live refreshes
+        page.mouse.move(max(track["x"] + 2, x - i * (x - track["x"]) / 12), y)
+        page.wait_for_timeout(200)
+    page.mouse.up()
+    wait_idle(page)
+    dragged = int(value.inner_text())
+    assert dragged < start, (start, dragged)
+    page.wait_for_timeout(1500)  # more refreshes: the choice stays
+    assert "running" in progress_text(page) and int(value.inner_text()) == dragged
+    click_button(page, "Stop")
+    wait_status(page, "stopped", timeout=30)
+    assert not exceptions(page)

@@ -115,3 +115,27 @@ def test_generate_bounds_top_k_and_drops_a_stale_sample(app):
     app.button(key="attention.train").click().run()
     run_until(app, lambda a: "completed" in progress_text(a), timeout=120)
     assert not app.text  # a new run starts without the last run's sample
+
+
+def test_the_replay_slider_stays_the_same_widget_while_snapshots_arrive(app):
+    """New snapshots add options to the replay slider; it must stay one widget (same id) holding the user's
+    step, or the browser replaces it at every refresh and a drag in progress is lost."""
+    open_attention(app)
+    app.number_input(key="attn.training.steps").set_value(2000).run()
+    app.button(key="attention.train").click().run()
+    app.button(key="attention.pause").click().run()
+    run_until(app, lambda at: "paused" in progress_text(at))
+    app.toggle(key="attn.follow").set_value(False).run()
+    for _ in range(2):  # each single step evaluates and adds a snapshot: two or more make a replay slider
+        app.button(key="attention.step").click().run()
+    run_until(app, lambda at: any(s.label == "Replay: step" for s in at.select_slider))
+    replay = next(s for s in app.select_slider if s.label == "Replay: step")
+    before, picked = replay.id, replay.options[0]
+    replay.set_value(picked).run()
+    n_options = len(replay.options)
+    for _ in range(2):
+        app.button(key="attention.step").click().run()
+    run_until(app, lambda at: len(next(s for s in at.select_slider if s.label == "Replay: step").options) > n_options)
+    replay = next(s for s in app.select_slider if s.label == "Replay: step")
+    assert replay.id == before and str(replay.value) == str(picked)
+    app.button(key="attention.stop").click().run()
