@@ -55,6 +55,7 @@ class Snapshot:
     state: dict[str, np.ndarray] | None  # the latest copy of the weights
     history: tuple[tuple[int, dict[str, np.ndarray]], ...] = field(default=())  # (step, views) for replay
     queue_position: int = 0  # 1-based place in the queue while queued, else 0
+    limit_s_left: float | None = None  # while active under a server time limit: training seconds left
     run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
 
     @property
@@ -205,6 +206,11 @@ class Job:
     def _elapsed(self) -> float:
         return (self._t_end or time.perf_counter()) - self._t0
 
+    def _training_s(self, now: float) -> float:
+        """Seconds trained by `now`: from RunStarted, less the time the trainer waited paused (or between
+        single steps). The server's time limit counts these, so a pause does not use it up."""
+        return now - self._t0 - self.control.waited_s
+
     def _append(self, event: Event) -> None:
         """The emit callback: runs in the training thread."""
         now = time.perf_counter()
@@ -215,9 +221,8 @@ class Job:
                 self._rate.append((now, event.step))
                 while now - self._rate[0][0] > RATE_WINDOW_S:
                     self._rate.popleft()
-                if self.limits and now - self._t0 > self.limits.max_seconds and not self._note:
-                    self._note = (f"Stopped at this server's limit of {self.limits.max_seconds / 60:g} minutes of "
-                                  "training per run.")
+                if self.limits and self._training_s(now) > self.limits.max_seconds and not self._note:
+                    self._note = f"Stopped at this server's limit of {self.limits.duration()} of training per run."
                     self.control.stop()
             elif isinstance(event, EvalEnded):
                 self._evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
@@ -263,11 +268,14 @@ class Job:
                 rate = end.steps / training_s if training_s > 0 else 0.0
             total = started.total_steps if started else 0
             eta = (total - self._step) / rate if rate > 0 and end is None and status == "running" else None
+            limit_left = None
+            if self.limits and started is not None and end is None:
+                limit_left = max(0.0, self.limits.max_seconds - self._training_s(time.perf_counter()))
             step_x, step_loss = self._steps.arrays()
             return Snapshot(
                 status=status, message=message, config=self.config, started=started,
                 step=self._step, epoch=self._epoch, elapsed_s=self._elapsed(),
-                steps_per_second=rate, eta_s=eta,
+                steps_per_second=rate, eta_s=eta, limit_s_left=limit_left,
                 step_x=step_x, step_loss=step_loss,
                 evals=tuple(self._evals), views=self._views, state=self._state, history=tuple(self._history),
                 queue_position=self._admission.position(self) if self._admission is not None and not started else 0,

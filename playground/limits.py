@@ -2,8 +2,8 @@
 
     max_params    trainable parameters per model ($PLAYGROUND_MAX_PARAMS or `max_params`; default 5,000,000:
                   every config the forms allow fits; lower it on a small shared server)
-    max_seconds   wall time of one run once it trains, queue time excluded ($PLAYGROUND_MAX_JOB_SECONDS or
-                  `max_job_seconds`; default 600)
+    max_seconds   wall time of one run once it trains, time in the queue and paused excluded
+                  ($PLAYGROUND_MAX_JOB_SECONDS or `max_job_seconds`; default 600)
 
 A run over a limit ends with a message that names the limit. Dataset sizes, epochs and steps are
 bounded by the configs themselves (see playground.config), histories by playground.jobs.
@@ -27,7 +27,12 @@ class Limits:
         settings = settings or load()
         return cls(max_params=settings.max_params, max_seconds=settings.max_job_seconds)
 
-    def describe(self) -> str:
+    def duration(self) -> str:
+        """`max_seconds` for people: "10 minutes", "90 seconds" (minutes from 2 minutes up), "1 second"."""
         s = self.max_seconds
-        duration = f"{s / 60:g} minutes" if s >= 60 else f"{s:g} seconds"
-        return f"at most {self.max_params:,} parameters and {duration} of training per run"
+        if s >= 120:
+            return f"{s / 60:g} minutes"
+        return f"{s:g} second{'s' * (s != 1)}"
+
+    def describe(self) -> str:
+        return f"at most {self.max_params:,} parameters and {self.duration()} of training per run"

@@ -98,7 +98,9 @@ def progress(snap: Snapshot) -> None:
         parts.append(f"epoch {snap.epoch}/{snap.config.training.epochs}")
     if snap.status != "paused":  # while paused (or stepping one at a time) a rate says nothing
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
-    if snap.eta_s is not None:
+    if snap.eta_s is not None and snap.limit_s_left is not None and snap.eta_s > snap.limit_s_left:
+        parts.append(f"stops at this server's time limit in {snap.limit_s_left:,.0f} s")  # before the end
+    elif snap.eta_s is not None:
         parts.append(f"ETA {snap.eta_s:,.0f} s")
     parts.append(f"device {device}")
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))

@@ -181,6 +181,24 @@ def test_limits_stop_big_models_and_long_runs():
     reg.shutdown()
 
 
+def test_time_paused_does_not_count_against_the_time_limit():
+    reg = JobRegistry(max_running=1, limits=Limits(max_params=100_000, max_seconds=1.0))
+    job = reg.start("paused", tiny_config(epochs=10_000))
+    assert wait_for(lambda: job.snapshot().step > 0)
+    job.pause()
+    time.sleep(1.5)  # paused for longer than the whole limit
+    step = job.snapshot().step
+    assert job.snapshot().limit_s_left is not None
+    job.resume()
+    assert wait_for(lambda: job.snapshot().step > step + 10)
+    assert job.snapshot().status == "running"  # before: stopped at the first step after Resume
+    job.thread.join(JOIN_S)
+    snap = job.snapshot()
+    assert snap.status == "stopped" and "limit of 1 second of training per run" in snap.message
+    assert snap.elapsed_s > 2.4  # wall time: about 1 s of training and the 1.5 s pause
+    reg.shutdown()
+
+
 def test_limits_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("PLAYGROUND_SETTINGS", str(tmp_path / "empty.toml"))
     (tmp_path / "empty.toml").write_text("")
@@ -257,6 +275,8 @@ def test_limits_describe_short_runs_in_seconds():
         "at most 1,000 parameters and 10 minutes of training per run")
     assert Limits(max_params=1_000, max_seconds=3).describe() == (
         "at most 1,000 parameters and 3 seconds of training per run")
+    assert Limits(max_params=1_000, max_seconds=90).duration() == "90 seconds"  # not "1.5 minutes"
+    assert Limits(max_params=1_000, max_seconds=1).duration() == "1 second"
 
 
 @pytest.mark.parametrize("cores, gpus, expected", [(1, 0, 1), (2, 0, 1), (16, 0, 8), (None, 0, 1), (16, 2, 2)])

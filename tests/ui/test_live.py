@@ -74,3 +74,15 @@ def test_sidebar_badge_shows_the_state_the_buttons_just_set(app):
     assert "MLP job: **stopped** · step" in badge(app)
     app.button(key="mlp.reset").click().run()
     assert badge(app) == ""
+
+
+def test_a_run_past_the_time_limit_shows_when_it_will_stop_instead_of_its_eta(app, monkeypatch):
+    from playground.limits import Limits
+
+    monkeypatch.setattr(REGISTRY, "limits", Limits(max_params=5_000_000, max_seconds=30))
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(10_000).run()  # minutes at this speed
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "stops at this server's time limit in" in progress_text(at))
+    assert "ETA" not in progress_text(app)
+    app.button(key="mlp.stop").click().run()
