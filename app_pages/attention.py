@@ -14,8 +14,9 @@ st.caption(
 
 left, right = st.columns([1, 2], gap="large")
 with left:
-    attention_form.preset_picker()
+    preset_place = attention_form.preset_picker()
     config, problems = attention_form.attention_form()
+    attention_form.preset_caption(preset_place, config)
 with right:
     live.job_controls(PAGE, config, problems)
     live.live_panel(PAGE, attention_views.draw)

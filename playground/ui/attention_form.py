@@ -38,12 +38,30 @@ def load_config(cfg: C.SequenceRunConfig) -> None:
     st.session_state[SAVED] = cfg
 
 
-def preset_picker() -> None:
+def _load_preset() -> None:
+    load_config(SEQUENCE_PRESETS[st.session_state[P + "preset"]][1])
+
+
+def preset_picker() -> Any:
+    """The preset selectbox (a lesson list in presenter mode); returns the place for `preset_caption`."""
     init_state(P + "preset", DEFAULT_SEQUENCE_PRESET)
-    name = preset_choice(P + "preset", {n: d for n, (d, _) in SEQUENCE_PRESETS.items()},
-                         lambda: load_config(SEQUENCE_PRESETS[st.session_state[P + "preset"]][1]))
-    if not presenter():
-        st.caption(SEQUENCE_PRESETS[name][0])
+    preset_choice(P + "preset", {n: d for n, (d, _) in SEQUENCE_PRESETS.items()}, _load_preset, "attention")
+    return st.container()
+
+
+def preset_caption(place: Any, config: C.SequenceRunConfig | None) -> None:
+    """The preset's description, or that the settings (`config`, None when they do not make one) differ
+    from it, with a button to load it again; as the MLP page's (playground.ui.forms.preset_caption)."""
+    if presenter():
+        return
+    name = st.session_state[P + "preset"]
+    description, preset = SEQUENCE_PRESETS[name]
+    if config == preset:
+        place.caption(description)
+        return
+    place.caption(f"Settings changed from the {name} preset.")
+    place.button(f"Reload the {name} preset", key=P + "reload_preset", on_click=_load_preset,
+                 icon=":material/restart_alt:")
 
 
 def _part(part: str) -> dict[str, Any]:

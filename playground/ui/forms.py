@@ -70,15 +70,16 @@ def _load_preset() -> None:
     load_config(PRESETS[st.session_state[P + "preset"]].config)
 
 
-def preset_choice(key: str, descriptions: dict[str, str], on_change) -> str:
+def preset_choice(key: str, descriptions: dict[str, str], on_change, page: str) -> str:
     """A preset selectbox, or in presenter mode a lesson list: every preset with its description.
 
     The two are different widgets under one key, and a widget that is not drawn loses its value: the
-    choice is remembered with the kind of widget that made it and carried over when presenter mode flips.
+    choice is remembered with the kind of widget that made it and given back when presenter mode flips
+    and when the user comes back to `page` from another page (see session.entering).
     """
     mode, memory = presenter(), f"{key}.chosen"
     saved = st.session_state.get(memory)
-    if saved is not None and saved[0] != mode:
+    if saved is not None and (saved[0] != mode or entering(page)):
         st.session_state[key] = saved[1]
     if mode:
         value = st.radio("Lessons", list(descriptions), key=key, on_change=on_change,
@@ -94,7 +95,7 @@ def preset_picker() -> Any:
     """The preset selectbox (a lesson list in presenter mode); returns the place for `preset_caption`,
     which the page fills after the form has read this run's settings."""
     init_state(P + "preset", DEFAULT_PRESET)
-    preset_choice(P + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset)
+    preset_choice(P + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset, "mlp")
     return st.container()
 
 

@@ -79,9 +79,11 @@ def train_preset(at, preset: str, steps: int):
 
 
 def test_recall_accepts_the_example_it_shows(app):
-    train_preset(app, "recall", 25)
     example = "a3 c1 b7 d4 e9 f0 = c"  # six pairs: the recall preset reads 8 tokens
+    open_attention(app)
+    app.selectbox(key="attn.preset").set_value("recall").run()
     assert any(example in c.value for c in app.caption)  # the preset's description
+    train_preset(app, "recall", 25)
     box = app.text_input(key="attn.own_text")
     assert box.placeholder == f"e.g. {example}" and example in box.help
     box.input(example).run()
@@ -139,3 +141,23 @@ def test_the_replay_slider_stays_the_same_widget_while_snapshots_arrive(app):
     replay = next(s for s in app.select_slider if s.label == "Replay: step")
     assert replay.id == before and str(replay.value) == str(picked)
     app.button(key="attention.stop").click().run()
+
+
+def test_the_chosen_preset_survives_a_page_switch(app):
+    open_attention(app)
+    app.selectbox(key="attn.preset").set_value("sort").run()
+    app.switch_page("app_pages/home.py").run()
+    open_attention(app)
+    assert app.selectbox(key="attn.preset").value == "sort"
+    assert any(c.value.startswith("sort") for c in app.caption)  # the sort preset's description
+
+
+def test_changed_settings_say_so_under_the_preset_and_reload_it(app):
+    open_attention(app)
+    assert any(c.value.startswith("reverse:") for c in app.caption)
+    app.number_input(key="attn.training.steps").set_value(123).run()
+    assert "Settings changed from the reverse preset." in [c.value for c in app.caption]
+    assert not any(c.value.startswith("reverse:") for c in app.caption)
+    app.button(key="attn.reload_preset").click().run()
+    assert app.number_input(key="attn.training.steps").value != 123
+    assert any(c.value.startswith("reverse:") for c in app.caption)

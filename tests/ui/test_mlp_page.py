@@ -75,6 +75,16 @@ def test_settings_survive_a_page_switch(app):
     assert app.number_input(key="mlp.epochs").value == 7
 
 
+def test_the_chosen_preset_survives_a_page_switch(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.preset").set_value("spiral").run()
+    app.switch_page("app_pages/home.py").run()
+    open_mlp(app)
+    assert app.selectbox(key="mlp.preset").value == "spiral" and app.selectbox(key="mlp.dataset").value == "spiral"
+    captions = " ".join(c.value for c in app.caption)
+    assert "Settings changed" not in captions and "Reload" not in " ".join(b.label for b in app.button)
+
+
 def test_divergence_shows_the_hint_and_a_new_run_works(app):
     open_mlp(app)
     app.selectbox(key="mlp.optimizer").set_value("sgd").run()
