@@ -167,14 +167,29 @@ def _split_and_scale(x: np.ndarray, y: np.ndarray, task: str, features: tuple[st
             stratify = y
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=cfg.test_fraction, random_state=cfg.seed,
                                               stratify=stratify)
-    scaler = StandardScaler().fit(x_tr)  # train split only: the test split must not leak into the scaling
-    x_tr, x_te = scaler.transform(x_tr).astype(np.float32), scaler.transform(x_te).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught below, with the columns named
+        scaler = StandardScaler().fit(x_tr)  # train split only: the test split must not leak into the scaling
+        x_tr, x_te = scaler.transform(x_tr).astype(np.float32), scaler.transform(x_te).astype(np.float32)
+    _check_scaled(np.isfinite(x_tr).all(0) & np.isfinite(x_te).all(0), features)
     if task == "regression":
-        y_scaler = StandardScaler().fit(y_tr.reshape(-1, 1))
-        y_tr, y_te = (y_scaler.transform(v.reshape(-1, 1)).ravel().astype(np.float32) for v in (y_tr, y_te))
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_scaler = StandardScaler().fit(y_tr.reshape(-1, 1))
+            y_tr, y_te = (y_scaler.transform(v.reshape(-1, 1)).ravel().astype(np.float32) for v in (y_tr, y_te))
+        _check_scaled(np.array([np.isfinite(y_tr).all() and np.isfinite(y_te).all()]), ("the target",))
         if cfg.dataset == "csv":
             mean, std = y_scaler.mean_[0], y_scaler.scale_[0]
             notes.append(f"Standardised the target (training mean {mean:.4g}, std {std:.4g}).")
     else:
         y_tr, y_te = y_tr.astype(np.int64), y_te.astype(np.int64)
     return Dataset(x_tr, y_tr, x_te, y_te, task, tuple(features), tuple(classes), tuple(notes))
+
+
+def _check_scaled(finite: np.ndarray, names: tuple[str, ...]) -> None:
+    """Raise DataError naming the columns whose standardised values are not all finite (`finite`: one flag per
+    column): values so large (about 1e154 and up) that their variance overflows, or beyond float32 once scaled.
+    Training on them would turn the loss into NaN at the first step and blame the learning rate."""
+    if finite.all():
+        return
+    bad = ", ".join(n if n == "the target" else repr(n) for n, ok in zip(names, finite, strict=True) if not ok)
+    raise DataError(f"Values too large to standardise in {bad}: divide them by a power of ten first, or leave the "
+                    "column out.")

@@ -338,3 +338,16 @@ def test_constant_feature_gives_no_nan():
 )
 def test_infer_task(values, task):
     assert infer_task(pd.Series(values)) == task
+
+
+def test_csv_values_too_large_to_standardise_name_their_column():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"small": rng.normal(size=60), "huge": rng.normal(size=60) * 1e200,
+                       "label": np.arange(60) % 2})
+    with pytest.raises(DataError, match=r"Values too large to standardise in 'huge': divide"):
+        make_dataset(DataConfig(dataset="csv", target="label"), df)
+    df["y"] = rng.normal(size=60) * 1e200  # a regression target that large
+    with pytest.raises(DataError, match="Values too large to standardise in the target"):
+        make_dataset(DataConfig(dataset="csv", target="y", task="regression", ignore=("huge",)), df)
+    df["huge"] *= 1e-190  # scaled down, the same table trains
+    assert make_dataset(DataConfig(dataset="csv", target="label", ignore=("y",)), df).n_features == 2
