@@ -106,7 +106,8 @@ class MLPConfig:
         n = len(self.hidden_sizes)
         _check(n <= MAX_HIDDEN_LAYERS, f"An MLP has at most {MAX_HIDDEN_LAYERS} hidden layers; got {n}.")
         n_act = len(self.activations)
-        _check(n_act == n, f"Give one activation per hidden layer: {n} layers, {n_act} activations.")
+        _check(n_act == n, f"Give one activation per hidden layer: {n} hidden layer{'s' * (n != 1)}, {n_act} "
+                           f"activation{'s' * (n_act != 1)}.")
         for i, width in enumerate(self.hidden_sizes):
             _check_int(f"width of hidden layer {i + 1}", width, 1, MAX_WIDTH)
         for a in self.activations:

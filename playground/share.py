@@ -3,8 +3,8 @@
 Only settings that differ from the config type's defaults go into the URL, as "part.field=value"
 (lists comma-separated), so links stay short and readable, e.g.
 `?data.dataset=spiral&model.hidden_sizes=32,32&training.learning_rate=0.003`. A user's corpus
-text is never put in a URL. Parsing never raises: bad or tampered parameters are dropped with a
-notice and the rest falls back to defaults.
+text is never put in a URL. Parsing never raises: a bad or tampered parameter is dropped with a
+notice and the others are kept; only settings that fail together fall back to the defaults.
 """
 
 from __future__ import annotations
@@ -51,8 +51,18 @@ def from_query(cls: type[T], params: Mapping[str, str]) -> tuple[T, list[str]]:
     try:
         return cls.from_dict(d), notices  # type: ignore[attr-defined]
     except ValueError as e:
-        notices.append(f"The link's settings were not valid ({e}); using the defaults instead.")
-        return cls(), notices
+        error = e
+    for part, fields in d.items():  # one setting out of bounds (a learning rate of 1e9): drop it, keep the rest
+        for name in fields:
+            rest = {p: {n: v for n, v in f.items() if (p, n) != (part, name)} for p, f in d.items()}
+            try:
+                config = cls.from_dict(rest)  # type: ignore[attr-defined]
+            except ValueError:
+                continue
+            notices.append(f"Ignored {part}.{name}={params[f'{part}.{name}']!r}: {error}")
+            return config, notices
+    notices.append(f"The link's settings were not valid ({error}); using the defaults instead.")
+    return cls(), notices
 
 
 def _parse(raw: str, like: Any) -> Any:
@@ -67,5 +77,7 @@ def _parse(raw: str, like: Any) -> Any:
         return float(raw)
     if isinstance(like, list):
         items = [s.strip() for s in raw.split(",") if s.strip()]
+        if like and all(isinstance(v, int) for v in like):  # a list of numbers (layer widths) takes only numbers
+            return [int(s) for s in items]
         return [int(s) if s.lstrip("-").isdigit() else s for s in items]
     return raw

@@ -28,10 +28,26 @@ def test_tampered_values_fall_back_with_notices():
     assert len(notices) == 2 and "training.learning_rate" in notices[0] and "bogus.key" in notices[1]
 
 
-def test_out_of_bounds_values_give_the_defaults_and_say_why():
+def test_an_out_of_bounds_value_is_dropped_with_the_reason_and_the_rest_kept():
     cfg, notices = from_query(RunConfig, {"training.learning_rate": "1e9"})
     assert cfg == RunConfig()
-    assert "learning_rate must be between" in notices[0]
+    assert notices[0].startswith("Ignored training.learning_rate='1e9': learning_rate must be between")
+    cfg, notices = from_query(RunConfig, {"data.dataset": "blobs", "data.n_classes": "7", "training.epochs": "50"})
+    assert (cfg.data.dataset, cfg.data.n_classes, cfg.training.epochs) == ("blobs", RunConfig().data.n_classes, 50)
+    assert len(notices) == 1 and notices[0].startswith("Ignored data.n_classes='7'")
+
+
+def test_settings_that_fail_only_together_give_the_defaults_and_say_why():
+    cfg, notices = from_query(RunConfig, {"model.hidden_sizes": "8,8,8", "model.activations": "relu"})
+    assert cfg == RunConfig()
+    assert notices == ["The link's settings were not valid (Give one activation per hidden layer: 3 hidden "
+                       "layers, 1 activation.); using the defaults instead."]
+
+
+def test_layer_widths_must_be_numbers():
+    cfg, notices = from_query(RunConfig, {"model.hidden_sizes": "abc", "data.dataset": "xor"})
+    assert cfg.model == RunConfig().model and cfg.data.dataset == "xor"
+    assert notices == ["Ignored model.hidden_sizes='abc': not a valid value."]
 
 
 def test_sequence_configs_share_too_but_never_the_corpus():
