@@ -14,8 +14,8 @@ Build a small neural network, press **Train**, and watch it learn: the loss fall
 climbs and the decision boundary bends into shape, live, while the model trains on the server.
 
 - **MLP playground**: pick a dataset (moons, spirals, XOR, iris, digits or your own CSV), choose
-  hidden layers, widths, activations, optimizer and learning rate, then train, pause, single-step
-  and compare. Try a learning rate of 10 with SGD to see a run diverge.
+  hidden layers, widths, activations, optimizer and learning rate, then train, pause and single-step;
+  the page's address is a link to your setup. Try a learning rate of 10 with SGD to see a run diverge.
 - **Attention playground**: train a tiny Transformer on reverse, sort, recall, sentiment with
   negation or a character language model, and watch its attention heatmaps form while it learns;
   replay how the pattern appeared, and type your own input.

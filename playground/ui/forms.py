@@ -172,8 +172,8 @@ def mlp_form() -> FormResult:
                   help="Generated datasets only; tables use all their rows.")
         c2.slider("Noise", 0.0, 2.0, step=0.05, key=P + "noise", disabled=not generated,
                   help="Std of Gaussian noise on each point (generated datasets only).")
-        c3.slider("Spiral arms" if dataset == "spiral" else "Classes", 2, 5, key=P + "n_classes",
-                  disabled=dataset not in ("blobs", "gaussian", "spiral"), help="Blobs, Gaussian clusters, spiral.")
+        c3.slider("Classes", 2, 5, key=P + "n_classes", disabled=dataset not in ("blobs", "gaussian", "spiral"),
+                  help="Blobs, Gaussian clusters and spiral (one arm per class).")  # one line, as its neighbours
         if dataset == "csv":
             table, csv_problems = _csv_section()
             problems += csv_problems

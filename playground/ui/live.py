@@ -162,13 +162,18 @@ def _back_off(run_s: float) -> None:
 
 
 def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
-    """The latest evaluation as st.metric tiles: held-out and train metric, held-out loss, parameters."""
+    """The latest evaluation as st.metric tiles: held-out and train metric, held-out loss, parameters.
+
+    Tiles name the metric by its last word ("Validation accuracy"); a longer name ("next-char accuracy") is in
+    the tile's help, as the four tiles share a column of about 600 pixels and longer labels were cut off."""
     if not snap.evals or snap.started is None:
         return
     last, metric = snap.evals[-1], snap.started.metric_name
+    short = metric.split()[-1]
+    about = (lambda split: f"{metric.capitalize()} on the {split} split.") if short != metric else (lambda _: None)
     c = st.columns(4)
-    c[0].metric(f"{held_out} {metric}", f"{last.test_metric:.3f}")
-    c[1].metric(f"Train {metric}", f"{last.train_metric:.3f}")
+    c[0].metric(f"{held_out} {short}", f"{last.test_metric:.3f}", help=about(held_out.lower()))
+    c[1].metric(f"Train {short}", f"{last.train_metric:.3f}", help=about("training"))
     c[2].metric(f"{held_out} loss", f"{last.test_loss:.4f}")
     c[3].metric("Parameters", f"{snap.started.n_params:,}")
 
@@ -188,11 +193,14 @@ def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: 
     x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
     height = session.chart_height(height)
     run = snap.run if snap else ""
+    empty_message = plots.EMPTY_MESSAGE
+    if snap and snap.started:
+        empty_message = "No evaluation yet" if snap.active else "The run ended before its first evaluation"
     chart(plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
                             log_y=log_y, height=height, eval_label=eval_label), f"{page}.loss_chart", columns[0], run)
     chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
                               metric_name="R²" if metric == "R²" else "accuracy", height=height,
-                              empty_message="No evaluation yet" if snap and snap.started else plots.EMPTY_MESSAGE),
+                              empty_message=empty_message),
           f"{page}.metric_chart", columns[1], run)
 
 

@@ -19,7 +19,9 @@ def test_reverse_trains_and_the_heatmap_forms(app):
     app.number_input(key="attn.training.steps").set_value(400).run()
     app.button(key="attention.train").click().run()
     run_until(app, lambda at: "completed" in progress_text(at), timeout=120)
-    assert metric(app, "Validation token accuracy") >= 0.95
+    assert metric(app, "Validation accuracy") >= 0.95
+    tile = next(m for m in app.metric if m.label == "Validation accuracy")
+    assert tile.help == "Token accuracy on the validation split."  # the full name, where the label has no room
     z = values(heatmap(app)["data"][0]["z"]).astype(float)
     assert z.shape == (10, 10)
     np.testing.assert_allclose(z.sum(1), 1.0, atol=1e-3)
