@@ -16,7 +16,8 @@ every other thread of the process (those in /proc/self/task) to the cores no tra
 started later inherit their creator's affinity, so the script threads Streamlit's event loop starts stay
 off the held cores. On exit the core goes back to the other threads. Where threads cannot be pinned (macOS,
 Windows), on one core, or when no spare core is left, it does nothing and the thread runs where the
-scheduler puts it.
+scheduler puts it. The cores are chosen within this process only: two servers on one machine would both put
+their first training thread on its highest core.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from the repository root), or the path in $PLAYGROUND_SETTINGS; `playground.exam
                                                                                 page (a reconnect keeps the run)
     max_params       PLAYGROUND_MAX_PARAMS         5,000,000                    trainable parameters of one model
     max_job_seconds  PLAYGROUND_MAX_JOB_SECONDS    600                          training seconds of one run, queue
-                                                                                time excluded
+                                                                                and paused time excluded
 
 `max_jobs` and `max_params` are whole numbers of at least 1, `session_grace_s` is 0 or more, and
 `max_job_seconds` is more than 0. A bad setting never stops the server: a malformed file, an unknown
@@ -43,7 +43,7 @@ class Settings:
     session_grace_s: float = 15.0  # covers a dropped connection; a reload is a new session and cannot reclaim
     # the run, which meanwhile holds a training place (with one place, a reload waited up to a minute at 60 s)
     max_params: int = 5_000_000  # every config the forms allow fits; lower it on a small shared server
-    max_job_seconds: float = 600.0  # wall time of one run once it trains
+    max_job_seconds: float = 600.0  # wall time of one run once it trains, time paused excluded
 
 
 # key -> (environment variable, whole number?, smallest value allowed, is the smallest value itself allowed?)
