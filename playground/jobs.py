@@ -22,7 +22,6 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from playground import cores
 from playground.control import Control
 from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.limits import Limits
@@ -195,8 +194,7 @@ class Job:
             self._append(RunFinished("stopped", 0, 0.0))  # stopped while still queued
             return
         try:
-            with cores.dedicated_core():  # kept apart from the server's other threads while it trains
-                self._trainer(self.config, self._append, self.control, **self._kwargs)
+            self._trainer(self.config, self._append, self.control, **self._kwargs)
         except BaseException as e:  # a trainer should never raise; if it does, keep the app alive
             self._append(RunFailed("failed", f"{type(e).__name__}: {e}", self._step, self._elapsed()))
         finally:
