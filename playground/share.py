@@ -4,7 +4,7 @@ Only settings that differ from the config type's defaults go into the URL, as "p
 (lists comma-separated), so links stay short and readable, e.g.
 `?data.dataset=spiral&model.hidden_sizes=32,32&training.learning_rate=0.003`. A user's corpus
 text is never put in a URL. Parsing never raises: a bad or tampered parameter is dropped with a
-notice and the others are kept; only settings that fail together fall back to the defaults.
+notice and the others are kept (see `_drop_one` for which one goes when settings conflict).
 """
 
 from __future__ import annotations
@@ -48,21 +48,37 @@ def from_query(cls: type[T], params: Mapping[str, str]) -> tuple[T, list[str]]:
             d[part][name] = _parse(raw, default[part][name])
         except ValueError:
             notices.append(f"Ignored {key}={raw!r}: not a valid value.")
-    try:
-        return cls.from_dict(d), notices  # type: ignore[attr-defined]
-    except ValueError as e:
-        error = e
-    for part, fields in d.items():  # one setting out of bounds (a learning rate of 1e9): drop it, keep the rest
-        for name in fields:
-            rest = {p: {n: v for n, v in f.items() if (p, n) != (part, name)} for p, f in d.items()}
-            try:
-                config = cls.from_dict(rest)  # type: ignore[attr-defined]
-            except ValueError:
-                continue
-            notices.append(f"Ignored {part}.{name}={params[f'{part}.{name}']!r}: {error}")
-            return config, notices
-    notices.append(f"The link's settings were not valid ({error}); using the defaults instead.")
-    return cls(), notices
+    while True:
+        try:
+            return cls.from_dict(d), notices  # type: ignore[attr-defined]
+        except ValueError as e:
+            error = e
+        dropped = _drop_one(cls, d, error)
+        if dropped is None:
+            notices.append(f"The link's settings were not valid ({error}); using the defaults instead.")
+            return cls(), notices
+        part, name, reason = dropped
+        notices.append(f"Ignored {part}.{name}={params[f'{part}.{name}']!r}: {reason}")
+        del d[part][name]
+
+
+def _drop_one(cls: type, d: dict[str, dict[str, Any]], error: ValueError) -> tuple[str, str, str] | None:
+    """The setting to drop from `d` (invalid as a whole with `error`) and why: the first one without which the
+    rest is valid, else the first one invalid on its own (with the defaults around it); None if neither."""
+    fields = [(part, name) for part, f in d.items() for name in f]
+    for part, name in fields:
+        rest = {p: {n: v for n, v in f.items() if (p, n) != (part, name)} for p, f in d.items()}
+        try:
+            cls.from_dict(rest)  # type: ignore[attr-defined]
+        except ValueError:
+            continue
+        return part, name, str(error)
+    for part, name in fields:
+        try:
+            cls.from_dict({part: {name: d[part][name]}})  # type: ignore[attr-defined]
+        except ValueError as own:
+            return part, name, str(own)
+    return None
 
 
 def _parse(raw: str, like: Any) -> Any:

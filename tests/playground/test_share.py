@@ -37,11 +37,26 @@ def test_an_out_of_bounds_value_is_dropped_with_the_reason_and_the_rest_kept():
     assert len(notices) == 1 and notices[0].startswith("Ignored data.n_classes='7'")
 
 
-def test_settings_that_fail_only_together_give_the_defaults_and_say_why():
-    cfg, notices = from_query(RunConfig, {"model.hidden_sizes": "8,8,8", "model.activations": "relu"})
-    assert cfg == RunConfig()
-    assert notices == ["The link's settings were not valid (Give one activation per hidden layer: 3 hidden "
-                       "layers, 1 activation.); using the defaults instead."]
+def test_two_bad_values_are_each_dropped_with_their_own_reason():
+    cfg, notices = from_query(RunConfig, {"training.learning_rate": "1e9", "data.n_classes": "7",
+                                          "data.dataset": "blobs"})
+    assert cfg.data.dataset == "blobs" and cfg.training == RunConfig().training
+    by_key = {n.split(":")[0]: n for n in notices}
+    assert set(by_key) == {"Ignored training.learning_rate='1e9'", "Ignored data.n_classes='7'"}
+    assert "learning_rate must be between" in by_key["Ignored training.learning_rate='1e9'"]
+    assert "n_classes" in by_key["Ignored data.n_classes='7'"]
+
+
+def test_settings_that_conflict_are_dropped_until_the_rest_is_valid():
+    cfg, notices = from_query(RunConfig, {"model.hidden_sizes": "8,8,8", "model.activations": "relu",
+                                          "training.epochs": "50"})
+    assert cfg.training.epochs == 50 and cfg.model == RunConfig().model
+    assert [n.split(":")[0] for n in notices] == ["Ignored model.hidden_sizes='8,8,8'",
+                                                  "Ignored model.activations='relu'"]
+    assert all("Give one activation per hidden layer" in n for n in notices)
+    valid = {"model.hidden_sizes": "8,8,8", "model.activations": "relu,relu,relu", "training.learning_rate": "1e9"}
+    cfg, notices = from_query(RunConfig, valid)  # the widths and activations agree: only the rate goes
+    assert cfg.model.hidden_sizes == (8, 8, 8) and len(notices) == 1 and "learning_rate" in notices[0]
 
 
 def test_layer_widths_must_be_numbers():
