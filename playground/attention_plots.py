@@ -27,12 +27,13 @@ def attention_heatmap(weights: np.ndarray, tokens: list[str], *, height: int = 4
     """One head's attention (T, T) with the T tokens on both axes; hover shows query, key and weight.
 
     Over MAX_ROW_LABELS tokens, the query axis labels every k-th row (k = ceil(T / MAX_ROW_LABELS)) and so does
-    the key axis unless every token is one character (those fit side by side and read as the text).
+    the key axis unless every token is one character (those fit side by side and read as the text) and there
+    are at most twice MAX_ROW_LABELS of them.
     """
     labels = _labels(tokens)
     every = -(-len(tokens) // MAX_ROW_LABELS)
     sparse = [t if i % every == 0 else "" for i, t in enumerate(tokens)]
-    wide = any(len(t) > 1 for t in tokens)
+    wide = any(len(t) > 1 for t in tokens) or len(tokens) > 2 * MAX_ROW_LABELS  # 33+ characters overlap too
     heatmap = {
         "type": "heatmap", "z": weights, "x": labels, "y": labels, "zmin": 0.0, "zmax": 1.0,
         "colorscale": COLORSCALE, "hovertemplate": "query %{y}<br>key %{x}<br>weight %{z:.3f}<extra></extra>",

@@ -407,5 +407,8 @@ def test_attention_heatmap_labels_at_most_16_rows_and_keeps_single_characters_as
     fig = attention_plots.attention_heatmap(np.full((20, 20), 1 / 20), words)
     assert list(fig.layout.xaxis.ticktext) == list(fig.layout.yaxis.ticktext) == [
         w if i % 2 == 0 else "" for i, w in enumerate(words)]
+    long = list("abcdefghij" * 4)  # 40 characters: too many to sit side by side either
+    keys = list(attention_plots.attention_heatmap(np.full((40, 40), 1 / 40), long).layout.xaxis.ticktext)
+    assert keys == [c if i % 3 == 0 else "" for i, c in enumerate(long)]
     short = attention_plots.attention_heatmap(np.eye(3), ["the", "cat", "sat"])
     assert list(short.layout.yaxis.ticktext) == ["the", "cat", "sat"]  # up to 16 rows: every label
