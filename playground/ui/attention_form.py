@@ -13,7 +13,7 @@ import streamlit as st
 from playground import config as C
 from playground import devices
 from playground.sequence_presets import DEFAULT_SEQUENCE_PRESET, SEQUENCE_PRESETS
-from playground.ui.forms import LEARNING_RATES, preset_choice, read_link, write_link
+from playground.ui.forms import LEARNING_RATES, preset_choice, preset_or_changed, read_link, write_link
 from playground.ui.session import init_state, presenter
 
 P = "attn."
@@ -51,17 +51,10 @@ def preset_picker() -> Any:
 
 def preset_caption(place: Any, config: C.SequenceRunConfig | None) -> None:
     """The preset's description, or that the settings (`config`, None when they do not make one) differ
-    from it, with a button to load it again; as the MLP page's (playground.ui.forms.preset_caption)."""
-    if presenter():
-        return
+    from it, with a button to load it again, as on the MLP page."""
     name = st.session_state[P + "preset"]
     description, preset = SEQUENCE_PRESETS[name]
-    if config == preset:
-        place.caption(description)
-        return
-    place.caption(f"Settings changed from the {name} preset.")
-    place.button(f"Reload the {name} preset", key=P + "reload_preset", on_click=_load_preset,
-                 icon=":material/restart_alt:")
+    preset_or_changed(place, P, name, description, config == preset, _load_preset)
 
 
 def _part(part: str) -> dict[str, Any]:

@@ -105,18 +105,25 @@ def preset_caption(place: Any, config: C.RunConfig | None) -> None:
 
     `config` is what the form's widgets make now; None (a CSV without a table yet, settings with a problem)
     differs from every preset, which is always a valid config."""
-    if presenter():
-        return
     name = st.session_state[P + "preset"]
     preset = PRESETS[name]
-    if config != preset.config:
-        place.caption(f"Settings changed from the {name} preset.")
-        place.button(f"Reload the {name} preset", key=P + "reload_preset", on_click=_load_preset,
-                     icon=":material/restart_alt:")
-        return
     metric = "R²" if preset.config.data.dataset in C.REGRESSION_2D else "accuracy"
     ref = f" Reference test {metric} with seed 0 on CPU: **{preset.reference:.2f}**." if preset.reference else ""
-    place.caption(preset.description + ref)
+    preset_or_changed(place, P, name, preset.description + ref, config == preset.config, _load_preset)
+
+
+def preset_or_changed(place: Any, prefix: str, name: str, description: str, same: bool, reload: Any) -> None:
+    """The preset's `description` while the settings are the preset's (`same`), else that they changed, with a
+    button (key `prefix` + "reload_preset") that calls `reload`; nothing in presenter mode (the lesson list
+    shows the descriptions)."""
+    if presenter():
+        return
+    if same:
+        place.caption(description)
+        return
+    place.caption(f"Settings changed from the {name} preset.")
+    place.button(f"Reload the {name} preset", key=prefix + "reload_preset", on_click=reload,
+                 icon=":material/restart_alt:")
 
 
 def read_link(prefix: str, cls: type, load: Any) -> None:
