@@ -170,7 +170,7 @@ def _split_and_scale(x: np.ndarray, y: np.ndarray, task: str, features: tuple[st
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught below, with the columns named
         scaler = StandardScaler().fit(x_tr)  # train split only: the test split must not leak into the scaling
         x_tr, x_te = scaler.transform(x_tr).astype(np.float32), scaler.transform(x_te).astype(np.float32)
-    _check_scaled(np.isfinite(x_tr).all(0) & np.isfinite(x_te).all(0), features)
+    _check_scaled(np.isfinite(x_tr).all(0) & np.isfinite(x_te).all(0), [repr(f) for f in features])
     if task == "regression":
         with np.errstate(over="ignore", invalid="ignore"):
             y_scaler = StandardScaler().fit(y_tr.reshape(-1, 1))
@@ -184,12 +184,13 @@ def _split_and_scale(x: np.ndarray, y: np.ndarray, task: str, features: tuple[st
     return Dataset(x_tr, y_tr, x_te, y_te, task, tuple(features), tuple(classes), tuple(notes))
 
 
-def _check_scaled(finite: np.ndarray, names: tuple[str, ...]) -> None:
-    """Raise DataError naming the columns whose standardised values are not all finite (`finite`: one flag per
-    column): values so large (about 1e154 and up) that their variance overflows, or beyond float32 once scaled.
-    Training on them would turn the loss into NaN at the first step and blame the learning rate."""
+def _check_scaled(finite: np.ndarray, names: list[str] | tuple[str, ...]) -> None:
+    """Raise DataError naming (as `names` says them) the columns whose standardised values are not all finite
+    (`finite`: one flag per column): values so large (about 1e154 and up) that their variance overflows, or
+    beyond float32 once scaled. Training on them would turn the loss into NaN at the first step and blame the
+    learning rate."""
     if finite.all():
         return
-    bad = ", ".join(n if n == "the target" else repr(n) for n, ok in zip(names, finite, strict=True) if not ok)
+    bad = ", ".join(n for n, ok in zip(names, finite, strict=True) if not ok)
     raise DataError(f"Values too large to standardise in {bad}: divide them by a power of ten first, or leave the "
                     "column out.")

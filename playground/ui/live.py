@@ -170,7 +170,10 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
         return
     last, metric = snap.evals[-1], snap.started.metric_name
     short = metric.split()[-1]
-    about = (lambda split: f"{metric.capitalize()} on the {split} split.") if short != metric else (lambda _: None)
+
+    def about(split: str) -> str | None:
+        return f"{metric.capitalize()} on the {split} split." if short != metric else None
+
     c = st.columns(4)
     c[0].metric(f"{held_out} {short}", f"{last.test_metric:.3f}", help=about(held_out.lower()))
     c[1].metric(f"Train {short}", f"{last.train_metric:.3f}", help=about("training"))
