@@ -94,16 +94,9 @@ def empty_figure(uirevision: str, height: int, message: str = EMPTY_MESSAGE) -> 
 
 
 def loss_figure(
-    step: np.ndarray,
-    step_loss: np.ndarray,
-    eval_step: np.ndarray,
-    train_loss: np.ndarray,
-    test_loss: np.ndarray,
-    *,
-    smoothing: float = 0.6,
-    log_y: bool = False,
-    height: int = 320,
-    eval_label: str = "epoch",
+    step: np.ndarray, step_loss: np.ndarray, eval_step: np.ndarray, train_loss: np.ndarray, test_loss: np.ndarray,
+    *, smoothing: float = 0.6, log_y: bool = False, height: int = 320, eval_label: str = "epoch",
+    held_out: str = "test",
 ) -> go.Figure:
     """Loss against optimizer step: raw and smoothed per-step training loss, per-epoch train/test loss.
 
@@ -125,7 +118,7 @@ def loss_figure(
                                  line={"color": TRAIN_COLOUR, "width": 2}))
     for name, values, colour, dash in (
         (f"train ({eval_label})", train_loss, TRAIN_COLOUR, "dot"),
-        (f"test ({eval_label})", test_loss, TEST_COLOUR, "solid"),
+        (f"{held_out} ({eval_label})", test_loss, TEST_COLOUR, "solid"),
     ):
         ex, ey = downsample(eval_step, values, MAX_EVAL_POINTS)
         traces.append(_trace("scatter", x=ex, y=ey, name=name, mode=_eval_mode(ex),
@@ -142,15 +135,10 @@ def _eval_mode(x: np.ndarray) -> str:
 
 
 def metric_figure(
-    eval_step: np.ndarray,
-    train_metric: np.ndarray,
-    test_metric: np.ndarray,
-    *,
-    metric_name: str = "accuracy",
-    height: int = 320,
-    empty_message: str = EMPTY_MESSAGE,
+    eval_step: np.ndarray, train_metric: np.ndarray, test_metric: np.ndarray,
+    *, metric_name: str = "accuracy", height: int = 320, empty_message: str = EMPTY_MESSAGE, held_out: str = "test",
 ) -> go.Figure:
-    """Per-evaluation metric on the train and test splits against optimizer step (traces "train", "test").
+    """Per-evaluation metric on the train and held-out splits against optimizer step (traces "train", `held_out`).
 
     eval_step, train_metric, test_metric: (m,). Accuracy (a fraction in [0, 1]) gets a fixed y range
     [0, 1.02]. R² autoscales, except that when it dips below -1 (early in a run) the range is held at
@@ -159,7 +147,7 @@ def metric_figure(
     if len(eval_step) == 0:
         return empty_figure("metric", height, empty_message)
     traces = []
-    for name, values, colour in (("train", train_metric, TRAIN_COLOUR), ("test", test_metric, TEST_COLOUR)):
+    for name, values, colour in (("train", train_metric, TRAIN_COLOUR), (held_out, test_metric, TEST_COLOUR)):
         x, y = downsample(eval_step, values, MAX_EVAL_POINTS)
         traces.append(_trace("scatter", x=x, y=y, name=name, mode=_eval_mode(x), line={"color": colour}))
     yaxis: dict = {"title": {"text": metric_name}}

@@ -150,7 +150,7 @@ def draw(snap: Snapshot | None) -> None:
         with head:
             live.progress(snap)
             live.metrics_row(snap, held_out="Validation")
-    live.curve_charts(snap, "attn", curves, height=260, eval_label="eval")
+    live.curve_charts(snap, "attn", curves, height=260, eval_label="eval", held_out="validation")
     probe_view(snap)
     if snap is not None:
         own_input(snap)

@@ -182,7 +182,7 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
 
 
 def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.6, log_y: bool = False,
-                 height: int = 320, eval_label: str = "epoch") -> None:
+                 height: int = 320, eval_label: str = "epoch", held_out: str = "test") -> None:
     """Loss (per step and per evaluation) and metric charts in `columns` (two of `st.columns`), with stable
     keys; empty charts for no run yet.
 
@@ -200,10 +200,11 @@ def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: 
     if snap and snap.started:
         empty_message = "No evaluation yet" if snap.active else "The run ended before its first evaluation"
     chart(plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
-                            log_y=log_y, height=height, eval_label=eval_label), f"{page}.loss_chart", columns[0], run)
+                            log_y=log_y, height=height, eval_label=eval_label, held_out=held_out),
+          f"{page}.loss_chart", columns[0], run)
     chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
                               metric_name="R²" if metric == "R²" else "accuracy", height=height,
-                              empty_message=empty_message),
+                              empty_message=empty_message, held_out=held_out),
           f"{page}.metric_chart", columns[1], run)
 
 

@@ -22,6 +22,9 @@ def test_reverse_trains_and_the_heatmap_forms(app):
     assert metric(app, "Validation accuracy") >= 0.95
     tile = next(m for m in app.metric if m.label == "Validation accuracy")
     assert tile.help == "Token accuracy on the validation split."  # the full name, where the label has no room
+    # the curves name the held-out split as the tiles do
+    assert [t["name"] for t in charts(app)["attn.metric_chart"]["data"]] == ["train", "validation"]
+    assert "validation (eval)" in [t["name"] for t in charts(app)["attn.loss_chart"]["data"]]
     z = values(heatmap(app)["data"][0]["z"]).astype(float)
     assert z.shape == (10, 10)
     np.testing.assert_allclose(z.sum(1), 1.0, atol=1e-3)
