@@ -8,7 +8,7 @@ widgets that are not drawn). A preset or a shared link loads a config into the w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -134,6 +134,10 @@ def read_link(prefix: str, cls: type, load: Any) -> None:
     params = {k: st.query_params[k] for k in st.query_params}
     if any("." in k for k in params):
         cfg, notices = share.from_query(cls, params)
+        if (device := cfg.training.device) not in ("auto", *devices.available()):  # valid, but not on this server
+            cfg = replace(cfg, training=replace(cfg.training, device="auto"))
+            notices.append(f"Ignored training.device={device!r}: this server has no such device; it trains on "
+                           f"{devices.available()[0]}.")
         load(cfg)
         for notice in notices:
             st.warning(notice, icon=":material/link_off:")

@@ -3,6 +3,7 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
+from playground import devices
 from playground.registry import REGISTRY
 from tests.ui.conftest import APP, charts, metric, progress_text, run_until, values
 
@@ -260,6 +261,17 @@ def test_a_tampered_link_falls_back_with_a_notice(app):
     warnings = " ".join(w.value for w in app.warning)
     assert "training.learning_rate" in warnings and "model.depth" in warnings
     assert app.select_slider(key="mlp.learning_rate").value == 0.01  # the default preset's
+
+
+def test_a_link_naming_a_device_this_server_lacks_says_so_and_keeps_the_rest(app):
+    missing = next(d for d in ("cuda", "mps") if d not in devices.available())
+    app.query_params["training.device"] = missing
+    app.query_params["training.epochs"] = "7"
+    open_mlp(app)
+    warnings = " ".join(w.value for w in app.warning)
+    assert f"training.device='{missing}'" in warnings and "no such device" in warnings
+    assert app.selectbox(key="mlp.device").value == "auto"
+    assert app.number_input(key="mlp.epochs").value == 7
 
 
 def test_presenter_mode_shows_lessons_and_hides_advanced_controls():
