@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import functools
 import itertools
+import math
 import threading
 import time
 import weakref
@@ -245,6 +246,9 @@ class Job:
             elif self._end is None:  # RunFinished / RunFailed: only the first one counts
                 if self._note and self._step == 0:  # refused before its first step
                     event = RunFailed("failed", self._note, 0, 0.0)
+                if self._started and event.steps > self._step:  # a diverging step's non-finite loss is not logged
+                    per_epoch = max(self._started.steps_per_epoch, 1)
+                    self._step, self._epoch = event.steps, max(self._epoch, math.ceil(event.steps / per_epoch))
                 self._end = event
                 self._t_end = now
                 self._evaluated.notify_all()

@@ -96,7 +96,7 @@ def empty_figure(uirevision: str, height: int, message: str = EMPTY_MESSAGE) -> 
 def loss_figure(
     step: np.ndarray, step_loss: np.ndarray, eval_step: np.ndarray, train_loss: np.ndarray, test_loss: np.ndarray,
     *, smoothing: float = 0.6, log_y: bool = False, height: int = 320, eval_label: str = "epoch",
-    held_out: str = "test",
+    held_out: str = "test", empty_message: str = EMPTY_MESSAGE,
 ) -> go.Figure:
     """Loss against optimizer step: raw and smoothed per-step training loss, per-epoch train/test loss.
 
@@ -106,10 +106,10 @@ def loss_figure(
     smoothing > 0). Traces: "train (per step)", "train (smoothed)", "train (epoch)", "test (epoch)"
     (`eval_label` names the evaluation cadence, e.g. "eval" for step-counted runs).
     log_y puts the y axis on a log scale, ticked at 1, 2, 5 x 10^k (at 10^k beyond 3 decades, where those would
-    crowd) and labelled 0.5, 0.2, 0.1 (plotly labels them a small "5", "2"). All inputs empty: a note.
+    crowd) and labelled 0.5, 0.2, 0.1 (plotly labels them a small "5", "2"). All inputs empty: `empty_message`.
     """
     if len(step) == 0 and len(eval_step) == 0:
-        return empty_figure("loss", height)
+        return empty_figure("loss", height, empty_message)
     x, y = downsample(step, step_loss)
     traces = [_trace("scatter", x=x, y=y, name="train (per step)", mode="lines", opacity=0.3,
                      line={"color": TRAIN_COLOUR, "width": 1})]

@@ -196,15 +196,17 @@ def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: 
     x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
     height = session.chart_height(height)
     run = snap.run if snap else ""
-    empty_message = plots.EMPTY_MESSAGE
+    empty_loss = empty_metric = plots.EMPTY_MESSAGE
     if snap and snap.started:
-        empty_message = "No evaluation yet" if snap.active else "The run ended before its first evaluation"
+        empty_loss = "No step yet" if snap.active else "The run ended before any loss was recorded"
+        empty_metric = "No evaluation yet" if snap.active else "The run ended before its first evaluation"
     chart(plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
-                            log_y=log_y, height=height, eval_label=eval_label, held_out=held_out),
+                            log_y=log_y, height=height, eval_label=eval_label, held_out=held_out,
+                            empty_message=empty_loss),
           f"{page}.loss_chart", columns[0], run)
     chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
                               metric_name="R²" if metric == "R²" else "accuracy", height=height,
-                              empty_message=empty_message, held_out=held_out),
+                              empty_message=empty_metric, held_out=held_out),
           f"{page}.metric_chart", columns[1], run)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from playground import jobs
-from playground.events import EvalEnded, RunFinished, RunStarted, StepEnded
+from playground.events import EvalEnded, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.jobs import Job
 from tests.conftest import tiny_config
 
@@ -32,6 +32,21 @@ def test_job_runs_to_completion_in_a_background_thread():
     assert snap.evals[-1].views == {} and snap.evals[-1].state is None  # heavy parts are kept once, not per eval
     assert "grid_values" in snap.views and snap.state is not None
     assert snap.steps_per_second > 0 and snap.eta_s is None
+
+
+@pytest.mark.parametrize(("finite_steps", "diverged_at", "epoch"), [(0, 1, 1), (10, 11, 2), (7, 8, 1)])
+def test_the_step_that_diverged_counts_though_its_loss_is_not_logged(finite_steps, diverged_at, epoch):
+    def diverging(config, emit, control):
+        emit(RunStarted("cpu", 1, 10, 50, "accuracy"))
+        for step in range(1, finite_steps + 1):
+            emit(StepEnded(step, (step - 1) // 10 + 1, 0.5))
+        emit(RunFailed("diverged", f"The loss reached nan at step {diverged_at}.", diverged_at, 0.1))
+
+    job = Job(tiny_config(), trainer=diverging).start()
+    job.thread.join(JOIN_S)
+    snap = job.snapshot()
+    assert snap.status == "diverged" and len(snap.step_loss) == finite_steps
+    assert (snap.step, snap.epoch) == (diverged_at, epoch)  # as the message says, not the last logged step
 
 
 def test_final_steps_per_second_counts_training_time_not_set_up_or_pauses():

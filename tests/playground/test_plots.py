@@ -412,3 +412,8 @@ def test_attention_heatmap_labels_at_most_16_rows_and_keeps_single_characters_as
     assert keys == [c if i % 3 == 0 else "" for i, c in enumerate(long)]
     short = attention_plots.attention_heatmap(np.eye(3), ["the", "cat", "sat"])
     assert list(short.layout.yaxis.ticktext) == ["the", "cat", "sat"]  # up to 16 rows: every label
+
+
+def test_loss_figure_empty_shows_the_given_note():
+    fig = loss_figure(EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, empty_message="The run ended before any loss was recorded")
+    assert fig.layout.annotations[0].text == "The run ended before any loss was recorded"

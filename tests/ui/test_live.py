@@ -86,3 +86,18 @@ def test_a_run_past_the_time_limit_shows_when_it_will_stop_instead_of_its_eta(ap
     run_until(app, lambda at: "stops at this server's time limit in" in progress_text(at))
     assert "ETA" not in progress_text(app)
     app.button(key="mlp.stop").click().run()
+
+
+def test_a_run_that_diverges_at_its_first_step_says_so_in_progress_and_charts(app, monkeypatch):
+    from playground import training
+
+    monkeypatch.setattr(training._Runner, "step", lambda self, idx: float("nan"))  # the first loss is NaN
+    open_mlp(app)
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "diverged" in progress_text(at))
+    assert "step 1/" in progress_text(app) and "epoch 1/" in progress_text(app)  # the step the message names
+    assert "at step 1" in " ".join(e.value for e in app.error)
+    drawn = charts(app)
+    notes = {key: drawn[key]["layout"]["annotations"][0]["text"] for key in ("mlp.loss_chart", "mlp.metric_chart")}
+    assert notes == {"mlp.loss_chart": "The run ended before any loss was recorded",
+                     "mlp.metric_chart": "The run ended before its first evaluation"}
