@@ -124,6 +124,20 @@ def _whole(s: pd.Series) -> bool:
     return bool(np.all(values == np.round(values)))
 
 
+_ID_NAME = re.compile(r"(?i)^(id|index|row|row[ _]?(id|number|no)|unnamed: ?0|.*[ _]id)$")
+
+
+def id_like(table: pd.DataFrame) -> list[str]:
+    """Columns that look like row identifiers rather than features: named like one ("id", "row_number",
+    "customer_id", pandas' "Unnamed: 0"), or whole numbers that number the rows (all distinct, each one more
+    than the last once sorted). Trained on as features they let a model memorise rows."""
+    def numbers_rows(s: pd.Series) -> bool:
+        s = s.dropna()
+        return (len(s) >= MIN_ROWS and _is_number(s) and _whole(s) and s.is_unique
+                and float(s.max()) - float(s.min()) == len(s) - 1)
+    return [c for c in table.columns if _ID_NAME.match(str(c)) or numbers_rows(table[c])]
+
+
 def infer_task(target: pd.Series) -> str:
     """The task a target column suggests: "classification" or "regression".
 

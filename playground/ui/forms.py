@@ -18,6 +18,7 @@ from playground import config as C
 from playground import devices, share
 from playground.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
 from playground.presets import DEFAULT_PRESET, PRESETS
+from playground.tables import id_like
 from playground.ui.session import entering, init_state, presenter
 
 P = "mlp."
@@ -275,6 +276,14 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
     st.session_state[P + "ignore"] = [c for c in st.session_state.get(P + "ignore") or () if c in features]
     ignore = st.multiselect("Leave out columns", features, key=P + "ignore",
                             help="Columns that are not features: an id, a row number, a copy of the target.")
+    if suspects := [c for c in id_like(table) if c in features and c not in ignore]:
+        quoted = ", ".join(f"'{as_written(str(c))}'" for c in suspects)
+        one = len(suspects) == 1
+        st.caption(f"{quoted} {'looks like a row identifier' if one else 'look like row identifiers'}: a model can "
+                   f"memorise rows by {'it' if one else 'them'}. Leave {'it' if one else 'them'} out unless "
+                   f"{'it carries' if one else 'they carry'} meaning.")
+        st.button(f"Leave out {quoted}", key=P + "ignore_ids", on_click=_leave_out, args=(suspects,),
+                  icon=":material/playlist_remove:")
     with st.expander(f"Preview of {name}"):
         st.dataframe(table.head(PREVIEW_ROWS), hide_index=True)
     try:
@@ -291,6 +300,10 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
 def as_written(text: str) -> str:
     """`text` with Markdown's special characters escaped, so a label or caption shows it as written."""
     return re.sub(r"([\\`*_{}\[\]<>()#+\-!|~$])", r"\\\1", text)
+
+
+def _leave_out(columns: list[str]) -> None:
+    st.session_state[P + "ignore"] = [*(st.session_state.get(P + "ignore") or ()), *columns]
 
 
 def _forget_table() -> None:

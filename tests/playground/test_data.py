@@ -351,3 +351,21 @@ def test_csv_values_too_large_to_standardise_name_their_column():
         make_dataset(DataConfig(dataset="csv", target="y", task="regression", ignore=("huge",)), df)
     df["huge"] *= 1e-190  # scaled down, the same table trains
     assert make_dataset(DataConfig(dataset="csv", target="label", ignore=("y",)), df).n_features == 2
+
+
+def test_id_like_names_row_identifiers_not_features():
+    from playground.tables import id_like
+
+    n = 30
+    table = pd.DataFrame({
+        "id": np.arange(n) * 7,  # by its name, though it does not count rows
+        "row": np.arange(5, 5 + n)[::-1],  # counts rows (any order)
+        "Unnamed: 0": np.arange(n),  # pandas' name for a saved index
+        "customer_id": np.arange(n) % 3,
+        "idea": np.arange(n),  # counts rows, whatever its name
+        "width": np.arange(n) * 0.5,  # not whole
+        "age": np.arange(n) + (np.arange(n) > 10),  # whole and distinct, with a gap
+        "grade": np.arange(n) % 5,  # repeats
+    })
+    assert id_like(table) == ["id", "row", "Unnamed: 0", "customer_id", "idea"]
+    assert id_like(pd.DataFrame({"x": [1, 2, 3]})) == []  # too few rows to say

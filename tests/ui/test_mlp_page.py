@@ -392,6 +392,16 @@ def _upload_ids_csv(app, name="data.csv"):
     app.get("file_uploader")[0].set_value((name, f"id,a,b,label\n{rows}\n".encode(), "text/csv")).run()
 
 
+def test_a_csv_id_column_gets_a_hint_and_one_click_leaves_it_out(app):
+    open_mlp(app)
+    _upload_ids_csv(app)
+    captions = lambda: " ".join(c.value for c in app.caption)  # noqa: E731
+    assert "'id' looks like a row identifier" in captions() and "3 features" in captions()
+    app.button(key="mlp.ignore_ids").click().run()
+    assert app.multiselect(key="mlp.ignore").value == ["id"] and "2 features" in captions()
+    assert "row identifier" not in captions() and not [b for b in app.button if b.key == "mlp.ignore_ids"]
+
+
 def test_csv_settings_survive_a_page_switch(app):
     """Target, task and left-out columns are drawn only for a CSV; a visit to another page keeps them."""
     open_mlp(app)  # the session starts on moons: the CSV widgets were not drawn in its first runs
