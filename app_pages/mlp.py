@@ -32,10 +32,11 @@ def chart_options() -> None:
     saved = st.session_state.setdefault(SAVED_OPTIONS, dict(CHART_OPTIONS))
     if session.entering(PAGE):  # as the form does (see session.entering)
         st.session_state.update(saved)
-    c1, c2, c3 = st.columns(3)
-    c1.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.")
-    c2.toggle("Log loss axis", key="mlp.log_y")
-    c3.toggle("Discretize boundary", key="mlp.discretize", help="Hard class regions instead of confidence.")
+    row = st.container(horizontal=True, gap="medium", vertical_alignment="bottom")  # wraps rather than cuts labels
+    row.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.",
+               width=200)
+    row.toggle("Log loss axis", key="mlp.log_y")
+    row.toggle("Discretize boundary", key="mlp.discretize", help="Hard class regions instead of confidence.")
     saved.update({key: st.session_state[key] for key in CHART_OPTIONS})
 
 
@@ -95,11 +96,11 @@ def draw(snap: Snapshot | None) -> None:
     for note in info.get("notes", ()):
         st.caption(note)
     if not snap.active and snap.state is not None:
-        c1, c2 = st.columns(2)
-        c1.download_button("Download weights (.safetensors)", weights_bytes(snap.state, snap.config),
-                           file_name="mlp.safetensors", key="mlp.dl_weights")
-        c2.download_button("Download config (.json)", config_json(snap.config), file_name="mlp-config.json",
-                           key="mlp.dl_config")
+        r = forms.row()
+        r.download_button("Download weights (.safetensors)", weights_bytes(snap.state, snap.config),
+                          file_name="mlp.safetensors", key="mlp.dl_weights")
+        r.download_button("Download config (.json)", config_json(snap.config), file_name="mlp-config.json",
+                          key="mlp.dl_config")
 
 
 with right:

@@ -13,7 +13,7 @@ import streamlit as st
 from playground import config as C
 from playground import devices
 from playground.sequence_presets import DEFAULT_SEQUENCE_PRESET, SEQUENCE_PRESETS
-from playground.ui.forms import LEARNING_RATES, preset_choice, preset_or_changed, read_link, write_link
+from playground.ui.forms import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
 from playground.ui.session import init_state, presenter
 
 P = "attn."
@@ -74,37 +74,37 @@ def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
     k = P + "task."
     with st.expander("Task", expanded=True):
         task = st.selectbox("Task", C.SEQUENCE_TASKS, key=k + "task", format_func=TASK_LABELS.get)
-        c1, c2 = st.columns(2)
-        c1.number_input("seq_len", 2, C.MAX_SEQ_LEN, key=k + "seq_len", help="Tokens per sequence.")
-        c2.number_input("vocab_size", 2, C.MAX_VOCAB_SIZE, key=k + "vocab_size",
-                        disabled=task not in C.ALGORITHMIC_TASKS, help="Distinct symbols (algorithmic tasks).")
+        r = row()
+        r.number_input("seq_len", 2, C.MAX_SEQ_LEN, key=k + "seq_len", help="Tokens per sequence.")
+        r.number_input("vocab_size", 2, C.MAX_VOCAB_SIZE, key=k + "vocab_size",
+                       disabled=task not in C.ALGORITHMIC_TASKS, help="Distinct symbols (algorithmic tasks).")
         if task == "char_lm":
             _corpus_input(k + "text")
     k = P + "model."
     with st.expander("Model", expanded=True):
-        c1, c2, c3 = st.columns(3)
-        c1.number_input("d_model", 16, 256, step=8, key=k + "d_model", help="Width of the residual stream.")
-        c2.number_input("n_heads", 1, 8, key=k + "n_heads", help="Attention heads per layer; d_model / n_heads each.")
-        c3.number_input("n_layers", 1, 6, key=k + "n_layers", help="Transformer blocks.")
-        c1, c2 = st.columns(2)
-        c1.number_input("d_ff", 8, 1024, step=8, key=k + "d_ff", help="Hidden width of the feed-forward layer.")
-        c2.number_input("Context", 2, 256, key=k + "context", help="Longest sequence the model accepts.")
-        c1.selectbox("Activation", C.TRANSFORMER_ACTIVATIONS, key=k + "activation")
-        c2.selectbox("Positions", C.POSITIONALS, key=k + "positional", help="Sinusoidal or learned embeddings.")
+        r = row()
+        r.number_input("d_model", 16, 256, step=8, key=k + "d_model", help="Width of the residual stream.")
+        r.number_input("n_heads", 1, 8, key=k + "n_heads", help="Attention heads per layer; d_model / n_heads each.")
+        r.number_input("n_layers", 1, 6, key=k + "n_layers", help="Transformer blocks.")
+        r = row()
+        r.number_input("d_ff", 8, 1024, step=8, key=k + "d_ff", help="Hidden width of the feed-forward layer.")
+        r.number_input("Context", 2, 256, key=k + "context", help="Longest sequence the model accepts.")
+        r.selectbox("Activation", C.TRANSFORMER_ACTIVATIONS, key=k + "activation")
+        r.selectbox("Positions", C.POSITIONALS, key=k + "positional", help="Sinusoidal or learned embeddings.")
         st.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout")
     k = P + "training."
     with st.expander("Training", expanded=False):
-        c1, c2 = st.columns(2)
-        c1.selectbox("Optimizer", C.OPTIMIZERS, key=k + "optimizer", format_func=C.OPTIMIZER_LABELS.get)
+        r = row()
+        r.selectbox("Optimizer", C.OPTIMIZERS, key=k + "optimizer", format_func=C.OPTIMIZER_LABELS.get)
         rates = sorted(set(LEARNING_RATES) | {st.session_state[k + "learning_rate"]})
-        c2.select_slider("Learning rate", rates, key=k + "learning_rate", format_func=lambda v: f"{v:g}")
-        c1.number_input("Batch size", 1, 1024, key=k + "batch_size")
-        c2.number_input("Steps", 1, 100_000, key=k + "steps")
-        c1.number_input("Evaluate every (steps)", 1, 10_000, key=k + "eval_every",
-                        help="Also how often the attention heatmaps are captured.")
-        c2.number_input("Seed", 0, 2**31 - 1, key=k + "seed")
-        c1.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=k + "weight_decay")
-        c2.selectbox("Device", ("auto", *devices.available()), key=k + "device")
+        r.select_slider("Learning rate", rates, key=k + "learning_rate", format_func=lambda v: f"{v:g}")
+        r.number_input("Batch size", 1, 1024, key=k + "batch_size")
+        r.number_input("Steps", 1, 100_000, key=k + "steps")
+        r.number_input("Evaluate every (steps)", 1, 10_000, key=k + "eval_every",
+                       help="Also how often the attention heatmaps are captured.")
+        r.number_input("Seed", 0, 2**31 - 1, key=k + "seed")
+        r.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=k + "weight_decay")
+        r.selectbox("Device", ("auto", *devices.available()), key=k + "device")
     try:
         cfg = C.SequenceRunConfig.from_dict({part: _part(part) for part in ("task", "model", "training")})
     except ValueError as e:

@@ -36,9 +36,11 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground.figure_json import figure_json
+from playground.ui.session import presenter
 
 HTML = Path(__file__).with_name("chart") / "index.html"
 PLOTLY_JS = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
+PRESENTER_FONT_SIZE = 18  # pixels, for the charts' text in presenter mode (plots.TEMPLATE: 13)
 
 
 def _copy_once(source: Path, target: Path) -> None:
@@ -114,8 +116,10 @@ def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None, revi
     `revision` names what the chart shows (the run's number; "" before any run): zoom, pan and hidden
     legend items are kept while it and the figure's `uirevision` stay the same, and reset when either
     changes, so a new run, Reset or a switch to a log axis starts from the figure's own axes.
+    In presenter mode its text is PRESENTER_FONT_SIZE pixels (what sets no size of its own: ticks, legend, titles).
     """
     component = _component()
     with where if where is not None else nullcontext():  # a component draws into the active container
+        font_size = PRESENTER_FONT_SIZE if presenter() else 0
         component(figure=figure_json(figure), height=int(figure.layout.height or 450), name=key,
-                  plotly_js=plotly_js_url(), revision=str(revision), key=key, default=None)
+                  plotly_js=plotly_js_url(), revision=str(revision), font_size=font_size, key=key, default=None)

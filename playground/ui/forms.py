@@ -45,6 +45,12 @@ class FormResult:
     problems: tuple[str, ...]  # messages to show; Train stays disabled while there are any
 
 
+def row():
+    """A row of widgets that share its width and wrap onto more lines where each would be narrow (a narrow
+    window, presenter mode's larger text), instead of squeezing their labels letter by letter as columns do."""
+    return st.container(horizontal=True, gap="small")
+
+
 def widget_values(cfg: C.RunConfig) -> dict[str, Any]:
     """The widget state that shows `cfg`."""
     d, m, t = cfg.data, cfg.model, cfg.training
@@ -179,44 +185,44 @@ def mlp_form() -> FormResult:
         dataset = st.selectbox("Dataset", C.DATASETS, key=P + "dataset", format_func=DATASET_LABELS.get)
         # Always drawn (disabled where unused): Streamlit forgets the state of a widget it does not draw.
         generated = dataset in C.CLASSIFICATION_2D + C.REGRESSION_2D
-        c1, c2, c3 = st.columns(3)
-        c1.slider("Samples", 20, C.MAX_SAMPLES, step=10, key=P + "n_samples", disabled=not generated,
-                  help="Generated datasets only; tables use all their rows.")
-        c2.slider("Noise", 0.0, 2.0, step=0.05, key=P + "noise", disabled=not generated,
-                  help="Std of Gaussian noise on each point (generated datasets only).")
-        c3.slider("Classes", 2, 5, key=P + "n_classes", disabled=dataset not in ("blobs", "gaussian", "spiral"),
-                  help="Blobs, Gaussian clusters and spiral (one arm per class).")  # one line, as its neighbours
+        r = row()
+        r.slider("Samples", 20, C.MAX_SAMPLES, step=10, key=P + "n_samples", disabled=not generated,
+                 help="Generated datasets only; tables use all their rows.")
+        r.slider("Noise", 0.0, 2.0, step=0.05, key=P + "noise", disabled=not generated,
+                 help="Std of Gaussian noise on each point (generated datasets only).")
+        r.slider("Classes", 2, 5, key=P + "n_classes", disabled=dataset not in ("blobs", "gaussian", "spiral"),
+                 help="Blobs, Gaussian clusters and spiral (one arm per class).")  # one line, as its neighbours
         if dataset == "csv":
             table, csv_problems = _csv_section()
             problems += csv_problems
-        c1, c2 = st.columns(2)
-        c1.slider("Test fraction", 0.05, 0.5, step=0.05, key=P + "test_fraction")
-        c2.number_input("Data seed", 0, 2**31 - 1, key=P + "data_seed")
+        r = row()
+        r.slider("Test fraction", 0.05, 0.5, step=0.05, key=P + "test_fraction")
+        r.number_input("Data seed", 0, 2**31 - 1, key=P + "data_seed")
     with st.expander("Model", expanded=True):
         n_layers = st.slider("Hidden layers", 0, C.MAX_HIDDEN_LAYERS, key=P + "n_layers")
         for i in range(n_layers):
-            c1, c2 = st.columns(2)
-            c1.number_input(f"Layer {i + 1} width", 1, C.MAX_WIDTH, key=f"{P}width.{i}")
-            c2.selectbox(f"Layer {i + 1} activation", C.ACTIVATIONS, key=f"{P}act.{i}",
-                         format_func=ACTIVATION_LABELS.get)
+            r = row()
+            r.number_input(f"Layer {i + 1} width", 1, C.MAX_WIDTH, key=f"{P}width.{i}")
+            r.selectbox(f"Layer {i + 1} activation", C.ACTIVATIONS, key=f"{P}act.{i}",
+                        format_func=ACTIVATION_LABELS.get)
         # What Train will use: a width typed outside its range is shown in red but never taken.
         layers = [f"{s[f'{P}width.{i}']} {ACTIVATION_LABELS[s[f'{P}act.{i}']]}" for i in range(n_layers)]
         st.caption("Hidden layers: " + (" → ".join(layers) if layers else "none (a linear model)") + ".")
-        c1, c2 = st.columns(2)
-        c1.slider("Dropout", 0.0, 0.9, step=0.05, key=P + "dropout")
-        c2.selectbox("Initialisation", C.INITS, key=P + "init", help="PyTorch default, Xavier/Glorot or Kaiming/He.")
+        r = row()
+        r.slider("Dropout", 0.0, 0.9, step=0.05, key=P + "dropout")
+        r.selectbox("Initialisation", C.INITS, key=P + "init", help="PyTorch default, Xavier/Glorot or Kaiming/He.")
     with st.expander("Training", expanded=True):
-        c1, c2 = st.columns(2)
-        c1.selectbox("Optimizer", C.OPTIMIZERS, key=P + "optimizer", format_func=C.OPTIMIZER_LABELS.get)
+        r = row()
+        r.selectbox("Optimizer", C.OPTIMIZERS, key=P + "optimizer", format_func=C.OPTIMIZER_LABELS.get)
         rates = sorted(set(LEARNING_RATES) | {s[P + "learning_rate"]})
-        c2.select_slider("Learning rate", rates, key=P + "learning_rate", format_func=lambda v: f"{v:g}")
-        c1, c2 = st.columns(2)
-        c1.number_input("Batch size", 1, C.MAX_BATCH_SIZE, key=P + "batch_size",
-                        help="Examples per step; larger than the training set means full-batch.")
-        c2.number_input("Epochs", 1, C.MAX_EPOCHS, key=P + "epochs")
-        c1, c2 = st.columns(2)
-        c1.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=P + "weight_decay")
-        c2.number_input("Seed", 0, 2**31 - 1, key=P + "seed", help="Same seed, same curve (on CPU).")
+        r.select_slider("Learning rate", rates, key=P + "learning_rate", format_func=lambda v: f"{v:g}")
+        r = row()
+        r.number_input("Batch size", 1, C.MAX_BATCH_SIZE, key=P + "batch_size",
+                       help="Examples per step; larger than the training set means full-batch.")
+        r.number_input("Epochs", 1, C.MAX_EPOCHS, key=P + "epochs")
+        r = row()
+        r.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=P + "weight_decay")
+        r.number_input("Seed", 0, 2**31 - 1, key=P + "seed", help="Same seed, same curve (on CPU).")
         st.selectbox("Device", ("auto", *devices.available()), key=P + "device",
                      help="auto picks CUDA, then Apple MPS, then CPU.")
     if dataset == "csv" and table is None:  # nothing more to check until there is a table
@@ -268,9 +274,9 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
     columns = list(table.columns)
     if st.session_state.get(P + "target") not in columns:
         st.session_state[P + "target"] = columns[-1]
-    c1, c2 = st.columns(2)
-    target = c1.selectbox("Target column", columns, key=P + "target")
-    task = c2.selectbox("Task", C.TASKS, key=P + "task", help="auto: classes for text or few whole numbers.")
+    r = row()
+    target = r.selectbox("Target column", columns, key=P + "target")
+    task = r.selectbox("Task", C.TASKS, key=P + "task", help="auto: classes for text or few whole numbers.")
     features = [c for c in columns if c != target]
     # before the widget is drawn: names of another table's columns, or of the column just made the target, go
     st.session_state[P + "ignore"] = [c for c in st.session_state.get(P + "ignore") or () if c in features]

@@ -66,16 +66,15 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     active = bool(snap and snap.active)
     paused = bool(snap and snap.status == "paused")
     queued = bool(snap and snap.status == "queued")  # nothing to pause or step until it trains
-    cols = st.columns(5)
-    cols[0].button("Restart" if active else "Train", type="primary", disabled=config is None, key=f"{page}.train",
-                   width="stretch", help="Start training with the settings on the left.")
-    cols[1].button("Resume" if paused else "Pause", disabled=not active or queued, key=f"{page}.pause",
-                   width="stretch")
-    cols[2].button("Step", disabled=not active or queued, key=f"{page}.step", width="stretch",
-                   help="Pause, then take one optimizer step.")
-    cols[3].button("Stop", disabled=not active, key=f"{page}.stop", width="stretch")
-    cols[4].button("Reset", disabled=job is None, key=f"{page}.reset", width="stretch",
-                   help="Stop and clear the charts.")
+    # A row that wraps where it has no room (a narrow window, presenter mode's larger text) instead of cutting
+    # the labels off.
+    row = st.container(horizontal=True, gap="small")
+    row.button("Restart" if active else "Train", type="primary", disabled=config is None, key=f"{page}.train",
+               help="Start training with the settings on the left.", icon=":material/play_arrow:")
+    row.button("Resume" if paused else "Pause", disabled=not active or queued, key=f"{page}.pause")
+    row.button("Step", disabled=not active or queued, key=f"{page}.step", help="Pause, then take one optimizer step.")
+    row.button("Stop", disabled=not active, key=f"{page}.stop")
+    row.button("Reset", disabled=job is None, key=f"{page}.reset", help="Stop and clear the charts.")
     for p in problems:
         st.warning(p)
     st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
@@ -174,11 +173,11 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
     def about(split: str) -> str | None:
         return f"{metric.capitalize()} on the {split} split." if short != metric else None
 
-    c = st.columns(4)
-    c[0].metric(f"{held_out} {short}", f"{last.test_metric:.3f}", help=about(held_out.lower()))
-    c[1].metric(f"Train {short}", f"{last.train_metric:.3f}", help=about("training"))
-    c[2].metric(f"{held_out} loss", f"{last.test_loss:.4f}")
-    c[3].metric("Parameters", f"{snap.started.n_params:,}")
+    row = st.container(horizontal=True, gap="medium")  # tiles wrap to a second line rather than cut their values
+    row.metric(f"{held_out} {short}", f"{last.test_metric:.3f}", help=about(held_out.lower()), width="content")
+    row.metric(f"Train {short}", f"{last.train_metric:.3f}", help=about("training"), width="content")
+    row.metric(f"{held_out} loss", f"{last.test_loss:.4f}", width="content")
+    row.metric("Parameters", f"{snap.started.n_params:,}", width="content")
 
 
 def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.6, log_y: bool = False,

@@ -310,3 +310,38 @@ def boundary_traces(page) -> list[str]:
       const el = (__CHARTS__).find(c => c.dataset.name === 'mlp.boundary_chart');
       return el && el._fullData ? el._fullData.map(t => t.name) : [];
     }""".replace("__CHARTS__", CHARTS_JS))
+
+
+TICK_FONT_JS = """() => {
+  const chart = (__CHARTS__).find(c => c.dataset.name === 'mlp.boundary_chart');
+  const tick = chart && chart.querySelector('.xtick text');
+  return tick ? tick.style.fontSize : null;
+}""".replace("__CHARTS__", CHARTS_JS)
+
+
+def test_presenter_mode_enlarges_the_charts_text(page, app_url):
+    open_mlp(page, app_url)  # moons: the boundary chart previews the points, with ticks on its axes
+    wait_charts(page, {"mlp.boundary_chart"})
+    assert poll("the boundary's ticks", lambda: page.evaluate(TICK_FONT_JS), timeout=30) == "13px"
+    page.locator('[data-testid="stSidebar"]').get_by_text("Presenter mode").click()
+    poll("larger ticks in presenter mode", lambda: page.evaluate(TICK_FONT_JS) == "18px", timeout=30)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Presenter mode").click()
+    poll("the figure's own ticks again", lambda: page.evaluate(TICK_FONT_JS) == "13px", timeout=30)
+
+
+# Text cut off with an ellipsis: an element of a metric tile, a button or a toggle narrower than its content.
+CUT_TEXT_JS = """() => [...document.querySelectorAll(
+    '[data-testid="stMetric"] *, [data-testid^="stBaseButton"] *, [data-testid="stCheckbox"] *')]
+  .filter(e => getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.trim())"""
+
+
+def test_a_narrow_window_wraps_tiles_and_buttons_instead_of_cutting_them(page, app_url):
+    page.set_viewport_size({"width": 1000, "height": 800})  # a small laptop window, sidebar open
+    open_mlp(page, app_url)
+    set_number(page, "Epochs", 5)
+    click_button(page, "Train")
+    wait_status(page, "completed", timeout=60)
+    wait_idle(page)
+    assert page.locator('[data-testid="stMetric"]').count() == 4
+    assert page.evaluate(CUT_TEXT_JS) == []

@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground import devices
 from playground.registry import REGISTRY
+from playground.ui.charts import PRESENTER_FONT_SIZE
 from tests.ui.conftest import APP, charts, metric, progress_text, run_until, values
 
 
@@ -287,9 +288,16 @@ def test_presenter_mode_shows_lessons_and_hides_advanced_controls():
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "completed" in progress_text(at))
     assert metric(app, "Test accuracy") >= 0.93
+    assert set(chart_font_sizes(app).values()) == {PRESENTER_FONT_SIZE}  # larger text in every chart
     app.toggle(key="presenter").set_value(False).run()
     assert app.selectbox(key="mlp.dataset").value == "iris"  # the lesson's settings, now editable
+    assert set(chart_font_sizes(app).values()) == {0}  # the figures' own
     REGISTRY.shutdown()
+
+
+def chart_font_sizes(at) -> dict[str, int]:
+    return {json.loads(e.proto.json_args)["name"]: json.loads(e.proto.json_args)["font_size"]
+            for e in at.get("component_instance")}
 
 
 def test_sample_and_noise_settings_survive_tabular_datasets(app):
