@@ -79,8 +79,8 @@ def attention_grid(attention: np.ndarray, *, selected: tuple[int, int] | None = 
             })
             x0, y1 = head * (w + gap), 1 - layer * (h + gap)
             axis = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False}
-            layout[f"xaxis{k if k > 1 else ''}"] = {**axis, "domain": [x0, x0 + w], "anchor": ya}
-            layout[f"yaxis{k if k > 1 else ''}"] = {**axis, "domain": [y1 - h, y1], "anchor": xa,
+            layout[f"xaxis{k if k > 1 else ''}"] = {**axis, "domain": _span(x0, x0 + w), "anchor": ya}
+            layout[f"yaxis{k if k > 1 else ''}"] = {**axis, "domain": _span(y1 - h, y1), "anchor": xa,
                                                     "autorange": "reversed"}
     annotations = [{"text": f"H{i + 1}", "x": i * (w + gap) + w / 2, "y": 1.0, "xref": "paper",
                     "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 11}}
@@ -94,3 +94,9 @@ def attention_grid(attention: np.ndarray, *, selected: tuple[int, int] | None = 
         layout["shapes"] = [{"type": "rect", "xref": "paper", "yref": "paper", "x0": x0, "x1": x0 + w,
                              "y0": y1 - h, "y1": y1, "line": {"color": "#d62728", "width": 2}}]
     return make_figure(traces, layout)
+
+
+def _span(start: float, end: float) -> list[float]:
+    """An axis domain within [0, 1]: sums of the cell sizes can land just outside it (3 layers gave a bottom of
+    -5.6e-17, which plotly refuses)."""
+    return [min(max(round(start, 9), 0.0), 1.0), min(max(round(end, 9), 0.0), 1.0)]

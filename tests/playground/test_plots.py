@@ -417,3 +417,15 @@ def test_attention_heatmap_labels_at_most_16_rows_and_keeps_single_characters_as
 def test_loss_figure_empty_shows_the_given_note():
     fig = loss_figure(EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, empty_message="The run ended before any loss was recorded")
     assert fig.layout.annotations[0].text == "The run ended before any loss was recorded"
+
+
+def test_attention_grid_is_valid_for_every_model_shape_the_form_allows():
+    """Cell domains add up in floating point: 3 layers gave a bottom edge of -5.6e-17, which plotly refuses."""
+    import plotly.graph_objects as go
+
+    from playground import attention_plots
+
+    for n_layers in range(1, 7):
+        for n_heads in range(1, 9):
+            fig = attention_plots.attention_grid(np.full((n_layers, n_heads, 2, 2), 0.5), selected=(n_layers - 1, 0))
+            go.Figure(fig.to_dict())  # raises on a domain outside [0, 1]
