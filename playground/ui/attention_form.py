@@ -45,8 +45,7 @@ def _load_preset() -> None:
 def preset_picker() -> Any:
     """The preset selectbox (a lesson list in presenter mode); returns the place for `preset_caption`."""
     init_state(P + "preset", DEFAULT_SEQUENCE_PRESET)
-    preset_choice(P + "preset", {n: d for n, (d, _) in SEQUENCE_PRESETS.items()}, _load_preset, "attention")
-    return st.container()
+    return preset_choice(P + "preset", {n: d for n, (d, _) in SEQUENCE_PRESETS.items()}, _load_preset, "attention")
 
 
 def preset_caption(place: Any, config: C.SequenceRunConfig | None) -> None:

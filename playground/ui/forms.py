@@ -77,8 +77,9 @@ def _load_preset() -> None:
     load_config(PRESETS[st.session_state[P + "preset"]].config)
 
 
-def preset_choice(key: str, descriptions: dict[str, str], on_change, page: str) -> str:
-    """A preset selectbox, or in presenter mode a lesson list: every preset with its description.
+def preset_choice(key: str, descriptions: dict[str, str], on_change, page: str) -> Any:
+    """A preset selectbox, or in presenter mode a lesson list: every preset with its description. Returns the
+    place for the note under it (`preset_or_changed`): over the lesson list, which is long, where it is seen.
 
     The two are different widgets under one key, and a widget that is not drawn loses its value: the
     choice is remembered with the kind of widget that made it and given back when presenter mode flips
@@ -89,21 +90,22 @@ def preset_choice(key: str, descriptions: dict[str, str], on_change, page: str) 
     if saved is not None and (saved[0] != mode or entering(page)):
         st.session_state[key] = saved[1]
     if mode:
+        place = st.container()
         value = st.radio("Lessons", list(descriptions), key=key, on_change=on_change,
                          captions=list(descriptions.values()))
     else:
         value = st.selectbox("Preset", list(descriptions), key=key, on_change=on_change,
                              help="Loads a complete setup: data, model and training.")
+        place = st.container()
     st.session_state[memory] = (mode, value)
-    return value
+    return place
 
 
 def preset_picker() -> Any:
     """The preset selectbox (a lesson list in presenter mode); returns the place for `preset_caption`,
     which the page fills after the form has read this run's settings."""
     init_state(P + "preset", DEFAULT_PRESET)
-    preset_choice(P + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset, "mlp")
-    return st.container()
+    return preset_choice(P + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset, "mlp")
 
 
 def preset_caption(place: Any, config: C.RunConfig | None) -> None:
@@ -121,15 +123,16 @@ def preset_caption(place: Any, config: C.RunConfig | None) -> None:
 
 def preset_or_changed(place: Any, prefix: str, name: str, description: str, same: bool, reload: Any) -> None:
     """The preset's `description` while the settings are the preset's (`same`), else that they changed, with a
-    button (key `prefix` + "reload_preset") that calls `reload`; nothing in presenter mode (the lesson list
-    shows the descriptions)."""
-    if presenter():
-        return
+    button (key `prefix` + "reload_preset") that calls `reload`. In presenter mode the lesson list shows the
+    descriptions, and the note says "lesson": its form is hidden, so Train would otherwise train settings that
+    the ticked lesson does not show."""
+    kind = "lesson" if presenter() else "preset"
     if same:
-        place.caption(description)
+        if kind == "preset":
+            place.caption(description)
         return
-    place.caption(f"Settings changed from the {name} preset.")
-    place.button(f"Reload the {name} preset", key=prefix + "reload_preset", on_click=reload,
+    place.caption(f"Settings changed from the {name} {kind}.")
+    place.button(f"Reload the {name} {kind}", key=prefix + "reload_preset", on_click=reload,
                  icon=":material/restart_alt:")
 
 

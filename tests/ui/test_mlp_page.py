@@ -295,6 +295,18 @@ def test_presenter_mode_shows_lessons_and_hides_advanced_controls():
     REGISTRY.shutdown()
 
 
+def test_presenter_mode_says_when_the_settings_are_not_the_ticked_lessons(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("spiral").run()  # changed before presenter mode is turned on
+    app.toggle(key="presenter").set_value(True).run()
+    assert app.radio(key="mlp.preset").value == "moons"
+    assert "Settings changed from the moons lesson." in [c.value for c in app.caption]
+    app.button(key="mlp.reload_preset").click().run()
+    assert not [c for c in app.caption if "Settings changed" in c.value]
+    app.toggle(key="presenter").set_value(False).run()
+    assert app.selectbox(key="mlp.dataset").value == "moons"
+
+
 def chart_font_sizes(at) -> dict[str, int]:
     return {json.loads(e.proto.json_args)["name"]: json.loads(e.proto.json_args)["font_size"]
             for e in at.get("component_instance")}
