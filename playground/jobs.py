@@ -204,6 +204,12 @@ class Job:
         if self._end is None:
             self._append(RunFailed("failed", "The trainer ended without a result.", self._step, self._elapsed()))
 
+    def trains(self, config: Any, **inputs: Any) -> bool:
+        """Whether this job trains `config` on `inputs` (the trainer's other arguments, e.g. an uploaded table:
+        the same objects, not equal ones)."""
+        return config == self.config and inputs.keys() == self._kwargs.keys() and all(
+            inputs[k] is self._kwargs[k] for k in inputs)
+
     def _elapsed(self) -> float:
         return (self._t_end or time.perf_counter()) - self._t0
 

@@ -29,6 +29,7 @@ NEED_TABLE = "Upload a CSV file to train on it."
 PREVIEW_ROWS = 50  # rows of an uploaded table shown in its preview
 TABLE_OK = P + "table_ok"  # whether that table made a dataset with the chosen target and task
 SEEN = P + "upload_seen"  # file id of the upload in the uploader at the last run
+READ = P + "upload_read"  # file id of the upload TABLE was read from: read once, the same table in every run
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU",
                      "tanh": "Tanh", "sigmoid": "Sigmoid", "identity": "Identity (linear)"}
@@ -260,7 +261,9 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
         new = st.session_state.get(SEEN) != upload.file_id
         st.session_state[SEEN] = upload.file_id
         try:
-            st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name))
+            if st.session_state.get(READ) != upload.file_id:  # a bad file is read again, to show its error again
+                st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name))
+                st.session_state[READ] = upload.file_id
         except DataError as e:
             st.error(str(e) if upload.name in str(e) else f"{upload.name}: {e}")
             if new and not st.session_state.get(TABLE_OK):  # a new bad file does not fall back on an unusable one
@@ -317,4 +320,5 @@ def _leave_out(columns: list[str]) -> None:
 
 def _forget_table() -> None:
     st.session_state.pop(TABLE, None)
+    st.session_state.pop(READ, None)
     st.session_state.pop(TABLE_OK, None)

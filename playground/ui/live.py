@@ -78,8 +78,9 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     for p in problems:
         st.warning(p)
     st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
-    if active and config is not None and config != job.config:
-        st.caption("Settings changed: they apply when you press Restart.")
+    if job is not None and not job.trains(config, **start_kwargs):
+        st.caption("Settings changed: they apply when you press Restart." if active else
+                   "Settings changed since this run: the charts show the run's settings until you press Train.")
 
 
 def progress(snap: Snapshot) -> None:

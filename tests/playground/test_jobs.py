@@ -198,3 +198,17 @@ def test_wait_first_evaluation_times_out_while_paused_and_returns_at_the_end():
     job.stop(join_timeout=JOIN_S)
     assert job.wait_first_evaluation(0.0)  # ended: nothing more to wait for
     assert job.snapshot().evals == ()
+
+
+def test_trains_compares_the_config_and_takes_inputs_by_identity():
+    import dataclasses
+
+    table = object()
+    cfg = tiny_config()
+    job = Job(cfg, trainer=lambda config, emit, control, table: None, table=table)
+    assert job.trains(cfg, table=table)
+    assert job.trains(dataclasses.replace(cfg), table=table)  # an equal config
+    assert not job.trains(cfg, table=object())  # other data, however alike
+    assert not job.trains(cfg) and not job.trains(None, table=table)
+    other = dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, epochs=cfg.training.epochs + 1))
+    assert not job.trains(other, table=table)

@@ -412,6 +412,25 @@ def _upload_ids_csv(app, name="data.csv"):
     app.get("file_uploader")[0].set_value((name, f"id,a,b,label\n{rows}\n".encode(), "text/csv")).run()
 
 
+def test_after_a_run_changed_settings_or_a_new_table_say_the_charts_are_the_runs(app):
+    stale = lambda: [c.value for c in app.caption if c.value.startswith("Settings changed since this run")]  # noqa: E731
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(3).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    assert not stale()
+    app.selectbox(key="mlp.dataset").set_value("circles").run()
+    assert stale()
+    app.selectbox(key="mlp.dataset").set_value("moons").run()  # the run's settings again
+    assert not stale()
+    _upload_ids_csv(app)
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    assert not stale()
+    _upload_ids_csv(app, name="other.csv")  # the same columns in another file: other data
+    assert stale()
+
+
 def test_a_csv_id_column_gets_a_hint_and_one_click_leaves_it_out(app):
     open_mlp(app)
     _upload_ids_csv(app)
