@@ -14,10 +14,11 @@ from playground import config as C
 from playground import devices
 from playground.sequence_presets import DEFAULT_SEQUENCE_PRESET, SEQUENCE_PRESETS
 from playground.ui.forms import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
-from playground.ui.session import init_state, presenter
+from playground.ui.session import entering, init_state, presenter
 
 P = "attn."
 SAVED = P + "saved"
+FORM_SHOWN = P + "form_shown"  # whether the last run drew the form (not in presenter mode)
 TASK_LABELS = {"copy": "copy", "reverse": "reverse", "sort": "sort digits", "key_value": "key-value recall",
                "sentiment": "sentiment with negation", "char_lm": "character language model"}
 MAX_UPLOAD_TEXT_BYTES = 200_000  # an uploaded corpus is read as UTF-8 text and bounded by MAX_TEXT_CHARS
@@ -65,9 +66,15 @@ def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
     """Draw the task, model and training widgets; return the config (None if invalid) and problems."""
     read_link(P, C.SequenceRunConfig, load_config)
     saved = st.session_state.get(SAVED) or SEQUENCE_PRESETS[DEFAULT_SEQUENCE_PRESET][1]
+    # The widgets were not drawn in the last run (another page, or presenter mode): give them back the saved
+    # config, also those drawn only for some tasks, as the corpus (see session.entering).
+    restore = entering("attention") or not st.session_state.get(FORM_SHOWN)
+    st.session_state[FORM_SHOWN] = not presenter()
     if presenter():  # advanced controls hidden: the lesson list sets everything
         write_link(saved)
         return saved, ()
+    if restore:
+        load_config(saved)
     for key, value in widget_values(saved).items():
         init_state(key, value)
     k = P + "task."

@@ -166,3 +166,15 @@ def test_changed_settings_say_so_under_the_preset_and_reload_it(app):
     app.button(key="attn.reload_preset").click().run()
     assert app.number_input(key="attn.training.steps").value != 123
     assert any(c.value.startswith("reverse:") for c in app.caption)
+
+
+def test_a_typed_corpus_survives_a_visit_to_another_page(app):
+    open_attention(app)
+    app.selectbox(key="attn.preset").set_value("tiny-lm").run()
+    text = "the cat sat on the mat and the dog sat on the log. " * 12
+    app.text_area(key="attn.task.text").input(text).run()
+    app.switch_page("app_pages/home.py").run()
+    open_attention(app)
+    assert app.text_area(key="attn.task.text").value == text
+    app.run()
+    assert app.text_area(key="attn.task.text").value == text and app.session_state["attn.saved"].task.text == text
