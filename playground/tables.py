@@ -42,9 +42,12 @@ def _quoted(names: list[str], limit: int = 20) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _decode(raw: bytes, name: str) -> tuple[str, str]:
-    """Text and encoding of an upload: UTF-16 with a BOM, else UTF-8 (BOM optional), cp1252, latin-1."""
-    not_text = DataError(f"{name} doesn't look like a CSV (text) file.")
+def decode_text(raw: bytes, name: str, kind: str = "a CSV (text) file") -> tuple[str, str]:
+    """Text and encoding of an upload: UTF-16 with a BOM, else UTF-8 (BOM optional), cp1252, latin-1.
+
+    Raises DataError ("<name> doesn't look like <kind>.") for binary data: NUL bytes, a known file signature,
+    or more than 1% control characters."""
+    not_text = DataError(f"{name} doesn't look like {kind}.")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
         try:
             return raw.decode("utf-16"), "UTF-16"
@@ -89,7 +92,7 @@ def read_csv(raw: bytes, name: str = "upload.csv") -> pd.DataFrame:
         raise DataError("The file is empty.")
     if len(raw) > MAX_UPLOAD_BYTES:
         raise DataError(f"{name} is {len(raw) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
-    text, encoding = _decode(raw, name)
+    text, encoding = decode_text(raw, name)
     if not text.strip():
         raise DataError("The file is empty.")
     try:

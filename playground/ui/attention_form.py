@@ -13,6 +13,7 @@ import streamlit as st
 from playground import config as C
 from playground import devices
 from playground.sequence_presets import DEFAULT_SEQUENCE_PRESET, SEQUENCE_PRESETS
+from playground.tables import DataError, decode_text
 from playground.ui.forms import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
 from playground.ui.session import entering, init_state, presenter
 
@@ -121,18 +122,22 @@ def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
 
 
 def _corpus_input(key: str) -> None:
-    """A text area for the corpus, filled from an uploaded text file when one is given."""
+    """A text area for the corpus, filled from an uploaded text file when one is given. A file that cannot be
+    read keeps its message for as long as it stays in the uploader."""
     upload = st.file_uploader("Text file (optional)", type=["txt", "md"], key=P + "upload",
-                              help=f"Plain UTF-8 text, at most {C.MAX_TEXT_CHARS:,} characters.")
+                              help=f"Plain text, at most {C.MAX_TEXT_CHARS:,} characters.")
     if upload is not None and st.session_state.get(P + "upload_id") != upload.file_id:
         st.session_state[P + "upload_id"] = upload.file_id
+        st.session_state[P + "upload_error"] = None
         raw = upload.getvalue()
-        if len(raw) > MAX_UPLOAD_TEXT_BYTES or b"\x00" in raw:
-            st.error(f"{upload.name}: not a plain text file of at most {C.MAX_TEXT_CHARS:,} characters.")
-        else:
-            try:
-                st.session_state[key] = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                st.error(f"{upload.name} is not UTF-8 text. Save it as UTF-8 and upload it again.")
+        try:
+            text, _ = decode_text(raw, upload.name, "a plain text file")
+            if len(raw) > MAX_UPLOAD_TEXT_BYTES or len(text) > C.MAX_TEXT_CHARS:
+                raise DataError(f"{upload.name} is too long: at most {C.MAX_TEXT_CHARS:,} characters.")
+            st.session_state[key] = text
+        except DataError as e:
+            st.session_state[P + "upload_error"] = f"{e} The corpus below is used instead (empty: the built-in story)."
+    if upload is not None and st.session_state.get(P + "upload_error"):
+        st.error(st.session_state[P + "upload_error"])
     st.text_area("Corpus (empty: the built-in story)", key=key, height=120,
                  help=f"Paste text to train on, at most {C.MAX_TEXT_CHARS:,} characters.")

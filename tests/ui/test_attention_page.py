@@ -178,3 +178,17 @@ def test_a_typed_corpus_survives_a_visit_to_another_page(app):
     assert app.text_area(key="attn.task.text").value == text
     app.run()
     assert app.text_area(key="attn.task.text").value == text and app.session_state["attn.saved"].task.text == text
+
+
+def test_a_text_file_upload_fills_the_corpus_and_a_bad_one_keeps_its_message(app):
+    open_attention(app)
+    app.selectbox(key="attn.preset").set_value("tiny-lm").run()
+    story = "Le petit café était fermé, mais la rue sentait le pain chaud. " * 10  # Latin-1 bytes, not UTF-8
+    app.get("file_uploader")[0].set_value(("histoire.txt", story.encode("latin-1"), "text/plain")).run()
+    assert app.text_area(key="attn.task.text").value == story and not app.error
+    app.get("file_uploader")[0].set_value(("bin.txt", bytes(range(256)) * 12, "text/plain")).run()
+    message = "bin.txt doesn't look like a plain text file."
+    assert message in app.error[0].value
+    assert app.text_area(key="attn.task.text").value == story  # kept: nothing lost
+    app.number_input(key="attn.task.seq_len").set_value(24).run()  # any other change
+    assert message in app.error[0].value  # still said while the file is in the uploader
