@@ -220,8 +220,8 @@ def _check_text(text: str, seq_len: int) -> None:
     """A user's corpus must be plain text: bounded, long enough to hold out a tenth, not binary."""
     n, need, distinct = len(text), 10 * (seq_len + 1), len(set(text))
     _check(n <= MAX_TEXT_CHARS, f"The text is too long: {n:,} characters; at most {MAX_TEXT_CHARS:,}.")
-    _check(n >= need, f"The text is too short: {n:,} characters; seq_len {seq_len} needs at least {need:,} "
-                      "(a tenth is held out for validation).")
+    _check(n >= need, f"The text is too short: {n:,} character{'s' * (n != 1)}; seq_len {seq_len} needs at least "
+                      f"{need:,} (a tenth is held out for validation).")
     bad = next((c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
     _check(bad is None, f"The text contains the control character {bad!r}: is it a binary file? Use plain text.")
     _check(distinct <= MAX_TEXT_SYMBOLS, f"The text uses {distinct} distinct characters; at most {MAX_TEXT_SYMBOLS}.")

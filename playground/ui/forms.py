@@ -305,7 +305,8 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
         return table, [f"{name}: {e}"]
     st.session_state[TABLE_OK] = True
     kind = f"{data.n_classes} classes" if data.task == "classification" else "regression"
-    st.caption(f"{name}: {len(table):,} rows, {data.n_features} features, {kind}. " + " ".join(data.notes))
+    features = f"{data.n_features} feature{'s' * (data.n_features != 1)}"
+    st.caption(f"{name}: {len(table):,} rows, {features}, {kind}. " + " ".join(data.notes))
     return table, []
 
 

@@ -76,3 +76,10 @@ def test_csv_left_out_columns_round_trip_and_exclude_the_target():
     assert RunConfig.from_json(cfg.to_json()) == cfg
     with pytest.raises(ValueError, match="target column 'label' can't also be left out"):
         DataConfig(dataset="csv", target="label", ignore=("label",))
+
+
+def test_a_one_character_corpus_is_called_that():
+    from playground.config import SequenceRunConfig
+
+    with pytest.raises(ValueError, match=r"too short: 1 character; seq_len"):
+        SequenceRunConfig.from_dict({"task": {"task": "char_lm", "text": "a"}})

@@ -473,3 +473,11 @@ def test_a_file_name_is_shown_as_written(app):
     _upload_ids_csv(app, name="my_*wide*_file.csv")
     labels = [e.label for e in app.expander]
     assert r"Preview of my\_\*wide\*\_file.csv" in labels, labels  # Markdown would eat the marks
+
+
+def test_a_one_feature_table_reads_in_the_singular(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    rows = "\n".join(f"{i * 0.37:.2f},{'yes' if i % 3 else 'no'}" for i in range(40))
+    app.get("file_uploader")[0].set_value(("one.csv", f"x,label\n{rows}\n".encode(), "text/csv")).run()
+    assert "40 rows, 1 feature, 2 classes." in " ".join(c.value for c in app.caption)
