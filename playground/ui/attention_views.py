@@ -75,7 +75,10 @@ def probe_view(snap: Snapshot | None) -> None:
         attention = views["attention"]  # (L, H, T, T)
         layer, head = head_picker(*attention.shape[:2])
     tokens = [str(t) for t in info.get("probe_tokens", [])] or [str(i) for i in range(attention.shape[-1])]
-    prediction = " ".join(str(p) for p in views.get("probe_prediction", []))
+    predicted, targets = [str(p) for p in views.get("probe_prediction", [])], info.get("probe_targets")
+    if targets and len(targets) == len(predicted) and "" in targets:  # only some positions are scored (recall)
+        predicted = [p for p, t in zip(predicted, targets, strict=True) if t]
+        targets = [t for t in targets if t]
     c1.caption(f"Probe at step {step:,}: layer {layer + 1}, head {head + 1}. Rows attend to columns.")
     heatmap = live.cached("attn.heatmap", (views, layer, head),
                           lambda: attention_plots.attention_heatmap(attention[layer, head], tokens))
@@ -84,9 +87,9 @@ def probe_view(snap: Snapshot | None) -> None:
     grid = live.cached("attn.grid", (views, layer, head),
                        lambda: attention_plots.attention_grid(attention, selected=(layer, head)))
     chart(grid, "attn.grid", c2, snap.run)
-    c2.markdown(f"**Input:** `{' '.join(tokens)}`  \n**Prediction:** `{prediction}`")
-    if "probe_targets" in info:
-        c2.markdown(f"**Target:** `{' '.join(str(t) for t in info['probe_targets'])}`")
+    c2.markdown(f"**Input:** `{' '.join(tokens)}`  \n**Prediction:** `{' '.join(predicted)}`")
+    if targets:
+        c2.markdown(f"**Target:** `{' '.join(str(t) for t in targets)}`")
 
 
 def own_input(snap: Snapshot) -> None:

@@ -192,3 +192,15 @@ def test_a_text_file_upload_fills_the_corpus_and_a_bad_one_keeps_its_message(app
     assert app.text_area(key="attn.task.text").value == story  # kept: nothing lost
     app.number_input(key="attn.task.seq_len").set_value(24).run()  # any other change
     assert message in app.error[0].value  # still said while the file is in the uploader
+
+
+def test_recall_shows_the_prediction_at_its_scored_position_only(app):
+    open_attention(app)
+    app.selectbox(key="attn.preset").set_value("recall").run()
+    app.number_input(key="attn.training.steps").set_value(20).run()
+    app.button(key="attention.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at), timeout=120)
+    probe = next(m.value for m in app.markdown if m.value.startswith("**Input:**"))
+    prediction = probe.split("**Prediction:** `")[1].rstrip("`")
+    target = next(m.value for m in app.markdown if m.value.startswith("**Target:**")).split("`")[1]
+    assert len(prediction.split()) == len(target.split()) == 1  # the answer after "=", not a label per token
