@@ -22,7 +22,7 @@ SAVED = P + "saved"
 FORM_SHOWN = P + "form_shown"  # whether the last run drew the form (not in presenter mode)
 TASK_LABELS = {"copy": "copy", "reverse": "reverse", "sort": "sort digits", "key_value": "key-value recall",
                "sentiment": "sentiment with negation", "char_lm": "character language model"}
-MAX_UPLOAD_TEXT_BYTES = 200_000  # an uploaded corpus is read as UTF-8 text and bounded by MAX_TEXT_CHARS
+MAX_UPLOAD_TEXT_BYTES = 200_000  # bytes of an uploaded corpus; its decoded text is bounded by MAX_TEXT_CHARS
 
 
 def widget_values(cfg: C.SequenceRunConfig) -> dict[str, Any]:

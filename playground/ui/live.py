@@ -165,7 +165,8 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
     """The latest evaluation as st.metric tiles: held-out and train metric, held-out loss, parameters.
 
     Tiles name the metric by its last word ("Validation accuracy"); a longer name ("next-char accuracy") is in
-    the tile's help, as the four tiles share a column of about 600 pixels and longer labels were cut off."""
+    the tile's help, as the four tiles share a row of about 600 pixels (they wrap onto a second line rather than
+    cut their text, but a long label would push them there at ordinary widths)."""
     if not snap.evals or snap.started is None:
         return
     last, metric = snap.evals[-1], snap.started.metric_name
