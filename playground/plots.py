@@ -103,8 +103,9 @@ def loss_figure(
     step, step_loss: (n,) 1-based optimizer step and mini-batch loss; eval_step, train_loss, test_loss:
     (m,) the step of each evaluation and the mean loss per example on each split. Series are downsampled
     to 2000 points, then the per-step loss is smoothed with `smooth(., smoothing)` (trace only when
-    smoothing > 0). Traces: "train (per step)", "train (smoothed)", "train (epoch)", "test (epoch)"
-    (`eval_label` names the evaluation cadence, e.g. "eval" for step-counted runs).
+    smoothing > 0). Traces: "train (per step)", "train (smoothed)", "train (epoch)", "<held_out> (epoch)"
+    (`eval_label` names the evaluation cadence, e.g. "eval" for step-counted runs; `held_out` the held-out split:
+    "test" or "validation").
     log_y puts the y axis on a log scale, ticked at 1, 2, 5 x 10^k (at 10^k beyond 3 decades, where those would
     crowd) and labelled 0.5, 0.2, 0.1 (plotly labels them a small "5", "2"). All inputs empty: `empty_message`.
     """

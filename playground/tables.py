@@ -43,10 +43,11 @@ def _quoted(names: list[str], limit: int = 20) -> str:
 
 
 def decode_text(raw: bytes, name: str, kind: str = "a CSV (text) file") -> tuple[str, str]:
-    """Text and encoding of an upload: UTF-16 with a BOM, else UTF-8 (BOM optional), cp1252, latin-1.
+    """Text and encoding ("UTF-16", "utf-8-sig", "cp1252" or "latin-1") of an upload: UTF-16 with a BOM, else
+    UTF-8 (BOM optional), cp1252, latin-1 (which decodes any bytes).
 
     Raises DataError ("<name> doesn't look like <kind>.") for binary data: NUL bytes, a known file signature,
-    or more than 1% control characters."""
+    more than 1% control characters, or UTF-16 that does not decode."""
     not_text = DataError(f"{name} doesn't look like {kind}.")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
         try:
@@ -127,18 +128,21 @@ def _whole(s: pd.Series) -> bool:
     return bool(np.all(values == np.round(values)))
 
 
-_ID_NAME = re.compile(r"(?i)^(id|index|row|row[ _]?(id|number|no)|unnamed: ?0|.*[ _]id)$")
+# "id", "row_number", "customer_id", pandas' "Unnamed: 0" and "id.1" (a repeated name), any case; "PassengerId",
+# "userID" (camel case, so that "paid" or "valid" are not ids).
+_ID_NAME = re.compile(r"(?i:^(id|index|row|row[ _]?(id|number|no)|unnamed: ?0|.*[ _]id)(\.\d+)?$)"
+                      r"|[a-z](Id|ID)$")
 
 
 def id_like(table: pd.DataFrame) -> list[str]:
-    """Columns that look like row identifiers rather than features: named like one ("id", "row_number",
-    "customer_id", pandas' "Unnamed: 0"), or whole numbers that number the rows (all distinct, each one more
-    than the last once sorted). Trained on as features they let a model memorise rows."""
+    """Columns that look like row identifiers rather than features: named like one (`_ID_NAME`: "id",
+    "customer_id", "PassengerId", pandas' "Unnamed: 0"), or whole numbers that number the rows (all distinct, each
+    one more than the last once sorted). Trained on as features they let a model memorise rows."""
     def numbers_rows(s: pd.Series) -> bool:
         s = s.dropna()
         return (len(s) >= MIN_ROWS and _is_number(s) and _whole(s) and s.is_unique
                 and float(s.max()) - float(s.min()) == len(s) - 1)
-    return [c for c in table.columns if _ID_NAME.match(str(c)) or numbers_rows(table[c])]
+    return [c for c in table.columns if _ID_NAME.search(str(c).strip()) or numbers_rows(table[c])]
 
 
 def infer_task(target: pd.Series) -> str:

@@ -22,7 +22,7 @@ SAVED = P + "saved"
 FORM_SHOWN = P + "form_shown"  # whether the last run drew the form (not in presenter mode)
 TASK_LABELS = {"copy": "copy", "reverse": "reverse", "sort": "sort digits", "key_value": "key-value recall",
                "sentiment": "sentiment with negation", "char_lm": "character language model"}
-MAX_UPLOAD_TEXT_BYTES = 200_000  # bytes of an uploaded corpus; its decoded text is bounded by MAX_TEXT_CHARS
+MAX_UPLOAD_TEXT_BYTES = 4 * C.MAX_TEXT_CHARS + 4  # bytes: MAX_TEXT_CHARS characters of UTF-8 or UTF-16, BOM
 
 
 def widget_values(cfg: C.SequenceRunConfig) -> dict[str, Any]:
@@ -96,6 +96,7 @@ def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
         r = row()
         r.number_input("d_ff", 8, 1024, step=8, key=k + "d_ff", help="Hidden width of the feed-forward layer.")
         r.number_input("Context", 2, 256, key=k + "context", help="Longest sequence the model accepts.")
+        r = row()
         r.selectbox("Activation", C.TRANSFORMER_ACTIVATIONS, key=k + "activation")
         r.selectbox("Positions", C.POSITIONALS, key=k + "positional", help="Sinusoidal or learned embeddings.")
         st.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout")
@@ -105,11 +106,14 @@ def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
         r.selectbox("Optimizer", C.OPTIMIZERS, key=k + "optimizer", format_func=C.OPTIMIZER_LABELS.get)
         rates = sorted(set(LEARNING_RATES) | {st.session_state[k + "learning_rate"]})
         r.select_slider("Learning rate", rates, key=k + "learning_rate", format_func=lambda v: f"{v:g}")
+        r = row()
         r.number_input("Batch size", 1, 1024, key=k + "batch_size")
         r.number_input("Steps", 1, 100_000, key=k + "steps")
+        r = row()
         r.number_input("Evaluate every (steps)", 1, 10_000, key=k + "eval_every",
                        help="Also how often the attention heatmaps are captured.")
         r.number_input("Seed", 0, 2**31 - 1, key=k + "seed")
+        r = row()
         r.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=k + "weight_decay")
         r.selectbox("Device", ("auto", *devices.available()), key=k + "device")
     try:
@@ -131,9 +135,14 @@ def _corpus_input(key: str) -> None:
         st.session_state[P + "upload_error"] = None
         raw = upload.getvalue()
         try:
+            if len(raw) > MAX_UPLOAD_TEXT_BYTES:  # before decoding it: no text of the allowed length is this large
+                raise DataError(f"{upload.name} is {len(raw) / 2**20:.1f} MB: too long for a corpus of at most "
+                                f"{C.MAX_TEXT_CHARS:,} characters.")
             text, _ = decode_text(raw, upload.name, "a plain text file")
-            if len(raw) > MAX_UPLOAD_TEXT_BYTES or len(text) > C.MAX_TEXT_CHARS:
-                raise DataError(f"{upload.name} is too long: at most {C.MAX_TEXT_CHARS:,} characters.")
+            if not text.strip():
+                raise DataError(f"{upload.name} is empty.")
+            if len(text) > C.MAX_TEXT_CHARS:
+                raise DataError(f"{upload.name} is too long: {len(text):,} characters; at most {C.MAX_TEXT_CHARS:,}.")
             st.session_state[key] = text
         except DataError as e:
             st.session_state[P + "upload_error"] = f"{e} The corpus below is used instead (empty: the built-in story)."

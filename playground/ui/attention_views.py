@@ -16,6 +16,7 @@ from playground.ui import live
 from playground.ui.charts import chart
 
 P = "attn."
+HELD_OUT = "Validation"  # the held-out split's name in tiles and legends
 SAMPLE = P + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
 
 
@@ -152,8 +153,8 @@ def draw(snap: Snapshot | None) -> None:
     else:
         with head:
             live.progress(snap)
-            live.metrics_row(snap, held_out="Validation")
-    live.curve_charts(snap, "attn", curves, height=260, eval_label="eval", held_out="validation")
+            live.metrics_row(snap, held_out=HELD_OUT)
+    live.curve_charts(snap, "attn", curves, height=260, eval_label="eval", held_out=HELD_OUT.lower())
     probe_view(snap)
     if snap is not None:
         own_input(snap)

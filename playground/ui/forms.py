@@ -46,7 +46,7 @@ class FormResult:
     problems: tuple[str, ...]  # messages to show; Train stays disabled while there are any
 
 
-def row():
+def row() -> Any:
     """A row of widgets that share its width and wrap onto more lines where each would be narrow (a narrow
     window, presenter mode's larger text), instead of squeezing their labels letter by letter as columns do."""
     return st.container(horizontal=True, gap="small")
@@ -80,7 +80,8 @@ def _load_preset() -> None:
 
 def preset_choice(key: str, descriptions: dict[str, str], on_change, page: str) -> Any:
     """A preset selectbox, or in presenter mode a lesson list: every preset with its description. Returns the
-    place for the note under it (`preset_or_changed`): over the lesson list, which is long, where it is seen.
+    place for the note on the settings (`preset_or_changed`): under the selectbox, or above the lesson list (long:
+    a note under it would not be seen).
 
     The two are different widgets under one key, and a widget that is not drawn loses its value: the
     choice is remembered with the kind of widget that made it and given back when presenter mode flips
@@ -267,7 +268,7 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
         except DataError as e:
             st.error(str(e) if upload.name in str(e) else f"{upload.name}: {e}")
             if new and not st.session_state.get(TABLE_OK):  # a new bad file does not fall back on an unusable one
-                st.session_state.pop(TABLE, None)
+                _forget_table()
             if TABLE in st.session_state:
                 st.caption(f"Still using {as_written(st.session_state[TABLE][0])}.")
     if TABLE not in st.session_state:
@@ -290,10 +291,10 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
                             help="Columns that are not features: an id, a row number, a copy of the target.")
     if suspects := [c for c in id_like(table) if c in features and c not in ignore]:
         quoted = ", ".join(f"'{as_written(str(c))}'" for c in suspects)
-        one = len(suspects) == 1
-        st.caption(f"{quoted} {'looks like a row identifier' if one else 'look like row identifiers'}: a model can "
-                   f"memorise rows by {'it' if one else 'them'}. Leave {'it' if one else 'them'} out unless "
-                   f"{'it carries' if one else 'they carry'} meaning.")
+        it, they = ("it", "it carries") if len(suspects) == 1 else ("them", "they carry")
+        st.caption(f"{quoted} {'looks like a row identifier' if it == 'it' else 'look like row identifiers'}: a "
+                   f"model can learn to recognise rows by {it} instead of from the features. Leave {it} out unless "
+                   f"{they} meaning.")
         st.button(f"Leave out {quoted}", key=P + "ignore_ids", on_click=_leave_out, args=(suspects,),
                   icon=":material/playlist_remove:")
     with st.expander(f"Preview of {name}"):
@@ -305,8 +306,8 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
         return table, [f"{name}: {e}"]
     st.session_state[TABLE_OK] = True
     kind = f"{data.n_classes} classes" if data.task == "classification" else "regression"
-    features = f"{data.n_features} feature{'s' * (data.n_features != 1)}"
-    st.caption(f"{name}: {len(table):,} rows, {features}, {kind}. " + " ".join(data.notes))
+    n_features = f"{data.n_features} feature{'s' * (data.n_features != 1)}"
+    st.caption(f"{name}: {len(table):,} rows, {n_features}, {kind}. " + " ".join(data.notes))
     return table, []
 
 

@@ -78,9 +78,9 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     for p in problems:
         st.warning(p)
     st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
-    if job is not None and not job.trains(config, **start_kwargs):
+    if job is not None and config is not None and not job.trains(config, **start_kwargs):
         st.caption("Settings changed: they apply when you press Restart." if active else
-                   "Settings changed since this run: the charts show the run's settings until you press Train.")
+                   "Settings changed since this run: the charts show that run until you press Train.")
 
 
 def progress(snap: Snapshot) -> None:
@@ -185,7 +185,8 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
 def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.6, log_y: bool = False,
                  height: int = 320, eval_label: str = "epoch", held_out: str = "test") -> None:
     """Loss (per step and per evaluation) and metric charts in `columns` (two of `st.columns`), with stable
-    keys; empty charts for no run yet.
+    keys; empty charts for no run yet, and a note in a chart with nothing to draw for a run (not yet, or the run
+    ended before). `held_out` names the held-out split in the legends ("test", "validation").
 
     Pages draw these in the same place before a run and during it, so the charts drawn before Train are
     the ones that show the first points (see playground.ui.charts: a chart keeps its plot where it stays).

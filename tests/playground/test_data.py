@@ -366,6 +366,8 @@ def test_id_like_names_row_identifiers_not_features():
         "width": np.arange(n) * 0.5,  # not whole
         "age": np.arange(n) + (np.arange(n) > 10),  # whole and distinct, with a gap
         "grade": np.arange(n) % 5,  # repeats
+        "PassengerId": np.arange(n) % 4,  # camel case
+        "paid": np.arange(n) % 2,  # ends in "id", but not an id
     })
-    assert id_like(table) == ["id", "row", "Unnamed: 0", "customer_id", "idea"]
+    assert id_like(table) == ["id", "row", "Unnamed: 0", "customer_id", "idea", "PassengerId"]
     assert id_like(pd.DataFrame({"x": [1, 2, 3]})) == []  # too few rows to say

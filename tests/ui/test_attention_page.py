@@ -192,6 +192,11 @@ def test_a_text_file_upload_fills_the_corpus_and_a_bad_one_keeps_its_message(app
     assert app.text_area(key="attn.task.text").value == story  # kept: nothing lost
     app.number_input(key="attn.task.seq_len").set_value(24).run()  # any other change
     assert message in app.error[0].value  # still said while the file is in the uploader
+    app.get("file_uploader")[0].set_value(("empty.txt", b"", "text/plain")).run()
+    assert "empty.txt is empty." in app.error[0].value and app.text_area(key="attn.task.text").value == story
+    long = "abc " * 30_000  # 120,000 characters
+    app.get("file_uploader")[0].set_value(("long.txt", long.encode(), "text/plain")).run()
+    assert "long.txt is too long: 120,000 characters; at most 100,000." in app.error[0].value
 
 
 def test_recall_shows_the_prediction_at_its_scored_position_only(app):

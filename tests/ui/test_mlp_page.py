@@ -421,6 +421,8 @@ def test_after_a_run_changed_settings_or_a_new_table_say_the_charts_are_the_runs
     assert not stale()
     app.selectbox(key="mlp.dataset").set_value("circles").run()
     assert stale()
+    app.selectbox(key="mlp.dataset").set_value("csv").run()  # no table yet: no settings to train, nothing to say
+    assert not stale() and app.button(key="mlp.train").disabled
     app.selectbox(key="mlp.dataset").set_value("moons").run()  # the run's settings again
     assert not stale()
     _upload_ids_csv(app)
