@@ -9,6 +9,7 @@ by the grace period give or take one pass.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import warnings
 from typing import Any
@@ -23,6 +24,7 @@ from playground.registry import REGISTRY
 REAP_EVERY_S = 0.5  # also the precision of the grace period; a pass is one session lookup per job
 _reaper_lock = threading.Lock()
 _reaper: threading.Thread | None = None
+_reaper_stop = threading.Event()
 
 
 def session_id() -> str:
@@ -41,16 +43,27 @@ def _session_alive(key: str) -> bool:
 
 
 def _reap_forever() -> None:
-    stop = threading.Event()
-    while not stop.wait(REAP_EVERY_S):
+    while not _reaper_stop.wait(REAP_EVERY_S):
         try:
             REGISTRY.reap(_session_alive)
         except Exception as e:  # one bad pass must not end reaping for the life of the server
             warnings.warn(f"Reaping jobs failed ({type(e).__name__}: {e}); trying again.", stacklevel=1)
 
 
+@atexit.register  # after the registry's and the jobs' handlers, so it runs before them
+def stop_reaper(timeout: float = 10.0) -> None:
+    """Stop the reaper thread and wait for it (a pass may be joining reaped jobs, then freeing their memory).
+
+    It is a daemon thread, and a reaped job's memory is freed through torch (garbage collection of its tensors,
+    `registry.release_memory`): a daemon thread still inside torch when the interpreter finalises aborts the
+    server ("terminate called without an active exception") instead of a clean exit."""
+    _reaper_stop.set()
+    if _reaper is not None:
+        _reaper.join(timeout)
+
+
 def ensure_reaper() -> None:
-    """Start the process-wide reaper thread once (daemon: it holds no torch state)."""
+    """Start the process-wide reaper thread once; `stop_reaper` ends it at interpreter exit."""
     global _reaper
     with _reaper_lock:
         if _reaper is None and runtime.exists():

@@ -86,7 +86,8 @@ def start_server(log_path: Path, timeout: float = 60.0) -> Server:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                start_new_session=True,  # a crash writes every thread's stack to the log:
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"})
     server = Server(proc, port, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -97,6 +97,7 @@ def test_the_replay_slider_can_be_dragged_while_training_runs(page, app_url):
     click_button(page, "Train")
     wait_status(page, "running", timeout=60)
     page.get_by_text("Follow training live", exact=True).click()
+    wait_idle(page)  # the rerun that the switch starts has drawn the slider (a busy machine takes a while)
     replay = page.locator('[data-testid="stSlider"]').filter(has=page.get_by_text("Replay: step", exact=True))
     value = replay.locator('[data-testid="stSliderThumbValue"]')
     start = int(poll("the replay slider", lambda: value.count() and value.inner_text(), timeout=30))
