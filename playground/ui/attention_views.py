@@ -17,6 +17,7 @@ from playground.ui.charts import chart
 
 P = "attn."
 HELD_OUT = "Validation"  # the held-out split's name in tiles and legends
+REPLAY_UNTIL = P + "replay_until"  # the newest step the replay slider offers, while not following
 SAMPLE = P + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
 
 
@@ -51,13 +52,22 @@ def head_picker(n_layers: int, n_heads: int) -> tuple[int, int]:
 
 
 def replay_pick(snap: Snapshot) -> tuple[int, dict[str, np.ndarray]]:
-    """The snapshot to show: the latest while following live, else the one the replay slider picks."""
+    """The snapshot to show: the latest while following live, else the one the replay slider picks.
+
+    The slider's range stops at the newest snapshot when following was turned off: a range that grew at every
+    evaluation moved the thumb under the user's cursor and could end a drag. A button takes in the newer ones."""
     steps = [s for s, _ in snap.history]
     follow = st.toggle("Follow training live", value=True, key=P + "follow",
                        help="Turn off to replay how the pattern formed, snapshot by snapshot.")
     if follow or len(steps) < 2:
+        st.session_state.pop(REPLAY_UNTIL, None)
         return snap.history[-1]
-    chosen = _picked("replay", steps, "Replay: step", st.select_slider)
+    until = st.session_state.setdefault(REPLAY_UNTIL, steps[-1])
+    shown = [s for s in steps if s <= until] or steps[:1]
+    chosen = _picked("replay", shown, "Replay: step", st.select_slider)
+    if newer := len(steps) - len(shown):
+        st.button(f"Add the {newer:,} newer snapshot{'s' * (newer != 1)} to the slider", key=P + "replay_newer",
+                  on_click=st.session_state.pop, args=(REPLAY_UNTIL, None), icon=":material/update:")
     return snap.history[steps.index(chosen)]
 
 

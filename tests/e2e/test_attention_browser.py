@@ -101,6 +101,7 @@ def test_the_replay_slider_can_be_dragged_while_training_runs(page, app_url):
     replay = page.locator('[data-testid="stSlider"]').filter(has=page.get_by_text("Replay: step", exact=True))
     value = replay.locator('[data-testid="stSliderThumbValue"]')
     start = int(poll("the replay slider", lambda: value.count() and value.inner_text(), timeout=30))
+    replay.scroll_into_view_if_needed()  # the mouse below works in the viewport's coordinates
     thumb, track = value.locator("..").bounding_box(), replay.bounding_box()
     x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
     page.mouse.move(x, y)

@@ -125,8 +125,9 @@ def test_generate_bounds_top_k_and_drops_a_stale_sample(app):
 
 
 def test_the_replay_slider_stays_the_same_widget_while_snapshots_arrive(app):
-    """New snapshots add options to the replay slider; it must stay one widget (same id) holding the user's
-    step, or the browser replaces it at every refresh and a drag in progress is lost."""
+    """New snapshots do not move the replay slider's range while the user is replaying (its thumb would move
+    under the cursor); a button adds them. The slider stays one widget (same id) holding the user's step, or
+    the browser would replace it and a drag in progress would be lost."""
     open_attention(app)
     app.number_input(key="attn.training.steps").set_value(2000).run()
     app.button(key="attention.train").click().run()
@@ -142,8 +143,13 @@ def test_the_replay_slider_stays_the_same_widget_while_snapshots_arrive(app):
     n_options = len(replay.options)
     for _ in range(2):
         app.button(key="attention.step").click().run()
-    run_until(app, lambda at: len(next(s for s in at.select_slider if s.label == "Replay: step").options) > n_options)
+    run_until(app, lambda at: any(b.key == "attn.replay_newer" for b in at.button))
     replay = next(s for s in app.select_slider if s.label == "Replay: step")
+    assert len(replay.options) == n_options and replay.id == before  # the range holds still
+    assert app.button(key="attn.replay_newer").label == "Add the 2 newer snapshots to the slider"
+    app.button(key="attn.replay_newer").click().run()
+    replay = next(s for s in app.select_slider if s.label == "Replay: step")
+    assert len(replay.options) == n_options + 2
     assert replay.id == before and str(replay.value) == str(picked)
     app.button(key="attention.stop").click().run()
 
