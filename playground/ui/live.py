@@ -175,7 +175,7 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
     def about(split: str) -> str | None:
         return f"{metric.capitalize()} on the {split} split." if short != metric else None
 
-    row = st.container(horizontal=True, gap="medium")  # tiles wrap to a second line rather than cut their values
+    row = st.container(horizontal=True, gap="small")  # tiles wrap to a second line rather than cut their values
     row.metric(f"{held_out} {short}", f"{last.test_metric:.3f}", help=about(held_out.lower()), width="content")
     row.metric(f"Train {short}", f"{last.train_metric:.3f}", help=about("training"), width="content")
     row.metric(f"{held_out} loss", f"{last.test_loss:.4f}", width="content")
