@@ -17,7 +17,7 @@ from playground.ui.charts import chart
 
 P = "attn."
 HELD_OUT = "Validation"  # the held-out split's name in tiles and legends
-REPLAY_UNTIL = P + "replay_until"  # the newest step the replay slider offers, while not following
+REPLAY_UNTIL = P + "replay_until"  # (run, newest step) the replay slider offers, while not following
 SAMPLE = P + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
 
 
@@ -25,9 +25,9 @@ def _picked(name: str, options: list, label: str, widget) -> object:
     """A select slider inside the live fragment whose choice survives changes to its options.
 
     The widget's key is fixed, so it stays one widget while its options change (Streamlit 1.67 takes a
-    keyed select slider's identity from its key alone): the replay slider gains a step at every evaluation
-    while a run trains, and a widget that changed identity would be replaced in the browser at every
-    refresh, ending a drag in progress. The last choice is also kept under a plain session key: it becomes
+    keyed select slider's identity from its key alone): the replay slider's steps change when newer snapshots
+    are added to it or the history is thinned, and a widget that changed identity would be replaced in the
+    browser, ending a drag in progress. The last choice is also kept under a plain session key: it becomes
     the widget's starting value, or the nearest option to it, when the widget is drawn again after a page
     switch or when its value left the options (Streamlit then falls back to that starting value).
     """
@@ -62,8 +62,10 @@ def replay_pick(snap: Snapshot) -> tuple[int, dict[str, np.ndarray]]:
     if follow or len(steps) < 2:
         st.session_state.pop(REPLAY_UNTIL, None)
         return snap.history[-1]
-    until = st.session_state.setdefault(REPLAY_UNTIL, steps[-1])
-    shown = [s for s in steps if s <= until] or steps[:1]
+    held = st.session_state.get(REPLAY_UNTIL)
+    if held is None or held[0] != snap.run:  # a new run (Restart) does not keep the last run's range
+        held = st.session_state[REPLAY_UNTIL] = (snap.run, steps[-1])
+    shown = [s for s in steps if s <= held[1]] or steps[:1]
     chosen = _picked("replay", shown, "Replay: step", st.select_slider)
     if newer := len(steps) - len(shown):
         st.button(f"Add the {newer:,} newer snapshot{'s' * (newer != 1)} to the slider", key=P + "replay_newer",

@@ -47,8 +47,9 @@ class FormResult:
 
 
 def row() -> Any:
-    """A row of widgets that share its width and wrap onto more lines where each would be narrow (a narrow
-    window, presenter mode's larger text), instead of squeezing their labels letter by letter as columns do."""
+    """A row of elements (widgets, buttons, metric tiles) that share its width and wrap onto more lines where each
+    would be narrow (a narrow window, presenter mode's larger text), instead of squeezing their labels letter by
+    letter or cutting them to "…" as columns do."""
     return st.container(horizontal=True, gap="small")
 
 

@@ -19,6 +19,7 @@ from playground import plots
 from playground.jobs import Job, Snapshot
 from playground.ui import session
 from playground.ui.charts import chart
+from playground.ui.forms import row
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
 QUEUED_UPDATE_S = 1.0  # while the job waits in the queue: only its place changes
@@ -66,15 +67,15 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     active = bool(snap and snap.active)
     paused = bool(snap and snap.status == "paused")
     queued = bool(snap and snap.status == "queued")  # nothing to pause or step until it trains
-    # A row that wraps where it has no room (a narrow window, presenter mode's larger text) instead of cutting
-    # the labels off.
-    row = st.container(horizontal=True, gap="small")
-    row.button("Restart" if active else "Train", type="primary", disabled=config is None, key=f"{page}.train",
-               help="Start training with the settings on the left.", icon=":material/play_arrow:")
-    row.button("Resume" if paused else "Pause", disabled=not active or queued, key=f"{page}.pause")
-    row.button("Step", disabled=not active or queued, key=f"{page}.step", help="Pause, then take one optimizer step.")
-    row.button("Stop", disabled=not active, key=f"{page}.stop")
-    row.button("Reset", disabled=job is None, key=f"{page}.reset", help="Stop and clear the charts.")
+    buttons = row()
+    buttons.button("Restart" if active else "Train", type="primary", disabled=config is None,
+                   key=f"{page}.train", help="Start training with the settings on the left.",
+                   icon=":material/play_arrow:")
+    buttons.button("Resume" if paused else "Pause", disabled=not active or queued, key=f"{page}.pause")
+    buttons.button("Step", disabled=not active or queued, key=f"{page}.step",
+                   help="Pause, then take one optimizer step.")
+    buttons.button("Stop", disabled=not active, key=f"{page}.stop")
+    buttons.button("Reset", disabled=job is None, key=f"{page}.reset", help="Stop and clear the charts.")
     for p in problems:
         st.warning(p)
     st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
@@ -175,11 +176,11 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
     def about(split: str) -> str | None:
         return f"{metric.capitalize()} on the {split} split." if short != metric else None
 
-    row = st.container(horizontal=True, gap="small")  # tiles wrap to a second line rather than cut their values
-    row.metric(f"{held_out} {short}", f"{last.test_metric:.3f}", help=about(held_out.lower()), width="content")
-    row.metric(f"Train {short}", f"{last.train_metric:.3f}", help=about("training"), width="content")
-    row.metric(f"{held_out} loss", f"{last.test_loss:.4f}", width="content")
-    row.metric("Parameters", f"{snap.started.n_params:,}", width="content")
+    tiles = row()
+    tiles.metric(f"{held_out} {short}", f"{last.test_metric:.3f}", help=about(held_out.lower()), width="content")
+    tiles.metric(f"Train {short}", f"{last.train_metric:.3f}", help=about("training"), width="content")
+    tiles.metric(f"{held_out} loss", f"{last.test_loss:.4f}", width="content")
+    tiles.metric("Parameters", f"{snap.started.n_params:,}", width="content")
 
 
 def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.6, log_y: bool = False,
