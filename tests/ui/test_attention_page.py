@@ -143,7 +143,8 @@ def test_the_replay_slider_stays_the_same_widget_while_snapshots_arrive(app):
     n_options = len(replay.options)
     for _ in range(2):
         app.button(key="attention.step").click().run()
-    run_until(app, lambda at: any(b.key == "attn.replay_newer" for b in at.button))
+    # both steps' snapshots have arrived (each comes from the training thread, after its click)
+    run_until(app, lambda at: any(b.key == "attn.replay_newer" and b.label.startswith("Add the 2 ") for b in at.button))
     replay = next(s for s in app.select_slider if s.label == "Replay: step")
     assert len(replay.options) == n_options and replay.id == before  # the range holds still
     assert app.button(key="attn.replay_newer").label == "Add the 2 newer snapshots to the slider"
