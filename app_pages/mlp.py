@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from playground import plots, training  # noqa: F401  (imported here so the first Train starts at once)
-from playground.data import DataError, make_dataset
 from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
-from playground.ui import forms, live, session
+from playground.mlp import plots as mlp_plots
+from playground.mlp import training  # noqa: F401  (imported here so the first Train starts at once)
+from playground.mlp.data import DataError, make_dataset
+from playground.ui import live, mlp_form, session, widgets
 from playground.ui.charts import chart
 
 PAGE = "mlp"
@@ -14,9 +15,9 @@ st.title("MLP playground")
 
 left, right = st.columns([1, 2], gap="large")
 with left:
-    preset_place = forms.preset_picker()
-    form = forms.mlp_form()
-    forms.preset_caption(preset_place, form.config)
+    preset_place = mlp_form.preset_picker()
+    form = mlp_form.mlp_form()
+    mlp_form.preset_caption(preset_place, form.config)
 with right:
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
 
@@ -50,7 +51,7 @@ def preview(views: list) -> None:
         st.warning(str(e))
         return
     if d.n_features == 2:
-        fig = plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
+        fig = mlp_plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
                                     task=d.task, class_names=d.class_names)
         chart(fig, "mlp.boundary_chart", views[0])
 
@@ -81,7 +82,7 @@ def draw(snap: Snapshot | None) -> None:
     c1, c2 = views
     v, pts = snap.views, info.get("points")
     if pts is not None:
-        fig = live.cached("mlp.boundary", (v, pts, opts["discretize"]), lambda: plots.boundary_figure(
+        fig = live.cached("mlp.boundary", (v, pts, opts["discretize"]), lambda: mlp_plots.boundary_figure(
             v.get("grid_x"), v.get("grid_y"), v.get("grid_values"), pts["x_train"], pts["y_train"], pts["x_test"],
             pts["y_test"], task=info["task"], class_names=info["class_names"], discretize=opts["discretize"],
             axis_titles=axis_titles(snap)))
@@ -89,14 +90,15 @@ def draw(snap: Snapshot | None) -> None:
     else:
         c1.caption("The decision boundary is drawn for datasets with two features.")
     if "confusion" in v:
-        fig = live.cached("mlp.confusion", (v,), lambda: plots.confusion_figure(v["confusion"], info["class_names"]))
+        fig = live.cached("mlp.confusion", (v,),
+                          lambda: mlp_plots.confusion_figure(v["confusion"], info["class_names"]))
         chart(fig, "mlp.confusion_chart", c2, snap.run)
     elif "y_test_pred" in v:
-        chart(plots.prediction_figure(info["y_test"], v["y_test_pred"]), "mlp.prediction_chart", c2, snap.run)
+        chart(mlp_plots.prediction_figure(info["y_test"], v["y_test_pred"]), "mlp.prediction_chart", c2, snap.run)
     for note in info.get("notes", ()):
         st.caption(note)
     if not snap.active and snap.state is not None:
-        r = forms.row()
+        r = widgets.row()
         r.download_button("Download weights (.safetensors)", weights_bytes(snap.state, snap.config),
                           file_name="mlp.safetensors", key="mlp.dl_weights")
         r.download_button("Download config (.json)", config_json(snap.config), file_name="mlp-config.json",

@@ -17,19 +17,17 @@ import sys
 import time
 from typing import Any
 
-from playground import presets
+from playground.mlp import presets
 
 LIST_FIELDS = ("hidden_sizes", "activations")
 
 
 def all_presets() -> dict[str, tuple[str, Any]]:
-    """Every preset, MLP and sequence, as name -> (description, config)."""
+    """Every preset, MLP and attention, as name -> (description, config)."""
+    from playground.attention import presets as attention_presets
+
     table = {name: (p.description, p.config) for name, p in presets.PRESETS.items()}
-    try:
-        from playground.sequence_presets import SEQUENCE_PRESETS
-    except ImportError:  # the sequence engine is optional for the MLP command line
-        SEQUENCE_PRESETS = {}
-    table.update(SEQUENCE_PRESETS)
+    table.update({name: (p.description, p.config) for name, p in attention_presets.PRESETS.items()})
     return table
 
 

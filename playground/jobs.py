@@ -25,7 +25,7 @@ import torch
 
 from playground.control import Control
 from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
-from playground.limits import Limits
+from playground.settings import Limits
 
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
@@ -145,15 +145,15 @@ class Admission(Protocol):
 
 def trainer_for(config: Any) -> Trainer:
     """The training function for a config type (imported lazily so the registry stays light)."""
-    from playground.config import RunConfig
+    from playground.mlp.config import MLPRunConfig
 
-    if isinstance(config, RunConfig):
-        from playground.training import train
+    if isinstance(config, MLPRunConfig):
+        from playground.mlp.training import train
 
         return train
-    from playground.sequence_training import train_sequence
+    from playground.attention.training import train
 
-    return train_sequence
+    return train
 
 
 class Job:

@@ -19,8 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from playground.jobs import Job
-from playground.limits import Limits
-from playground.settings import Settings, load
+from playground.settings import Limits, Settings, load
 
 
 def default_max_running(settings: Settings | None = None) -> int:

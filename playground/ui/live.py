@@ -19,7 +19,7 @@ from playground import plots
 from playground.jobs import Job, Snapshot
 from playground.ui import session
 from playground.ui.charts import chart
-from playground.ui.forms import row
+from playground.ui.widgets import row
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
 QUEUED_UPDATE_S = 1.0  # while the job waits in the queue: only its place changes

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from playground.cli import apply_overrides, main
-from playground.presets import PRESETS
+from playground.mlp.presets import PRESETS
 
 
 def test_presets_lists_every_preset(capsys):

@@ -4,9 +4,8 @@ import time
 import pytest
 
 from playground.events import RunFinished
-from playground.limits import Limits
 from playground.registry import JobRegistry, default_max_running
-from playground.settings import Settings
+from playground.settings import Limits, Settings
 from tests.conftest import tiny_config
 from tests.playground.test_jobs import JOIN_S, wait_for
 
@@ -167,10 +166,10 @@ def test_shutdown_stops_and_joins_every_thread():
 
 
 def test_limits_stop_big_models_and_long_runs():
-    from playground.config import MLPConfig, RunConfig
+    from playground.mlp.config import MLPConfig, MLPRunConfig
 
     reg = JobRegistry(max_running=2, limits=Limits(max_params=1000, max_seconds=0.5))
-    big = reg.start("big", RunConfig(model=MLPConfig(hidden_sizes=(64, 64), activations=("relu", "relu"))))
+    big = reg.start("big", MLPRunConfig(model=MLPConfig(hidden_sizes=(64, 64), activations=("relu", "relu"))))
     long = reg.start("long", tiny_config(epochs=10_000))
     big.thread.join(JOIN_S)
     long.thread.join(JOIN_S)

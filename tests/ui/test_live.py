@@ -77,7 +77,7 @@ def test_sidebar_badge_shows_the_state_the_buttons_just_set(app):
 
 
 def test_a_run_past_the_time_limit_shows_when_it_will_stop_instead_of_its_eta(app, monkeypatch):
-    from playground.limits import Limits
+    from playground.settings import Limits
 
     monkeypatch.setattr(REGISTRY, "limits", Limits(max_params=5_000_000, max_seconds=30))
     open_mlp(app)
@@ -89,7 +89,7 @@ def test_a_run_past_the_time_limit_shows_when_it_will_stop_instead_of_its_eta(ap
 
 
 def test_a_run_that_diverges_at_its_first_step_says_so_in_progress_and_charts(app, monkeypatch):
-    from playground import training
+    from playground.mlp import training
 
     monkeypatch.setattr(training._Runner, "step", lambda self, idx: float("nan"))  # the first loss is NaN
     open_mlp(app)

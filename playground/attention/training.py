@@ -1,6 +1,6 @@
-"""The Transformer trainer: builds task and model from a `SequenceRunConfig`, trains, emits plain events.
+"""The Transformer trainer: builds task and model from a `AttentionRunConfig`, trains, emits plain events.
 
-Same contract as `training.train`: runs in the caller's thread, talks only through `emit` and a
+Same contract as `playground.mlp.training.train`: runs in the caller's thread, talks only through `emit` and a
 `Control`, never raises, and ends with exactly one RunFinished or RunFailed. Generated data has no
 epochs, so runs are counted in steps (every event's `epoch` is 1 and `steps_per_epoch` is the total).
 At each evaluation the trainer scores a fixed sample of the training stream and the held-out set in
@@ -18,28 +18,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from playground import devices, tasks
-from playground.config import SequenceRunConfig
+from playground import devices
+from playground.attention import tasks
+from playground.attention.config import AttentionRunConfig
+from playground.attention.model import Transformer
 from playground.control import Control, Go
 from playground.events import EvalEnded, Event, RunFinished, RunStarted, StepEnded
-from playground.models.mlp import n_parameters
-from playground.models.transformer import Transformer
-from playground.training import (
-    diverged_event,
-    emit_evaluation,
-    failure_event,
-    make_optimizer,
-    seeded_model,
-    step_diverged,
-    weights_copy,
-)
+from playground.loop import diverged_event, emit_evaluation, failure_event, step_diverged
+from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
 
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
 EVAL_CHUNK = 128  # sequences per forward pass at evaluation, to bound attention memory
 STATE_INTERVAL_S = 0.5  # weight copies at most this often (and after a single step, and at the end)
 
 
-def build_model(config: SequenceRunConfig) -> Transformer:
+def build_model(config: AttentionRunConfig) -> Transformer:
     """The Transformer for a config's task: encoder or causal form, "tag" or "cls" head (not seeded)."""
     s = tasks.spec(config.task)
     head = "cls" if s.kind == "classify" else "tag"
@@ -58,7 +51,7 @@ def loss_and_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torc
     return loss, (flat.argmax(-1)[scored] == t[scored]).float().mean()
 
 
-def train_sequence(config: SequenceRunConfig, emit: Callable[[Event], None], control: Control | None = None) -> None:
+def train(config: AttentionRunConfig, emit: Callable[[Event], None], control: Control | None = None) -> None:
     """Train a tiny Transformer as `config` says, reporting through `emit`.
 
     Emits RunStarted (info: task, probe_tokens, probe_targets, n_layers, n_heads, outputs, notes),
@@ -107,7 +100,7 @@ def train_sequence(config: SequenceRunConfig, emit: Callable[[Event], None], con
 class _Runner:
     """The model, optimizer, training stream and fixed evaluation data of one run."""
 
-    def __init__(self, config: SequenceRunConfig, device: torch.device) -> None:
+    def __init__(self, config: AttentionRunConfig, device: torch.device) -> None:
         self.config, self.device = config, device
         self.spec = tasks.spec(config.task)
         self.model = seeded_model(config.training.seed, lambda: build_model(config)).to(device)

@@ -2,16 +2,16 @@ import json
 
 import pytest
 
-from playground.config import DataConfig, MLPConfig, RunConfig, TrainConfig
+from playground.mlp.config import DataConfig, MLPConfig, MLPRunConfig, TrainConfig
 
 
 def test_defaults_are_valid_and_round_trip_through_json():
-    cfg = RunConfig()
-    assert RunConfig.from_json(cfg.to_json()) == cfg
+    cfg = MLPRunConfig()
+    assert MLPRunConfig.from_json(cfg.to_json()) == cfg
 
 
 def test_round_trip_keeps_every_part():
-    cfg = RunConfig(
+    cfg = MLPRunConfig(
         data=DataConfig(dataset="spiral", n_samples=500, noise=0.3, n_classes=4, test_fraction=0.3, seed=7),
         model=MLPConfig(hidden_sizes=(4, 8, 2), activations=("gelu", "tanh", "identity"), dropout=0.1, init="xavier"),
         training=TrainConfig(optimizer="rmsprop", learning_rate=3e-4, batch_size=1, epochs=3, weight_decay=0.01,
@@ -19,12 +19,12 @@ def test_round_trip_keeps_every_part():
     )
     d = json.loads(cfg.to_json())
     assert d["model"]["hidden_sizes"] == [4, 8, 2]
-    back = RunConfig.from_dict(d)
+    back = MLPRunConfig.from_dict(d)
     assert back == cfg and isinstance(back.model.hidden_sizes, tuple)
 
 
 def test_missing_keys_take_defaults():
-    cfg = RunConfig.from_dict({"training": {"learning_rate": 0.1}})
+    cfg = MLPRunConfig.from_dict({"training": {"learning_rate": 0.1}})
     assert cfg.training.learning_rate == 0.1 and cfg.data == DataConfig()
 
 
@@ -53,11 +53,11 @@ def test_out_of_bounds_settings_are_refused_with_a_message(make, words):
 
 def test_unknown_keys_and_bad_json_are_refused():
     with pytest.raises(ValueError, match="Unknown TrainConfig settings: lr"):
-        RunConfig.from_dict({"training": {"lr": 0.1}})
+        MLPRunConfig.from_dict({"training": {"lr": 0.1}})
     with pytest.raises(ValueError, match="Not valid JSON"):
-        RunConfig.from_json("{nope")
+        MLPRunConfig.from_json("{nope")
     with pytest.raises(ValueError, match="must be an object"):
-        RunConfig.from_dict({"model": [1, 2]})
+        MLPRunConfig.from_dict({"model": [1, 2]})
 
 
 def test_booleans_are_not_numbers():
@@ -71,15 +71,8 @@ def test_bounds_in_messages_read_as_plain_numbers():
 
 
 def test_csv_left_out_columns_round_trip_and_exclude_the_target():
-    cfg = RunConfig(data=DataConfig(dataset="csv", target="label", ignore=["id", 3]))
+    cfg = MLPRunConfig(data=DataConfig(dataset="csv", target="label", ignore=["id", 3]))
     assert cfg.data.ignore == ("id", "3")  # a tuple of names, as the table's columns are read as text
-    assert RunConfig.from_json(cfg.to_json()) == cfg
+    assert MLPRunConfig.from_json(cfg.to_json()) == cfg
     with pytest.raises(ValueError, match="target column 'label' can't also be left out"):
         DataConfig(dataset="csv", target="label", ignore=("label",))
-
-
-def test_a_one_character_corpus_is_called_that():
-    from playground.config import SequenceRunConfig
-
-    with pytest.raises(ValueError, match=r"too short: 1 character; seq_len"):
-        SequenceRunConfig.from_dict({"task": {"task": "char_lm", "text": "a"}})

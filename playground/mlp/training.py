@@ -1,4 +1,4 @@
-"""The MLP trainer: builds data and model from a `RunConfig`, trains, and emits plain events.
+"""The MLP trainer: builds data and model from a `MLPRunConfig`, trains, and emits plain events.
 
 `train` runs in whatever thread calls it (a job's background thread, or the command line) and talks
 to the outside only through `emit` and a `Control`; it never raises. The UI never sees the model:
@@ -9,128 +9,28 @@ at evaluation time in eval mode without gradients and sent as numpy arrays.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import torch
-import torch._dynamo  # noqa: F401  (optimizers import it on first use, ~1 s; pay that at import, not on Train)
 from torch import nn
 
 from playground import devices
-from playground.config import OPTIMIZER_LABELS, RunConfig, TrainConfig
 from playground.control import Control, Go
-from playground.data import Dataset, make_dataset
-from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
-from playground.models.mlp import MLP, n_parameters
+from playground.events import EvalEnded, Event, RunFinished, RunStarted, StepEnded
+from playground.loop import diverged_event, emit_evaluation, failure_event, step_diverged
+from playground.mlp.config import MLPRunConfig
+from playground.mlp.data import Dataset, make_dataset
+from playground.mlp.model import MLP
+from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
 
 GRID_SIZE = 60  # decision-boundary resolution per axis (60 x 60 = 3600 forward passes)
 VIEW_INTERVAL_S = 0.4  # expensive views (grid, confusion, weights) at most this often, and at the end
 
-# Model construction seeds torch's global RNG; this lock keeps two jobs from interleaving there.
-_INIT_LOCK = threading.Lock()
-
-
-# name -> (class, extra arguments). "momentum" is SGD with momentum 0.9 (the usual default, e.g. Goodfellow
-# et al., Deep Learning, 8.3.2). Weight decay is L2 for all but AdamW (decoupled).
-OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict]] = {
-    "sgd": (torch.optim.SGD, {}), "momentum": (torch.optim.SGD, {"momentum": 0.9}), "adam": (torch.optim.Adam, {}),
-    "adamw": (torch.optim.AdamW, {}), "rmsprop": (torch.optim.RMSprop, {}),
-}
-
-
-def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    """The optimizer named by `cfg.optimizer` (see OPTIMIZERS), fused where torch has a fused kernel.
-
-    The fused kernel updates every parameter in one call instead of a Python loop over them: 1.4x the
-    steps/s of the moons preset's Adam on one CPU thread here (torch 2.13). Torch builds without it for
-    these parameters (CPU before torch 2.4, RMSprop) get the default implementation. Raises ValueError for
-    an unknown name.
-    """
-    if cfg.optimizer not in OPTIMIZERS:
-        raise ValueError(f"Unknown optimizer {cfg.optimizer!r}.")
-    cls, extra = OPTIMIZERS[cfg.optimizer]
-    params = list(params)
-    kwargs = {"lr": cfg.learning_rate, "weight_decay": cfg.weight_decay, **extra}
-    try:
-        return cls(params, fused=True, **kwargs)
-    except (RuntimeError, TypeError, ValueError):  # no fused kernel for this optimizer, device or torch version
-        return cls(params, **kwargs)
-
-
-def seeded_model(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
-    """Call `build` with torch's global RNG seeded, without disturbing other threads' draws."""
-    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return build()
-
-
-DIVERGENCE_FACTOR = 100.0  # a batch loss this many times the first one counts as divergence
-RATIO_MIN_BATCH = 16  # smaller batches are judged by the ratio rule on the whole training set only
-
-
-def is_diverged(loss: float, first_loss: float) -> bool:
-    """True for a non-finite loss, or one DIVERGENCE_FACTOR times the first step's loss (floored at 0.01).
-
-    The ratio test is the usual learning-rate-finder rule (stop once the loss blows up far above where it
-    started); here it catches runs whose weights explode and then stall at a finite but useless loss.
-    """
-    return not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(first_loss, 0.01)
-
-
-def step_diverged(loss: float, first_loss: float, batch_size: int) -> bool:
-    """`is_diverged` for one mini-batch's loss. A batch of a few examples can legitimately cost 100x the
-    first one (one confidently misclassified example: a cross-entropy of 100 with batch size 1), so below
-    RATIO_MIN_BATCH examples only a non-finite loss ends the run here; the ratio rule still applies to
-    each evaluation's loss over the whole training set (`emit_evaluation`)."""
-    if batch_size < RATIO_MIN_BATCH:
-        return not math.isfinite(loss)
-    return is_diverged(loss, first_loss)
-
-
-def divergence_message(loss: float, step: int, cfg: TrainConfig) -> str:
-    return (
-        f"The loss reached {loss:.4g} at step {step}: training diverged. The learning rate "
-        f"({cfg.learning_rate:g}) is probably too high for {OPTIMIZER_LABELS.get(cfg.optimizer, cfg.optimizer)}; "
-        "try one 10 times smaller."
-    )
-
-
-def diverged_event(loss: float, step: int, cfg, t0: float) -> RunFailed:
-    """The "diverged" end of a run at `step` whose loss reached `loss`; `t0` is the run's perf_counter start."""
-    return RunFailed("diverged", divergence_message(loss, step, cfg), step, time.perf_counter() - t0)
-
-
-def emit_evaluation(emit: Callable[[Event], None], ev: EvalEnded, first_loss: float, cfg, t0: float) -> bool:
-    """Emit `ev`, or the "diverged" end instead when its training loss blew up. False: the run must end."""
-    if is_diverged(ev.train_loss, first_loss):
-        emit(diverged_event(ev.train_loss, ev.step, cfg, t0))
-        return False
-    emit(ev)
-    return True
-
-
-def failure_event(error: BaseException, step: int, t0: float) -> RunFailed:
-    """The "failed" end of a run that raised `error`. A CUDA out-of-memory error also frees the cached
-    GPU memory, so other jobs on the same GPU are not starved by this one's leftovers."""
-    if isinstance(error, torch.cuda.OutOfMemoryError):
-        torch.cuda.empty_cache()
-        message = ("The GPU ran out of memory. Try a smaller model or batch size, or wait for other runs "
-                   "on this server to finish.")
-    else:
-        message = f"{type(error).__name__}: {error}"
-    return RunFailed("failed", message, step, time.perf_counter() - t0)
-
-
-def weights_copy(model: nn.Module) -> dict[str, np.ndarray]:
-    """A CPU numpy copy of the model's parameters and buffers."""
-    return {k: v.detach().to("cpu", copy=True).numpy() for k, v in model.state_dict().items()}
-
-
 def train(
-    config: RunConfig,
+    config: MLPRunConfig,
     emit: Callable[[Event], None],
     control: Control | None = None,
     *,
@@ -189,7 +89,7 @@ def train(
 class _Runner:
     """The model, optimizer and device-resident data of one run."""
 
-    def __init__(self, config: RunConfig, data: Dataset, device: torch.device) -> None:
+    def __init__(self, config: MLPRunConfig, data: Dataset, device: torch.device) -> None:
         self.config, self.data, self.device = config, data, device
         self.classify = data.task == "classification"
         n_out = data.n_classes if self.classify else 1

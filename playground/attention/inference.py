@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from playground import tasks
-from playground.config import SequenceRunConfig, TaskConfig
-from playground.models.transformer import Transformer
-from playground.sequence_training import build_model, probe_views
+from playground.attention import tasks
+from playground.attention.config import AttentionRunConfig, TaskConfig
+from playground.attention.model import Transformer
+from playground.attention.training import build_model, probe_views
 
 MAX_GENERATE_CHARS = 2000
 MAX_PROMPT_CHARS = 2000
@@ -35,7 +35,7 @@ class InferenceResult:
     attention: np.ndarray  # (n_layers, n_heads, T, T) float32, rows sum to 1
 
 
-def load_model(config: SequenceRunConfig, state: dict[str, np.ndarray]) -> Transformer:
+def load_model(config: AttentionRunConfig, state: dict[str, np.ndarray]) -> Transformer:
     """The model of `config` on the CPU with the weights `state`, in eval mode.
 
     Raises ValueError when the weights do not fit the configuration (other sizes or task).
@@ -49,7 +49,7 @@ def load_model(config: SequenceRunConfig, state: dict[str, np.ndarray]) -> Trans
     return model.eval()
 
 
-def run_input(config: SequenceRunConfig, state: dict[str, np.ndarray], text: str) -> InferenceResult:
+def run_input(config: AttentionRunConfig, state: dict[str, np.ndarray], text: str) -> InferenceResult:
     """Encode `text` as the task does (see `tasks.encode`), run the model, return prediction and attention.
 
     Raises ValueError for empty or too long input, unknown symbols, words or characters, and (for
@@ -69,7 +69,7 @@ def run_input(config: SequenceRunConfig, state: dict[str, np.ndarray], text: str
 
 
 def generate(
-    config: SequenceRunConfig, state: dict[str, np.ndarray], prompt: str, n_chars: int = 200,
+    config: AttentionRunConfig, state: dict[str, np.ndarray], prompt: str, n_chars: int = 200,
     temperature: float = 1.0, top_k: int = 0, seed: int = 0,
 ) -> str:
     """Continue `prompt` by `n_chars` characters with a trained char_lm (the continuation only).

@@ -29,8 +29,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from playground.config import TaskConfig
-from playground.corpus import CORPUS
+from playground.attention.config import TaskConfig
+from playground.attention.corpus import CORPUS
 
 IGNORE = -100
 SYMBOLS = "0123456789abcdefghijklmnop"  # copy / reverse / sort: the first vocab_size of these

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from playground import sequence_inference, tasks
-from playground.config import MAX_TEXT_CHARS, SEQUENCE_TASKS, SequenceRunConfig, TaskConfig, TransformerConfig
-from playground.corpus import CORPUS
-from playground.models.transformer import Transformer
-from playground.sequence_presets import SEQUENCE_PRESETS
-from playground.training import seeded_model
+from playground.attention import inference, tasks
+from playground.attention.config import MAX_TEXT_CHARS, TASK_NAMES, AttentionRunConfig, TaskConfig, TransformerConfig
+from playground.attention.corpus import CORPUS
+from playground.attention.model import Transformer
+from playground.attention.presets import PRESETS
+from playground.torchkit import seeded_model
 
 
 def _batch(cfg: TaskConfig, n: int = 16, seed: int = 0) -> tasks.Batch:
@@ -25,7 +25,7 @@ def _strings(cfg: TaskConfig, ids) -> list[str]:
     return tasks.spec(cfg).vocab.decode(ids)
 
 
-@pytest.mark.parametrize("task", SEQUENCE_TASKS)
+@pytest.mark.parametrize("task", TASK_NAMES)
 def test_shapes_dtypes_and_determinism(task):
     cfg = TaskConfig(task, seq_len=14 if task == "sentiment" else 8, vocab_size=6)
     a, b, c = _batch(cfg, seed=1), _batch(cfg, seed=1), _batch(cfg, seed=2)
@@ -114,7 +114,7 @@ def test_char_lm_uses_the_users_text():
     assert tasks.spec(cfg).vocab.tokens == (" ", "a", "b", "c", "d")
 
 
-@pytest.mark.parametrize("task", SEQUENCE_TASKS)
+@pytest.mark.parametrize("task", TASK_NAMES)
 def test_probe_is_fixed_and_labelled(task):
     cfg = TaskConfig(task, seq_len=14 if task == "sentiment" else 10, vocab_size=10)
     a, b = tasks.probe(cfg), tasks.probe(cfg)
@@ -175,12 +175,12 @@ def test_config_messages_and_round_trip():
     with pytest.raises(ValueError, match=r"d_model \(30\) must be divisible by n_heads \(4\)"):
         TransformerConfig(d_model=30, n_heads=4)
     with pytest.raises(ValueError, match="longer than the model's context"):
-        SequenceRunConfig(TaskConfig(seq_len=40), TransformerConfig(context=32))
-    cfg = SequenceRunConfig(TaskConfig("char_lm", seq_len=16, text="one two\r\nthree " * 20))
+        AttentionRunConfig(TaskConfig(seq_len=40), TransformerConfig(context=32))
+    cfg = AttentionRunConfig(TaskConfig("char_lm", seq_len=16, text="one two\r\nthree " * 20))
     assert "\r" not in cfg.task.text
-    assert SequenceRunConfig.from_json(cfg.to_json()) == cfg
+    assert AttentionRunConfig.from_json(cfg.to_json()) == cfg
     with pytest.raises(ValueError, match="Unknown"):
-        SequenceRunConfig.from_dict({"task": {"colour": "red"}})
+        AttentionRunConfig.from_dict({"task": {"colour": "red"}})
 
 
 def _lm_model(cfg: TaskConfig) -> Transformer:
@@ -192,11 +192,11 @@ def _lm_model(cfg: TaskConfig) -> Transformer:
 def test_sample_greedy_topk_and_seed():
     cfg = TaskConfig("char_lm", seq_len=8)
     model, prompt = _lm_model(cfg), tasks.encode(cfg, "the sea")
-    greedy = sequence_inference.sample(model, cfg, prompt, 20, temperature=0)
+    greedy = inference.sample(model, cfg, prompt, 20, temperature=0)
     assert len(greedy) == 20 and set(greedy) <= set(CORPUS)
-    assert sequence_inference.sample(model, cfg, prompt, 20, temperature=1.0, top_k=1) == greedy
-    a = sequence_inference.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
-    b = sequence_inference.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
+    assert inference.sample(model, cfg, prompt, 20, temperature=1.0, top_k=1) == greedy
+    a = inference.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
+    b = inference.sample(model, cfg, prompt, 30, 1.5, 0, torch.Generator().manual_seed(1))
     assert a == b
 
 
@@ -220,11 +220,11 @@ def test_example_is_a_valid_input_for_its_config(cfg):
 
 def test_recall_examples_fit_the_recall_preset():
     """The README, the preset's description and the messages show inputs the recall preset accepts."""
-    description, config = SEQUENCE_PRESETS["recall"]
+    description, config = PRESETS["recall"].description, PRESETS["recall"].config
     cfg = config.task
     assert tasks.example(cfg) == "a3 c1 b7 d4 e9 f0 = c"
     quoted = re.search(r"'([^']*=[^']*)'", description).group(1)
-    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    readme = Path(__file__).resolve().parents[3].joinpath("README.md").read_text()
     row = next(line for line in readme.splitlines() if line.startswith("| recall |"))
     for example in (quoted, re.search(r"`([^`]*)`", row).group(1)):
         assert tasks.encode(cfg, example).shape == (1, cfg.seq_len), example

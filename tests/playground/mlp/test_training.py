@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playground.config import DataConfig, RunConfig
 from playground.control import Control
 from playground.events import EvalEnded, RunFailed, RunFinished, RunStarted, StepEnded
-from playground.presets import PRESETS
-from playground.training import train
+from playground.mlp.config import DataConfig, MLPRunConfig
+from playground.mlp.presets import PRESETS
+from playground.mlp.training import train
 from tests.conftest import Recorder, tiny_config
 
 
@@ -94,14 +94,14 @@ def test_sgd_at_learning_rate_10_diverges_with_a_hint(recorder):
 def test_errors_become_a_failed_event_not_an_exception(recorder):
     cfg = tiny_config(device="cuda") if "cuda" not in __import__("playground.devices").devices.available() else None
     if cfg is None:
-        cfg = RunConfig(data=DataConfig(dataset="csv", target="y"))
+        cfg = MLPRunConfig(data=DataConfig(dataset="csv", target="y"))
     train(cfg, recorder)
     end = recorder.events[-1]
     assert isinstance(end, RunFailed) and end.status == "failed" and end.message
 
 
 def test_regression_reports_r2(recorder):
-    cfg = RunConfig.from_dict({"data": {"dataset": "plane", "n_samples": 200, "noise": 0.05},
+    cfg = MLPRunConfig.from_dict({"data": {"dataset": "plane", "n_samples": 200, "noise": 0.05},
                                "training": {"epochs": 30, "learning_rate": 0.01}})
     train(cfg, recorder)
     assert recorder.events[0].metric_name == "R²"
@@ -119,10 +119,10 @@ def test_evaluation_matches_scikit_learn_on_the_final_weights(recorder, data, dr
     import torch
     from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
 
-    from playground.data import make_dataset
-    from playground.models.mlp import MLP
+    from playground.mlp.data import make_dataset
+    from playground.mlp.model import MLP
 
-    cfg = RunConfig.from_dict({"data": data, "model": {"dropout": dropout}, "training": {"epochs": 3}})
+    cfg = MLPRunConfig.from_dict({"data": data, "model": {"dropout": dropout}, "training": {"epochs": 3}})
     train(cfg, recorder)
     last = recorder.of(EvalEnded)[-1]
     d = make_dataset(cfg.data)
@@ -144,13 +144,13 @@ def test_evaluation_matches_scikit_learn_on_the_final_weights(recorder, data, dr
 def test_an_infinite_test_loss_leaves_the_training_split_alone(recorder):
     """One held-out outlier (scaled with the training split's statistics) overflows float32 in its squared
     error; the training loss stays finite, so the run is not ended as diverged."""
-    from playground.data import make_dataset
+    from playground.mlp.data import make_dataset
 
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=200), rng.normal(size=200)
     a[7] = 1e22
     table = pd.DataFrame({"a": a, "b": b, "y": 2 * b + 0.1 * rng.normal(size=200)})
-    cfg = RunConfig.from_dict({"data": {"dataset": "csv", "target": "y", "task": "regression"},
+    cfg = MLPRunConfig.from_dict({"data": {"dataset": "csv", "target": "y", "task": "regression"},
                                "training": {"epochs": 3}})
     assert np.abs(make_dataset(cfg.data, table).x_test).max() > 1e10  # the outlier is held out
     train(cfg, recorder, table=table)
@@ -163,8 +163,8 @@ def test_csv_table_trains(recorder):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 3))
     table = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "label": np.where(x[:, 0] > 0, "yes", "no")})
-    cfg = RunConfig(data=DataConfig(dataset="csv", target="label"),
-                    training=dataclasses.replace(RunConfig().training, epochs=40))
+    cfg = MLPRunConfig(data=DataConfig(dataset="csv", target="label"),
+                    training=dataclasses.replace(MLPRunConfig().training, epochs=40))
     train(cfg, recorder, table=table)
     assert recorder.events[-1].status == "completed"
     assert recorder.of(EvalEnded)[-1].test_metric >= 0.9
@@ -189,7 +189,7 @@ def test_every_preset_reaches_its_reference(name, recorder):
 def test_confusion_counts_match_scikit_learn():
     from sklearn.metrics import confusion_matrix
 
-    from playground.training import confusion_counts
+    from playground.mlp.training import confusion_counts
 
     rng = np.random.default_rng(0)
     y_true, y_pred = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
@@ -198,7 +198,7 @@ def test_confusion_counts_match_scikit_learn():
 
 
 def test_gpu_out_of_memory_becomes_a_clear_message(monkeypatch):
-    from playground import training
+    from playground.mlp import training
 
     freed = []
     monkeypatch.setattr(training.torch.cuda, "empty_cache", lambda: freed.append(True))
@@ -229,8 +229,8 @@ def test_dropout_is_active_in_every_step_and_off_in_evaluation(recorder, monkeyp
 def test_make_optimizer_builds_the_named_optimizer_fused_where_torch_can(name, cls, fused):
     import torch
 
-    from playground.config import TrainConfig
-    from playground.training import make_optimizer
+    from playground.mlp.config import TrainConfig
+    from playground.torchkit import make_optimizer
 
     params = [torch.nn.Parameter(torch.ones(3))]
     opt = make_optimizer(TrainConfig(optimizer=name, learning_rate=0.5, weight_decay=0.01), iter(params))
@@ -247,8 +247,8 @@ def test_make_optimizer_builds_the_named_optimizer_fused_where_torch_can(name, c
 def test_make_optimizer_falls_back_where_there_is_no_fused_kernel(monkeypatch):
     import torch
 
-    from playground.config import TrainConfig
-    from playground.training import OPTIMIZERS, make_optimizer
+    from playground.mlp.config import TrainConfig
+    from playground.torchkit import OPTIMIZERS, make_optimizer
 
     class OldAdam(torch.optim.Adam):  # a torch without a fused CPU kernel refuses fused=True when it is built
         def __init__(self, params, fused=None, **kwargs):
@@ -263,7 +263,7 @@ def test_make_optimizer_falls_back_where_there_is_no_fused_kernel(monkeypatch):
 
 
 def test_one_costly_example_in_a_tiny_batch_is_not_divergence():
-    from playground.training import step_diverged
+    from playground.loop import step_diverged
 
     assert not step_diverged(104.1, 0.69, batch_size=1)  # one confidently wrong example
     assert step_diverged(104.1, 0.69, batch_size=32)  # a whole batch 100x worse than at the start
@@ -278,8 +278,8 @@ def test_tiny_batches_still_diverge(recorder):
 
 
 def test_an_evaluation_whose_training_loss_blew_up_ends_the_run_as_diverged():
-    from playground.config import TrainConfig
-    from playground.training import emit_evaluation
+    from playground.loop import emit_evaluation
+    from playground.mlp.config import TrainConfig
 
     events: list = []
     blown = EvalEnded(step=40, epoch=2, train_loss=80.0, test_loss=90.0, train_metric=0.5, test_metric=0.5)

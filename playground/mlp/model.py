@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from playground.config import MLPConfig
+from playground.mlp.config import MLPConfig
 
 # Config names -> modules. LeakyReLU uses PyTorch's default negative slope (0.01).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -62,8 +62,3 @@ def _initialise(linear: nn.Linear, init: str, activation: str) -> None:
         nonlinearity = gain_name if gain_name in ("relu", "leaky_relu") else "linear"
         nn.init.kaiming_uniform_(linear.weight, nonlinearity=nonlinearity)
     nn.init.zeros_(linear.bias)
-
-
-def n_parameters(model: nn.Module) -> int:
-    """Trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

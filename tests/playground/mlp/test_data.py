@@ -1,4 +1,4 @@
-"""Tests for playground.data: built-in datasets, splitting and scaling, CSV reading and encoding."""
+"""Tests for playground.mlp.data and playground.mlp.tables: built-in datasets, splitting and scaling, CSV reading and encoding."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playground.config import CLASSIFICATION_2D, DATASETS, REGRESSION_2D, TABULAR, DataConfig
-from playground.data import (
+from playground.mlp.config import CLASSIFICATION_2D, DATASETS, REGRESSION_2D, TABULAR, DataConfig
+from playground.mlp.data import (
     GENERATORS,
     LOADERS,
     MAX_CLASSES,
@@ -49,8 +49,8 @@ def table(n: int = 40) -> pd.DataFrame:
 
 
 def test_importing_data_does_not_import_streamlit():
-    code = "import sys, playground.data; assert 'streamlit' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+    code = "import sys, playground.mlp.data; assert 'streamlit' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[3])
 
 
 def test_registries_cover_config_names():
@@ -354,7 +354,7 @@ def test_csv_values_too_large_to_standardise_name_their_column():
 
 
 def test_id_like_names_row_identifiers_not_features():
-    from playground.tables import id_like
+    from playground.mlp.tables import id_like
 
     n = 30
     table = pd.DataFrame({

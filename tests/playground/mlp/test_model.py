@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from playground.config import ACTIVATIONS, MLPConfig
-from playground.models.mlp import MLP, n_parameters
+from playground.mlp.config import ACTIVATIONS, MLPConfig
+from playground.mlp.model import MLP
+from playground.torchkit import n_parameters
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)

@@ -21,8 +21,8 @@ from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from playground.config import REGRESSION_2D, DataConfig
-from playground.tables import (  # noqa: F401  (re-exported: the upload limits belong with the datasets)
+from playground.mlp.config import REGRESSION_2D, DataConfig
+from playground.mlp.tables import (  # noqa: F401  (re-exported: the upload limits belong with the datasets)
     MAX_CLASSES,
     MAX_COLUMNS,
     MAX_ROWS,
@@ -133,7 +133,7 @@ def make_dataset(cfg: DataConfig, table: pd.DataFrame | None = None) -> Dataset:
     Generated sets (`GENERATORS`): `cfg.n_samples` points with features ("x1", "x2"); moons, circles and
     blobs come from sklearn.datasets.make_moons / make_circles / make_blobs. Bundled sets (`LOADERS`):
     all rows of sklearn.datasets.load_<name>, with its feature and class names. These ignore `table`.
-    `cfg.dataset == "csv"` builds from `table` (see `playground.tables`) with `cfg.target`, `cfg.task`, `cfg.ignore`.
+    `cfg.dataset == "csv"` builds from `table` (see `playground.mlp.tables`) with `cfg.target`, `cfg.task`, `cfg.ignore`.
 
     Raises DataError when the table is missing or unusable; the message says why.
     """

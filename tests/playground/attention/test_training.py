@@ -13,25 +13,25 @@ import numpy as np
 import pytest
 import torch
 
-from playground import tasks
-from playground.config import SequenceRunConfig, SequenceTrainConfig, TaskConfig, TransformerConfig
+from playground.attention import tasks
+from playground.attention.config import AttentionRunConfig, AttentionTrainConfig, TaskConfig, TransformerConfig
+from playground.attention.presets import PRESETS
+from playground.attention.training import build_model, train
 from playground.control import Control
 from playground.events import EvalEnded, RunFailed, RunFinished, RunStarted, StepEnded
-from playground.sequence_presets import SEQUENCE_PRESETS
-from playground.sequence_training import build_model, train_sequence
 
 TINY_MODEL = TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32, context=16)
 
 
-def _config(task: str = "reverse", seq_len: int = 6, **training) -> SequenceRunConfig:
+def _config(task: str = "reverse", seq_len: int = 6, **training) -> AttentionRunConfig:
     training = {"batch_size": 16, "steps": 10, "eval_every": 4, **training}
-    return SequenceRunConfig(TaskConfig(task, seq_len=seq_len, vocab_size=6), TINY_MODEL,
-                             SequenceTrainConfig(**training))
+    return AttentionRunConfig(TaskConfig(task, seq_len=seq_len, vocab_size=6), TINY_MODEL,
+                             AttentionTrainConfig(**training))
 
 
-def _run(config: SequenceRunConfig, control: Control | None = None) -> list:
+def _run(config: AttentionRunConfig, control: Control | None = None) -> list:
     events: list = []
-    train_sequence(config, events.append, control)
+    train(config, events.append, control)
     return events
 
 
@@ -57,9 +57,9 @@ def test_run_started_info():
 @pytest.mark.parametrize(("task", "seq_len", "t"), [("reverse", 6, 6), ("key_value", 6, 6), ("sentiment", 14, 11),
                                                     ("char_lm", 16, 16), ("char_lm", 48, tasks.MAX_PROBE_LEN)])
 def test_attention_snapshots_are_bounded_and_well_formed(task, seq_len, t):
-    config = SequenceRunConfig(TaskConfig(task, seq_len=seq_len, vocab_size=6),
+    config = AttentionRunConfig(TaskConfig(task, seq_len=seq_len, vocab_size=6),
                                TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32, context=64),
-                               SequenceTrainConfig(batch_size=8, steps=2, eval_every=1))
+                               AttentionTrainConfig(batch_size=8, steps=2, eval_every=1))
     events = _run(config)
     assert isinstance(events[-1], RunFinished), events[-1]
     evals = [e for e in events if isinstance(e, EvalEnded)]
@@ -99,7 +99,7 @@ def test_stop_mid_run():
         if isinstance(e, StepEnded) and e.step == 3:
             control.stop()
 
-    train_sequence(_config(steps=1000), emit, control)
+    train(_config(steps=1000), emit, control)
     assert events[-1] == RunFinished("stopped", 3, events[-1].seconds)
     assert sum(isinstance(e, StepEnded) for e in events) == 3
 
@@ -107,7 +107,7 @@ def test_stop_mid_run():
 def test_single_steps_while_paused_are_evaluated():
     control = Control(paused=True)
     events: list = []
-    thread = threading.Thread(target=train_sequence, args=(_config(eval_every=100), events.append, control))
+    thread = threading.Thread(target=train, args=(_config(eval_every=100), events.append, control))
     thread.start()
     for n in (1, 2):
         control.step()
@@ -137,14 +137,14 @@ def test_unavailable_device_fails_without_raising():
 
 
 def test_presets_are_valid_and_describe_themselves():
-    assert {"reverse", "sort", "recall", "sentiment", "tiny-lm"} <= set(SEQUENCE_PRESETS)
-    for description, config in SEQUENCE_PRESETS.values():
-        assert description and SequenceRunConfig.from_json(config.to_json()) == config
+    assert {"reverse", "sort", "recall", "sentiment", "tiny-lm"} <= set(PRESETS)
+    for description, config in ((p.description, p.config) for p in PRESETS.values()):
+        assert description and AttentionRunConfig.from_json(config.to_json()) == config
 
 
 def test_reverse_preset_quality_bar():
     """The issue's bar: >= 99% held-out token accuracy, and a head with >= 0.8 on the mirrored position."""
-    config = SEQUENCE_PRESETS["reverse"][1]
+    config = PRESETS["reverse"].config
     events = _run(config)
     assert isinstance(events[-1], RunFinished) and events[-1].status == "completed"
     final = [e for e in events if isinstance(e, EvalEnded)][-1]
@@ -157,10 +157,10 @@ def test_reverse_preset_quality_bar():
     assert list(final.views["probe_prediction"]) == probe.targets
 
 
-def test_importing_the_sequence_engine_does_not_import_streamlit():
-    code = ("import sys, playground.sequence_training, playground.sequence_inference, playground.sequence_presets; "
+def test_importing_the_attention_engine_does_not_import_streamlit():
+    code = ("import sys, playground.attention.training, playground.attention.inference, playground.attention.presets; "
             "assert 'streamlit' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[3])
 
 
 def test_dropout_is_active_in_every_step_after_an_evaluation(monkeypatch):
@@ -171,7 +171,7 @@ def test_dropout_is_active_in_every_step_after_an_evaluation(monkeypatch):
     monkeypatch.setattr(F, "dropout", lambda x, p=0.5, training=True, inplace=False: (
         modes.append(training), real(x, p, training, inplace))[1])
     cfg = _config(steps=8, eval_every=3)
-    cfg = SequenceRunConfig(cfg.task, dataclasses.replace(cfg.model, dropout=0.1), cfg.training)
+    cfg = AttentionRunConfig(cfg.task, dataclasses.replace(cfg.model, dropout=0.1), cfg.training)
     events = _run(cfg)
     assert isinstance(events[-1], RunFinished) and events[-1].status == "completed"
     first = modes.index(True)  # after the evaluation of the untrained model at step 0

@@ -8,14 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from playground.config import TransformerConfig
-from playground.models.transformer import (
+from playground.attention.config import TransformerConfig
+from playground.attention.model import (
     MultiHeadSelfAttention,
     Transformer,
     scaled_dot_product_attention,
     sinusoidal_positions,
 )
-from playground.training import seeded_model
+from playground.torchkit import seeded_model
 
 CFG = TransformerConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, context=16)
 

@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-from playground.config import TransformerConfig
+from playground.attention.config import TransformerConfig
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU}
 HEADS = ("tag", "cls")
