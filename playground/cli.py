@@ -17,18 +17,9 @@ import sys
 import time
 from typing import Any
 
-from playground.mlp import presets
+from playground import kinds
 
 LIST_FIELDS = ("hidden_sizes", "activations")
-
-
-def all_presets() -> dict[str, tuple[str, Any]]:
-    """Every preset, MLP and attention, as name -> (description, config)."""
-    from playground.attention import presets as attention_presets
-
-    table = {name: (p.description, p.config) for name, p in presets.PRESETS.items()}
-    table.update({name: (p.description, p.config) for name, p in attention_presets.PRESETS.items()})
-    return table
 
 
 def apply_overrides(config: Any, assignments: list[str]) -> Any:
@@ -125,21 +116,21 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("presets", help="list the presets")
     tr = sub.add_parser("train", help="train a preset headlessly")
-    tr.add_argument("--preset", default=presets.DEFAULT_PRESET)
+    tr.add_argument("--preset", default=kinds.KINDS[0].default_preset)
     tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
     tr.add_argument("--json", action="store_true", help="print one JSON object with the result")
     args = parser.parse_args(argv)
-    table = all_presets()
+    table = kinds.all_presets()
     if args.command == "presets":
         width = max(map(len, table))
-        for name, (description, _) in table.items():
-            print(f"{name:<{width}}  {description}")
+        for name, preset in table.items():
+            print(f"{name:<{width}}  {preset.description}")
         return 0
     if args.preset not in table:
         print(f"error: unknown preset {args.preset!r}; choose from {', '.join(table)}.", file=sys.stderr)
         return 2
     try:
-        config = apply_overrides(table[args.preset][1], args.set)
+        config = apply_overrides(table[args.preset].config, args.set)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 # Optimisation settings both playgrounds offer (the optimizer registry is playground.torchkit.OPTIMIZERS).
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop")
@@ -61,7 +61,13 @@ def check_optimisation(part: Any) -> None:
 
 
 class Serialisable:
-    """JSON and dict round-trips for a frozen dataclass of dataclass parts, derived from its fields."""
+    """JSON and dict round-trips for a frozen dataclass of dataclass parts, derived from its fields.
+
+    `not_shared` names the (part, field) pairs that never go into a shared link (playground.share): text too
+    large for a URL, or private to the user.
+    """
+
+    not_shared: ClassVar[frozenset[tuple[str, str]]] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)

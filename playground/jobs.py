@@ -143,19 +143,6 @@ class Admission(Protocol):
     def position(self, job: Job) -> int: ...  # 1-based place in the queue, 0 when not waiting
 
 
-def trainer_for(config: Any) -> Trainer:
-    """The training function for a config type (imported lazily so the registry stays light)."""
-    from playground.mlp.config import MLPRunConfig
-
-    if isinstance(config, MLPRunConfig):
-        from playground.mlp.training import train
-
-        return train
-    from playground.attention.training import train
-
-    return train
-
-
 class Job:
     """One training run in a background thread. Public methods are thread-safe."""
 
@@ -167,7 +154,7 @@ class Job:
         self.limits = limits
         self._note = ""  # why the job stopped itself at a limit
         self.control = Control(paused=paused)
-        self._trainer = trainer or trainer_for(config)
+        self._trainer = trainer or _trainer_for(config)
         self._kwargs = kwargs
         self._lock = threading.Lock()
         self._evaluated = threading.Condition(self._lock)  # notified at each evaluation and at the end
@@ -340,3 +327,11 @@ def stop_all(timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     for job in jobs:
         job.thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _trainer_for(config: Any) -> Trainer:
+    """The trainer of `config`'s playground, from the one table of playgrounds (imported here, on first use, so
+    that this module stays free of any playground)."""
+    from playground import kinds
+
+    return kinds.trainer_for(config)

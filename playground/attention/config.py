@@ -8,6 +8,7 @@ An `AttentionRunConfig` is what the attention page builds from its widgets and w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from playground.config import MAX_SEED, Serialisable, check, check_choice, check_int, check_optimisation, check_range
 
@@ -111,6 +112,8 @@ class AttentionTrainConfig:
 @dataclass(frozen=True)
 class AttentionRunConfig(Serialisable):
     """Everything one Transformer training run needs."""
+
+    not_shared: ClassVar[frozenset[tuple[str, str]]] = frozenset({("task", "text")})  # a corpus: large, private
 
     task: TaskConfig = field(default_factory=TaskConfig)
     model: TransformerConfig = field(default_factory=TransformerConfig)

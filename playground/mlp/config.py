@@ -8,6 +8,7 @@ show a user (helpers and round-trips: playground.config).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from playground.config import MAX_SEED, Serialisable, check, check_choice, check_int, check_optimisation, check_range
 
@@ -102,6 +103,9 @@ class TrainConfig:
 @dataclass(frozen=True)
 class MLPRunConfig(Serialisable):
     """Everything one MLP training run needs, apart from an uploaded table."""
+
+    # Column names, which may hold commas or look like numbers; the CSV they belong to is not in a link either.
+    not_shared: ClassVar[frozenset[tuple[str, str]]] = frozenset({("data", "ignore")})
 
     data: DataConfig = field(default_factory=DataConfig)
     model: MLPConfig = field(default_factory=MLPConfig)

@@ -133,7 +133,8 @@ def make_dataset(cfg: DataConfig, table: pd.DataFrame | None = None) -> Dataset:
     Generated sets (`GENERATORS`): `cfg.n_samples` points with features ("x1", "x2"); moons, circles and
     blobs come from sklearn.datasets.make_moons / make_circles / make_blobs. Bundled sets (`LOADERS`):
     all rows of sklearn.datasets.load_<name>, with its feature and class names. These ignore `table`.
-    `cfg.dataset == "csv"` builds from `table` (see `playground.mlp.tables`) with `cfg.target`, `cfg.task`, `cfg.ignore`.
+    `cfg.dataset == "csv"` builds from `table` (see `playground.mlp.tables`) with `cfg.target`, `cfg.task` and
+    `cfg.ignore`.
 
     Raises DataError when the table is missing or unusable; the message says why.
     """

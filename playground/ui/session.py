@@ -19,6 +19,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground.jobs import Job
+from playground.kinds import KINDS
 from playground.registry import REGISTRY
 
 REAP_EVERY_S = 0.5  # also the precision of the grace period; a pass is one session lookup per job
@@ -108,21 +109,18 @@ def init_state(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
-JOB_PAGES = {"mlp": "MLP", "attention": "Attention"}
-
-
 def sidebar_badge() -> None:
     """A line in the sidebar per page whose job exists, with its status (and, once it ended, its steps).
 
     Drawn by full runs only (a live fragment cannot write to the sidebar), so a running job's step count,
     which would stand still here, is left to the page's progress bar.
     """
-    for page, title in JOB_PAGES.items():
-        job = REGISTRY.get(job_key(page))
+    for kind in KINDS:
+        job = REGISTRY.get(job_key(kind.name))
         if job is not None:
             snap = job.snapshot()
             steps = "" if snap.active else f" · step {snap.step:,}/{snap.total_steps:,}"
-            st.sidebar.caption(f"{title} job: **{snap.status}**{steps}")
+            st.sidebar.caption(f"{kind.short} job: **{snap.status}**{steps}")
 
 
 # Presenter mode: readable from the back of a room. Streamlit sizes text in rem, so scaling the root

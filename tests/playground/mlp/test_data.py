@@ -1,4 +1,5 @@
-"""Tests for playground.mlp.data and playground.mlp.tables: built-in datasets, splitting and scaling, CSV reading and encoding."""
+"""Tests for playground.mlp.data and playground.mlp.tables: built-in datasets, splitting and scaling, CSV reading
+and encoding."""
 
 from __future__ import annotations
 
