@@ -4,7 +4,8 @@ Only settings that differ from the config type's defaults go into the URL, as "p
 (lists comma-separated), so links stay short and readable, e.g.
 `?data.dataset=spiral&model.hidden_sizes=32,32&training.learning_rate=0.003`. The fields a config type
 names in `not_shared` (a user's corpus, a CSV's column names) are never put in a URL. Parsing never
-raises: a bad or tampered parameter is dropped with a notice and the others are kept (see `_drop_one` for which one goes when settings conflict).
+raises: a bad or tampered parameter is dropped with a notice and the others are kept (see `_drop_one` for
+which one goes when settings conflict).
 """
 
 from __future__ import annotations
