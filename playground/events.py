@@ -19,7 +19,7 @@ class RunStarted:
 
     device: str  # e.g. "cpu" or "cuda:0 (NVIDIA H200)"
     n_params: int  # trainable parameters
-    steps_per_epoch: int
+    steps_per_epoch: int | None  # None for a run counted in steps only
     total_steps: int
     metric_name: str  # "accuracy" or "R²"
     info: dict[str, Any] = field(default_factory=dict)  # task-specific: data points, class names, notes
@@ -30,7 +30,7 @@ class StepEnded:
     """One optimizer step. `loss` is the mini-batch training loss before the update."""
 
     step: int  # 1-based count of optimizer steps
-    epoch: int  # 1-based epoch this step belongs to
+    epoch: int | None  # 1-based epoch this step belongs to; None for a run counted in steps only
     loss: float
 
 
@@ -39,7 +39,7 @@ class EvalEnded:
     """Evaluation on the full train and test splits, in eval mode without gradients."""
 
     step: int
-    epoch: int
+    epoch: int | None
     train_loss: float
     test_loss: float
     train_metric: float

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from playground.jobs import Job
+from playground.jobs import Job, stop_and_join
 from playground.settings import Limits, Settings, load
 
 
@@ -180,7 +180,7 @@ class JobRegistry:
                 elif now - self._last_seen.setdefault(owner, now) >= self.grace_s:
                     reaped.append((owner, self._jobs.pop(owner)))
                     self._last_seen.pop(owner)
-        _stop_and_join([job for _, job in reaped], timeout=5.0)
+        stop_and_join([job for _, job in reaped], timeout=5.0)
         if reaped:
             release_memory()
         return [owner for owner, _ in reaped]
@@ -191,16 +191,7 @@ class JobRegistry:
             jobs = list(self._jobs.values())
             self._jobs.clear()
             self._last_seen.clear()
-        _stop_and_join(jobs, timeout)
-
-
-def _stop_and_join(jobs: list[Job], timeout: float) -> None:
-    """Ask every job to stop first, so they wind down together, then join them (`timeout` s in all)."""
-    for job in jobs:
-        job.control.stop()
-    deadline = time.monotonic() + timeout
-    for job in jobs:
-        job.thread.join(max(0.0, deadline - time.monotonic()))
+        stop_and_join(jobs, timeout)
 
 
 REGISTRY = JobRegistry()

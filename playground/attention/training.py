@@ -1,8 +1,8 @@
 """The Transformer trainer: builds task and model from a `AttentionRunConfig`, trains, emits plain events.
 
-Same contract as `playground.mlp.training.train`: runs in the caller's thread, talks only through `emit` and a
-`Control`, never raises, and ends with exactly one RunFinished or RunFailed. Generated data has no
-epochs, so runs are counted in steps (every event's `epoch` is 1 and `steps_per_epoch` is the total).
+An `AttentionRunner` driven by the one training loop (playground.loop.fit): it runs in the caller's thread,
+talks only through `emit` and a `Control`, never raises, and ends with exactly one RunFinished or RunFailed.
+Generated data has no epochs, so runs are counted in steps (every event's `epoch` is None).
 At each evaluation the trainer scores a fixed sample of the training stream and the held-out set in
 eval mode without gradients, and sends the probe's attention and prediction as numpy arrays; the UI
 never sees the live model. It does not set torch's thread count: the job runner does.
@@ -11,8 +11,7 @@ never sees the live model. It does not set torch's thread count: the job runner 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -22,9 +21,9 @@ from playground import devices
 from playground.attention import tasks
 from playground.attention.config import AttentionRunConfig
 from playground.attention.model import Transformer
-from playground.control import Control, Go
-from playground.events import EvalEnded, Event, RunFinished, RunStarted, StepEnded
-from playground.loop import diverged_event, emit_evaluation, failure_event, step_diverged
+from playground.control import Control
+from playground.events import EvalEnded, RunStarted
+from playground.loop import Emit, fit
 from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
 
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
@@ -51,57 +50,33 @@ def loss_and_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torc
     return loss, (flat.argmax(-1)[scored] == t[scored]).float().mean()
 
 
-def train(config: AttentionRunConfig, emit: Callable[[Event], None], control: Control | None = None) -> None:
-    """Train a tiny Transformer as `config` says, reporting through `emit`.
+def train(config: AttentionRunConfig, emit: Emit, control: Control | None = None) -> None:
+    """Train a tiny Transformer as `config` says, reporting through `emit` (see playground.loop.fit).
 
-    Emits RunStarted (info: task, probe_tokens, probe_targets, n_layers, n_heads, outputs, notes),
-    a StepEnded per step, an EvalEnded every `eval_every` steps, after a single step (Go.STEP) and at
-    the end, then exactly one RunFinished ("completed" / "stopped") or RunFailed ("diverged" /
-    "failed"). EvalEnded.views: "attention" (n_layers, n_heads, T, T) float32 for the probe,
+    Emits RunStarted (info: task, probe_tokens, probe_targets, n_layers, n_heads, outputs, notes), an
+    EvalEnded of the untrained model, a StepEnded per step, an EvalEnded every `eval_every` steps, after a
+    single step (Go.STEP) and at the end, then exactly one RunFinished ("completed" / "stopped") or RunFailed
+    ("diverged" / "failed"). EvalEnded.views: "attention" (n_layers, n_heads, T, T) float32 for the probe,
     "probe_prediction" (T,) str per position (one label for sentiment) and "probe_probabilities"
     (T,) float32 confidence per position (class probabilities for sentiment). Deterministic on CPU
     for a given config, except that dropout draws from torch's global RNG.
     """
-    control = control or Control()
-    t0 = time.perf_counter()
-    step = 0
-    cfg = config.training
-    try:
-        runner = _Runner(config, devices.resolve(cfg.device))
-        emit(runner.started())
-        emit(runner.evaluate(0, False))  # the untrained model: the replay starts from noise
-        last_state = -math.inf
-        first_loss = math.nan
-        for step in range(1, cfg.steps + 1):
-            go = control.wait()
-            if go is Go.STOP:
-                emit(RunFinished("stopped", step - 1, time.perf_counter() - t0))
-                return
-            loss = runner.step()
-            first_loss = loss if step == 1 else first_loss
-            if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
-                emit(StepEnded(step, 1, loss))
-            if step_diverged(loss, first_loss, cfg.batch_size):
-                emit(diverged_event(loss, step, cfg, t0))
-                return
-            final = step == cfg.steps
-            if go is Go.STEP or final or step % cfg.eval_every == 0:
-                with_state = go is Go.STEP or final or time.perf_counter() - last_state >= STATE_INTERVAL_S
-                ev = runner.evaluate(step, with_state)
-                if with_state:
-                    last_state = time.perf_counter()
-                if not emit_evaluation(emit, ev, first_loss, cfg, t0):
-                    return
-        emit(RunFinished("completed", step, time.perf_counter() - t0))
-    except Exception as e:  # errors are data: the page shows the message, never a traceback
-        emit(failure_event(e, step, t0))
+    fit(AttentionRunner(config), emit, control)
 
 
-class _Runner:
-    """The model, optimizer, training stream and fixed evaluation data of one run."""
+class AttentionRunner:
+    """The model, optimizer, training stream and fixed evaluation data of one run (a `playground.loop.Runner`)."""
 
-    def __init__(self, config: AttentionRunConfig, device: torch.device) -> None:
-        self.config, self.device = config, device
+    full_every_s = STATE_INTERVAL_S  # the views (attention of one probe) are cheap: only the weights wait
+    evaluates_untrained = True  # the replay starts from noise
+
+    def __init__(self, config: AttentionRunConfig) -> None:
+        self.config, self.training = config, config.training
+        self.batch_size = config.training.batch_size
+
+    def start(self) -> RunStarted:
+        config = self.config
+        self.device = device = devices.resolve(config.training.device)
         self.spec = tasks.spec(config.task)
         self.model = seeded_model(config.training.seed, lambda: build_model(config)).to(device)
         self.optimizer = make_optimizer(config.training, self.model.parameters())
@@ -111,8 +86,9 @@ class _Runner:
         sample = tasks.make_batch(config.task, n_train, np.random.default_rng([config.task.seed, 2]))
         self.train_eval = [t.to(device) for t in sample]
         self.probe = tasks.probe(config.task)
+        return self._started()
 
-    def started(self) -> RunStarted:
+    def _started(self) -> RunStarted:
         c, s, p = self.config, self.spec, self.probe
         info = {
             "task": c.task.task, "kind": s.kind, "probe_tokens": p.tokens, "probe_targets": p.targets,
@@ -122,11 +98,17 @@ class _Runner:
             if s.kind == "tag" else "",
         }
         n = c.training.steps
-        return RunStarted(devices.describe(self.device), n_parameters(self.model), n, n, s.metric_name, info)
+        return RunStarted(devices.describe(self.device), n_parameters(self.model), None, n, s.metric_name, info)
 
-    def step(self) -> float:
-        """One optimizer step on a fresh batch; returns the batch loss before the update."""
-        batch = tasks.make_batch(self.config.task, self.config.training.batch_size, self.rng)
+    def batches(self) -> Iterator[tuple[None, tasks.Batch, bool]]:
+        """A fresh batch of the training stream per step; an evaluation every `eval_every` steps and at the end."""
+        t = self.config.training
+        for step in range(1, t.steps + 1):
+            yield None, tasks.make_batch(self.config.task, t.batch_size, self.rng), step % t.eval_every == 0 or \
+                step == t.steps
+
+    def step(self, batch: tasks.Batch) -> float:
+        """One optimizer step on `batch`; returns the batch loss before the update."""
         x, y = batch.inputs.to(self.device), batch.targets.to(self.device)
         self.optimizer.zero_grad(set_to_none=True)
         loss, _ = loss_and_accuracy(self.model(x), y)
@@ -147,14 +129,16 @@ class _Runner:
         return sums[0] / sums[2], sums[1] / sums[2]
 
     @torch.no_grad()
-    def evaluate(self, step: int, with_state: bool) -> EvalEnded:
+    def evaluate(self, step: int, epoch: None, full: bool) -> EvalEnded:
+        """Loss and accuracy on a fixed sample of the training stream and on the held-out set, and the probe's
+        views; with the weights when `full`."""
         self.model.eval()
         train_loss, train_acc = self._score(*self.train_eval)
         test_loss, test_acc = self._score(*self.held_out)
         views = probe_views(self.model, self.spec, self.probe.inputs.to(self.device))
-        state = weights_copy(self.model) if with_state else None
+        state = weights_copy(self.model) if full else None
         self.model.train()  # back to training mode once here, not in every step (it walks every module)
-        return EvalEnded(step, 1, train_loss, test_loss, train_acc, test_acc, views, state)
+        return EvalEnded(step, epoch, train_loss, test_loss, train_acc, test_acc, views, state)
 
 
 @torch.no_grad()

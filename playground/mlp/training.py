@@ -1,7 +1,7 @@
-"""The MLP trainer: builds data and model from a `MLPRunConfig`, trains, and emits plain events.
+"""The MLP trainer: an `MLPRunner` (data, model, optimizer of one run) driven by the one training loop.
 
-`train` runs in whatever thread calls it (a job's background thread, or the command line) and talks
-to the outside only through `emit` and a `Control`; it never raises. The UI never sees the model:
+`train` runs `playground.loop.fit` in whatever thread calls it; it talks to the outside only through `emit`
+and a `Control`, and never raises. The UI never sees the model:
 what charts need (decision-boundary grid, confusion matrix, a copy of the weights) is computed here
 at evaluation time in eval mode without gradients and sent as numpy arrays.
 """
@@ -9,8 +9,7 @@ at evaluation time in eval mode without gradients and sent as numpy arrays.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -18,9 +17,9 @@ import torch
 from torch import nn
 
 from playground import devices
-from playground.control import Control, Go
-from playground.events import EvalEnded, Event, RunFinished, RunStarted, StepEnded
-from playground.loop import diverged_event, emit_evaluation, failure_event, step_diverged
+from playground.control import Control
+from playground.events import EvalEnded, RunStarted
+from playground.loop import Emit, fit
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset
 from playground.mlp.model import MLP
@@ -29,68 +28,31 @@ from playground.torchkit import make_optimizer, n_parameters, seeded_model, weig
 GRID_SIZE = 60  # decision-boundary resolution per axis (60 x 60 = 3600 forward passes)
 VIEW_INTERVAL_S = 0.4  # expensive views (grid, confusion, weights) at most this often, and at the end
 
-def train(
-    config: MLPRunConfig,
-    emit: Callable[[Event], None],
-    control: Control | None = None,
-    *,
-    table: pd.DataFrame | None = None,
-) -> None:
-    """Train an MLP as `config` says, reporting through `emit`.
+def train(config: MLPRunConfig, emit: Emit, control: Control | None = None, *,
+          table: pd.DataFrame | None = None) -> None:
+    """Train an MLP as `config` says, reporting through `emit` (see playground.loop.fit).
 
     Emits RunStarted, then a StepEnded per optimizer step and an EvalEnded after every epoch (and
     after a single step), then exactly one RunFinished ("completed" / "stopped") or RunFailed
     ("diverged" / "failed"). `table` is the uploaded DataFrame when `config.data.dataset == "csv"`.
     Deterministic on CPU for a given config, except that dropout draws from torch's global RNG.
     """
-    control = control or Control()
-    t0 = time.perf_counter()
-    step = 0
-    try:
-        data = make_dataset(config.data, table)
-        device = devices.resolve(config.training.device)
-        runner = _Runner(config, data, device)
-        spe = math.ceil(len(data.x_train) / runner.batch_size)
-        emit(runner.started(spe * config.training.epochs))
-        last_view = -math.inf
-        first_loss = math.nan
-        for epoch in range(1, config.training.epochs + 1):
-            order = torch.randperm(len(data.x_train), generator=runner.rng).to(device)
-            for start in range(0, len(order), runner.batch_size):
-                go = control.wait()
-                if go is Go.STOP:
-                    emit(RunFinished("stopped", step, time.perf_counter() - t0))
-                    return
-                loss = runner.step(order[start : start + runner.batch_size])
-                step += 1
-                first_loss = loss if step == 1 else first_loss
-                if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
-                    emit(StepEnded(step, epoch, loss))
-                if step_diverged(loss, first_loss, runner.batch_size):
-                    emit(diverged_event(loss, step, config.training, t0))
-                    return
-                if go is Go.STEP:
-                    if not emit_evaluation(emit, runner.evaluate(step, epoch, views=True), first_loss,
-                                           config.training, t0):
-                        return
-                    last_view = time.perf_counter()
-            final = epoch == config.training.epochs
-            views = final or time.perf_counter() - last_view >= VIEW_INTERVAL_S
-            ev = runner.evaluate(step, epoch, views=views)
-            if views:
-                last_view = time.perf_counter()
-            if not emit_evaluation(emit, ev, first_loss, config.training, t0):
-                return
-        emit(RunFinished("completed", step, time.perf_counter() - t0))
-    except Exception as e:  # errors are data: the page shows the message, never a traceback
-        emit(failure_event(e, step, t0))
+    fit(MLPRunner(config, table), emit, control)
 
 
-class _Runner:
-    """The model, optimizer and device-resident data of one run."""
+class MLPRunner:
+    """The model, optimizer and device-resident data of one MLP run (a `playground.loop.Runner`)."""
 
-    def __init__(self, config: MLPRunConfig, data: Dataset, device: torch.device) -> None:
-        self.config, self.data, self.device = config, data, device
+    full_every_s = VIEW_INTERVAL_S
+    evaluates_untrained = False
+
+    def __init__(self, config: MLPRunConfig, table: pd.DataFrame | None = None) -> None:
+        self.config, self.table, self.training = config, table, config.training
+
+    def start(self) -> RunStarted:
+        config = self.config
+        self.data = data = make_dataset(config.data, self.table)
+        self.device = device = devices.resolve(config.training.device)
         self.classify = data.task == "classification"
         n_out = data.n_classes if self.classify else 1
         self.model = seeded_model(config.training.seed, lambda: MLP(data.n_features, n_out, config.model)).to(device)
@@ -116,16 +78,26 @@ class _Runner:
         # module, so an evaluation of a model without dropout skips it.
         self.has_modes = any(isinstance(m, nn.Dropout) for m in self.model.modules())
         self.grid = _grid(data) if data.n_features == 2 else None
+        return self._started()
 
-    def started(self, total_steps: int) -> RunStarted:
+    def _started(self) -> RunStarted:
         d = self.data
         info: dict = {"task": d.task, "class_names": d.class_names, "feature_names": d.feature_names,
                       "notes": d.notes, "n_train": len(d.x_train), "n_test": len(d.x_test), "y_test": d.y_test}
         if d.n_features == 2:
             info["points"] = {"x_train": d.x_train, "y_train": d.y_train, "x_test": d.x_test, "y_test": d.y_test}
         spe = math.ceil(len(d.x_train) / self.batch_size)
-        return RunStarted(devices.describe(self.device), n_parameters(self.model), spe, total_steps,
-                          "accuracy" if self.classify else "R²", info)
+        return RunStarted(devices.describe(self.device), n_parameters(self.model), spe,
+                          spe * self.config.training.epochs, "accuracy" if self.classify else "R²", info)
+
+    def batches(self) -> Iterator[tuple[int, torch.Tensor, bool]]:
+        """Each epoch's rows in a fresh random order (the run's own generator), `batch_size` at a time; an
+        evaluation after each epoch's last batch."""
+        n, size = len(self.x), self.batch_size
+        for epoch in range(1, self.config.training.epochs + 1):
+            order = torch.randperm(n, generator=self.rng).to(self.device)
+            for start in range(0, n, size):
+                yield epoch, order[start : start + size], start + size >= n
 
     def _outputs(self, x: torch.Tensor) -> torch.Tensor:
         out = self.model(x)
@@ -142,16 +114,16 @@ class _Runner:
         return value
 
     @torch.no_grad()
-    def evaluate(self, step: int, epoch: int, views: bool) -> EvalEnded:
+    def evaluate(self, step: int, epoch: int | None, full: bool) -> EvalEnded:
         if not self.has_modes:
-            return self._evaluate(step, epoch, views)
+            return self._evaluate(step, epoch, full)
         self.model.eval()
         try:
-            return self._evaluate(step, epoch, views)
+            return self._evaluate(step, epoch, full)
         finally:
             self.model.train()  # back to training mode once here, not in every step (it walks every module)
 
-    def _evaluate(self, step: int, epoch: int, views: bool) -> EvalEnded:
+    def _evaluate(self, step: int, epoch: int | None, views: bool) -> EvalEnded:
         out = self._outputs(self.x_both)
         (train_loss, test_loss), (train_metric, test_metric) = self._split_means(out)
         out_test = out[self.split_sizes[0] :]

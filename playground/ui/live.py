@@ -95,8 +95,8 @@ def progress(snap: Snapshot) -> None:
                               "at a time).")
         return
     parts = [f"{STATUS_ICON.get(snap.status, '')} {snap.status}", f"step {snap.step:,}/{snap.total_steps:,}"]
-    if hasattr(snap.config.training, "epochs"):
-        parts.append(f"epoch {snap.epoch}/{snap.config.training.epochs}")
+    if snap.epoch is not None and snap.started and snap.started.steps_per_epoch:  # a run counted in epochs
+        parts.append(f"epoch {snap.epoch}/{snap.total_steps // snap.started.steps_per_epoch}")
     if snap.status != "paused":  # while paused (or stepping one at a time) a rate says nothing
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
     if snap.eta_s is not None and snap.limit_s_left is not None and snap.eta_s > snap.limit_s_left:

@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from playground import jobs
+from playground import runlog
 from playground.events import EvalEnded, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.jobs import Job
 from tests.conftest import tiny_config
@@ -118,7 +118,7 @@ def test_a_raising_trainer_becomes_a_failed_job():
 
 
 def test_step_history_is_bounded(monkeypatch):
-    monkeypatch.setattr(jobs, "MAX_STEP_POINTS", 100)
+    monkeypatch.setattr(runlog, "MAX_STEP_POINTS", 100)
 
     def many_steps(config, emit, control):
         emit(RunStarted("cpu", 1, 1000, 1000, "accuracy"))
@@ -141,7 +141,7 @@ def test_step_log_matches_pairwise_averaging_of_every_step(n_steps, cap):
     """StepLog against the plain rule: a point per `stride` steps, pairs averaged past the cap, stride doubled."""
     rng = np.random.default_rng(n_steps)
     losses = rng.exponential(size=n_steps)
-    log = jobs.StepLog(max_points=cap)
+    log = runlog.StepLog(max_points=cap)
     points, pending, stride = [], [], 1
     for step, loss in enumerate(losses, 1):
         log.add(step, float(loss))
@@ -164,11 +164,11 @@ def test_step_log_matches_pairwise_averaging_of_every_step(n_steps, cap):
 
 def test_step_log_needs_room_for_a_point():
     with pytest.raises(ValueError, match="at least 1"):
-        jobs.StepLog(max_points=0)
+        runlog.StepLog(max_points=0)
 
 
 def test_view_history_is_bounded_and_keeps_the_newest(monkeypatch):
-    monkeypatch.setattr(jobs, "MAX_SNAPSHOTS", 10)
+    monkeypatch.setattr(runlog, "MAX_SNAPSHOTS", 10)
 
     def many_views(config, emit, control):
         emit(RunStarted("cpu", 1, 1, 100, "accuracy"))

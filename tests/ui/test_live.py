@@ -91,7 +91,7 @@ def test_a_run_past_the_time_limit_shows_when_it_will_stop_instead_of_its_eta(ap
 def test_a_run_that_diverges_at_its_first_step_says_so_in_progress_and_charts(app, monkeypatch):
     from playground.mlp import training
 
-    monkeypatch.setattr(training._Runner, "step", lambda self, idx: float("nan"))  # the first loss is NaN
+    monkeypatch.setattr(training.MLPRunner, "step", lambda self, idx: float("nan"))  # the first loss is NaN
     open_mlp(app)
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "diverged" in progress_text(at))
