@@ -10,36 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from playground.attention.tasks import DEFAULT_TASK, TASK_NAMES, TASKS
 from playground.config import MAX_SEED, Serialisable, check, check_choice, check_int, check_optimisation, check_range
 
-TASK_NAMES = ("copy", "reverse", "sort", "key_value", "sentiment", "char_lm")
-ALGORITHMIC_TASKS = ("copy", "reverse", "sort", "key_value")
 TRANSFORMER_ACTIVATIONS = ("relu", "gelu")
 POSITIONALS = ("sinusoidal", "learned")
 MAX_SEQ_LEN = 128
 MAX_VOCAB_SIZE = 26  # algorithmic symbols: 0-9 then a-p; key_value: keys a-z
-SENTIMENT_MAX_TOKENS = 14  # [CLS] plus the longest template sentence in tasks.py
-MAX_TEXT_CHARS = 100_000
-MAX_TEXT_SYMBOLS = 200  # distinct characters a character language model may use
 MAX_TOKENS_PER_STEP = 32_768  # batch_size * seq_len: bounds attention memory on a shared server
-
-
-def check_text(text: str, seq_len: int) -> None:
-    """A user's corpus must be plain text: bounded, long enough to hold out a tenth, not binary."""
-    n, need, distinct = len(text), 10 * (seq_len + 1), len(set(text))
-    check(n <= MAX_TEXT_CHARS, f"The text is too long: {n:,} characters; at most {MAX_TEXT_CHARS:,}.")
-    check(n >= need, f"The text is too short: {n:,} character{'s' * (n != 1)}; seq_len {seq_len} needs at least "
-                      f"{need:,} (a tenth is held out for validation).")
-    bad = next((c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
-    check(bad is None, f"The text contains the control character {bad!r}: is it a binary file? Use plain text.")
-    check(distinct <= MAX_TEXT_SYMBOLS, f"The text uses {distinct} distinct characters; at most {MAX_TEXT_SYMBOLS}.")
 
 
 @dataclass(frozen=True)
 class TaskConfig:
     """A sequence task. All sequences are `seq_len` tokens long (sentiment: at most, padded)."""
 
-    task: str = "reverse"  # a name from TASK_NAMES
+    task: str = DEFAULT_TASK  # a name from tasks.TASK_NAMES
     seq_len: int = 8  # tokens per sequence; char_lm: the training window
     vocab_size: int = 10  # algorithmic tasks: distinct symbols (key_value: keys; values are 0-9)
     seed: int = 0  # seeds the training stream; held-out data use a stream derived from it
@@ -52,15 +37,7 @@ class TaskConfig:
         check_int("seq_len", self.seq_len, 2, MAX_SEQ_LEN)
         check_int("vocab_size", self.vocab_size, 2, MAX_VOCAB_SIZE)
         check_int("seed", self.seed, 0, MAX_SEED)
-        if self.task == "key_value":
-            pairs = self.seq_len - 2
-            check(1 <= pairs <= self.vocab_size, f"key_value with seq_len {self.seq_len} has {pairs} key-value pairs "
-                   f"(plus '=' and the query) and needs 1 to vocab_size ({self.vocab_size}) distinct keys.")
-        if self.task == "sentiment":
-            check(self.seq_len >= SENTIMENT_MAX_TOKENS,
-                   f"sentiment sentences need seq_len of at least {SENTIMENT_MAX_TOKENS}; got {self.seq_len}.")
-        if self.task == "char_lm" and self.text:
-            check_text(self.text, self.seq_len)
+        TASKS[self.task].validate(self)  # what the task itself needs (a long enough seq_len, a usable corpus)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def run_input(config: AttentionRunConfig, state: dict[str, np.ndarray], text: st
     with torch.no_grad():
         views = probe_views(load_model(config, state), s, ids)
     outputs = [str(o) for o in views["probe_prediction"]]
-    if config.task.task == "key_value" or s.kind == "lm":
+    if tasks.task_of(config.task).answer_only:
         prediction = outputs[-1]  # the value, or the next character (space shown as "␣")
     else:
         prediction = "".join(outputs) if s.kind == "tag" else outputs[0]
@@ -79,7 +79,7 @@ def generate(
     ValueError for another task, an empty or unknown-character prompt, or out-of-range settings.
     """
     cfg = config.task
-    if cfg.task != "char_lm":
+    if not tasks.task_of(cfg).takes_text:
         raise ValueError(f"Text generation needs the char_lm task; this model does {cfg.task}.")
     if not prompt:
         raise ValueError("Type a prompt of at least one character.")

@@ -94,8 +94,7 @@ class AttentionRunner:
             "task": c.task.task, "kind": s.kind, "probe_tokens": p.tokens, "probe_targets": p.targets,
             "n_layers": c.model.n_layers, "n_heads": c.model.n_heads, "outputs": [tasks.display(o) for o in s.outputs],
             "n_held_out": len(self.held_out[0]),
-            "notes": "Token accuracy counts every scored position; key_value scores only the answer."
-            if s.kind == "tag" else "",
+            "notes": tasks.task_of(c.task).note,
         }
         n = c.training.steps
         return RunStarted(devices.describe(self.device), n_parameters(self.model), None, n, s.metric_name, info)

@@ -12,26 +12,22 @@ import streamlit as st
 
 from playground import devices
 from playground.attention.config import (
-    ALGORITHMIC_TASKS,
     MAX_SEQ_LEN,
-    MAX_TEXT_CHARS,
     MAX_VOCAB_SIZE,
     POSITIONALS,
-    TASK_NAMES,
     TRANSFORMER_ACTIVATIONS,
     AttentionRunConfig,
 )
 from playground.attention.presets import DEFAULT_PRESET, PRESETS
+from playground.attention.tasks import MAX_TEXT_CHARS, TASK_NAMES, TASKS
 from playground.config import OPTIMIZER_LABELS, OPTIMIZERS, to_dict
-from playground.mlp.tables import DataError, decode_text
 from playground.ui.session import entering, init_state, presenter
 from playground.ui.widgets import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
+from playground.uploads import DataError, decode_text
 
 PREFIX = "attention."
 SAVED = PREFIX + "saved"
 FORM_SHOWN = PREFIX + "form_shown"  # whether the last run drew the form (not in presenter mode)
-TASK_LABELS = {"copy": "copy", "reverse": "reverse", "sort": "sort digits", "key_value": "key-value recall",
-               "sentiment": "sentiment with negation", "char_lm": "character language model"}
 MAX_UPLOAD_TEXT_BYTES = 4 * MAX_TEXT_CHARS + 4  # bytes: MAX_TEXT_CHARS characters of UTF-8 or UTF-16, BOM
 
 
@@ -90,12 +86,12 @@ def attention_form() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
         init_state(key, value)
     k = PREFIX + "task."
     with st.expander("Task", expanded=True):
-        task = st.selectbox("Task", TASK_NAMES, key=k + "task", format_func=TASK_LABELS.get)
+        task = TASKS[st.selectbox("Task", TASK_NAMES, key=k + "task", format_func=lambda name: TASKS[name].label)]
         r = row()
         r.number_input("seq_len", 2, MAX_SEQ_LEN, key=k + "seq_len", help="Tokens per sequence.")
         r.number_input("vocab_size", 2, MAX_VOCAB_SIZE, key=k + "vocab_size",
-                       disabled=task not in ALGORITHMIC_TASKS, help="Distinct symbols (algorithmic tasks).")
-        if task == "char_lm":
+                       disabled=not task.uses_vocab_size, help="Distinct symbols (algorithmic tasks).")
+        if task.takes_text:
             _corpus_input(k + "text")
     k = PREFIX + "model."
     with st.expander("Model", expanded=True):

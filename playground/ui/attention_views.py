@@ -130,7 +130,7 @@ def own_input(snap: Snapshot) -> None:
             st.caption(f"Your input: layer {layer + 1}, head {head + 1}.")
             fig = attention_plots.attention_heatmap(result.attention[layer, head], result.tokens)
             chart(fig, "attention.own_heatmap", revision=snap.run)
-    if task.task == "char_lm":
+    if tasks.task_of(task).takes_text:
         _generate(snap, text)
 
 

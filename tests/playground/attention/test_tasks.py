@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from playground.attention import inference, tasks
-from playground.attention.config import MAX_TEXT_CHARS, TASK_NAMES, AttentionRunConfig, TaskConfig, TransformerConfig
+from playground.attention.config import AttentionRunConfig, TaskConfig, TransformerConfig
 from playground.attention.corpus import CORPUS
 from playground.attention.model import Transformer
 from playground.attention.presets import PRESETS
+from playground.attention.tasks import MAX_TEXT_CHARS, TASK_NAMES, sentiment
 from playground.torchkit import seeded_model
 
 
@@ -66,7 +67,7 @@ def test_key_value_labels():
     ("the acting was not good but the ending was not bad", 1),
 ])
 def test_sentiment_worked_examples(sentence, label):
-    assert tasks.sentiment_label(sentence.split()) == label
+    assert sentiment.label(sentence.split()) == label
 
 
 def test_sentiment_batches_follow_the_rule_and_fit():
@@ -75,7 +76,7 @@ def test_sentiment_batches_follow_the_rule_and_fit():
     assert batch.inputs[:, 0].eq(1).all()  # [CLS] first
     for x, y in zip(batch.inputs, batch.targets, strict=True):
         words = [w for w in _strings(cfg, x)[1:] if w != tasks.PAD]
-        assert int(y) == tasks.sentiment_label(words)
+        assert int(y) == sentiment.label(words)
     assert 0.3 < batch.targets.float().mean() < 0.7  # balanced classes
     assert (batch.inputs == 0).any()  # some sentences are padded
 

@@ -16,6 +16,7 @@ import torch
 from playground.attention import tasks
 from playground.attention.config import AttentionRunConfig, AttentionTrainConfig, TaskConfig, TransformerConfig
 from playground.attention.presets import PRESETS
+from playground.attention.tasks import char_lm
 from playground.attention.training import build_model, train
 from playground.control import Control
 from playground.events import EvalEnded, RunFailed, RunFinished, RunStarted, StepEnded
@@ -55,7 +56,7 @@ def test_run_started_info():
 
 
 @pytest.mark.parametrize(("task", "seq_len", "t"), [("reverse", 6, 6), ("key_value", 6, 6), ("sentiment", 14, 11),
-                                                    ("char_lm", 16, 16), ("char_lm", 48, tasks.MAX_PROBE_LEN)])
+                                                    ("char_lm", 16, 16), ("char_lm", 48, char_lm.MAX_PROBE_LEN)])
 def test_attention_snapshots_are_bounded_and_well_formed(task, seq_len, t):
     config = AttentionRunConfig(TaskConfig(task, seq_len=seq_len, vocab_size=6),
                                TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32, context=64),
