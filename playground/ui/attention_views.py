@@ -14,6 +14,7 @@ from playground.jobs import Snapshot
 from playground.sequence_inference import MAX_GENERATE_CHARS, generate, run_input
 from playground.ui import live
 from playground.ui.charts import chart
+from playground.ui.text import code, literal
 
 P = "attn."
 HELD_OUT = "Validation"  # the held-out split's name in tiles and legends
@@ -100,9 +101,9 @@ def probe_view(snap: Snapshot | None) -> None:
     grid = live.cached("attn.grid", (views, layer, head),
                        lambda: attention_plots.attention_grid(attention, selected=(layer, head)))
     chart(grid, "attn.grid", c2, snap.run)
-    c2.markdown(f"**Input:** `{' '.join(tokens)}`  \n**Prediction:** `{' '.join(predicted)}`")
+    c2.markdown(f"**Input:** {code(' '.join(tokens))}  \n**Prediction:** {code(' '.join(predicted))}")
     if targets:
-        c2.markdown(f"**Target:** `{' '.join(str(t) for t in targets)}`")
+        c2.markdown(f"**Target:** {code(' '.join(str(t) for t in targets))}")
 
 
 def own_input(snap: Snapshot) -> None:
@@ -112,15 +113,15 @@ def own_input(snap: Snapshot) -> None:
     st.subheader("Try your own input")
     task = snap.config.task
     text = st.text_input("Input", key=P + "own_text", placeholder=f"e.g. {tasks.example(task)}",
-                         help=f"{tasks.input_help(task)} Runs on a copy of the latest weights; it updates while "
-                              "training goes on.")
+                         help=literal(f"{tasks.input_help(task)} Runs on a copy of the latest weights; it updates "
+                                      "while training goes on."))
     if text:
         try:
             result = live.cached("attn.own", (snap.state, text), lambda: run_input(snap.config, snap.state, text))
         except ValueError as e:
-            st.warning(str(e))
+            st.warning(literal(e))
         else:
-            st.markdown(f"**Prediction:** `{result.prediction}`")
+            st.markdown(f"**Prediction:** {code(result.prediction)}")
             n_layers, n_heads = result.attention.shape[:2]
             layer = min(st.session_state.get(P + "layer.chosen", 1), n_layers) - 1
             head = min(st.session_state.get(P + "head.chosen", 1), n_heads) - 1
@@ -148,7 +149,7 @@ def _generate(snap: Snapshot, text: str) -> None:
             out = generate(snap.config, snap.state, prompt, int(n_chars), temperature, int(top_k), seed=0)
         except ValueError as e:
             st.session_state.pop(SAMPLE, None)
-            st.warning(str(e))
+            st.warning(literal(e))
         else:
             st.session_state[SAMPLE] = (snap.started, prompt, out)
     if SAMPLE in st.session_state:
