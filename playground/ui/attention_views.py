@@ -17,6 +17,7 @@ from playground.ui.charts import chart
 from playground.ui.text import code, literal
 
 P = "attn."
+FIRST_PRESET = "reverse"  # the preset to start with: its attention pattern (an anti-diagonal) is plain to see
 HELD_OUT = "Validation"  # the held-out split's name in tiles and legends
 REPLAY_UNTIL = P + "replay_until"  # (run, newest step) the replay slider offers, while not following
 SAMPLE = P + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
@@ -157,12 +158,23 @@ def _generate(snap: Snapshot, text: str) -> None:
         st.text(prompt + out)
 
 
+def first_steps(preset: str | None) -> str:
+    """What to do before the first run, given the picked preset's name: reverse is the one to start with."""
+    if preset is None:
+        return f"Pick a preset (start with **{FIRST_PRESET}**), then press Train and watch the attention form."
+    if preset == FIRST_PRESET:
+        return (f"The **{FIRST_PRESET}** preset, a good first one, is picked: press Train and watch the attention "
+                "form. Then try another preset.")
+    return (f"The **{preset}** preset is picked: press Train and watch the attention form (**{FIRST_PRESET}** is "
+            "the plainest one to start with).")
+
+
 def draw(snap: Snapshot | None) -> None:
     # The same layout before a run and during it: the charts shown before Train show its first points.
     head, curves = st.container(), st.columns(2)
     if snap is None:
         st.session_state.pop(SAMPLE, None)  # Reset: the next run starts without the old sample
-        head.info("Pick a preset (start with **reverse**), then press Train and watch the attention form.")
+        head.info(first_steps(st.session_state.get(P + "preset")))
     else:
         with head:
             live.progress(snap)

@@ -218,6 +218,16 @@ def test_recall_shows_the_prediction_at_its_scored_position_only(app):
     assert len(prediction.split()) == len(target.split()) == 1  # the answer after "=", not a label per token
 
 
+def test_the_first_hint_does_not_ask_for_the_preset_already_picked(app):
+    open_attention(app)
+    assert app.selectbox(key="attn.preset").value == "reverse"
+    hint = app.info[0].value
+    assert "**reverse** preset, a good first one, is picked" in hint and "Pick a preset" not in hint
+    app.selectbox(key="attn.preset").set_value("sort").run()
+    hint = app.info[0].value
+    assert "**sort** preset is picked" in hint and "Pick a preset" not in hint
+
+
 def test_typed_input_and_a_corpus_file_name_are_shown_as_written(app):
     train_preset(app, "sentiment", 10)
     for word in ("__import__", "<b>bold</b>", "[click](http//example)"):  # the tokenizer drops ":", "." and "!"
