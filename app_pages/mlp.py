@@ -8,6 +8,7 @@ from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
 from playground.ui import forms, live, session
 from playground.ui.charts import chart
+from playground.ui.text import literal
 
 PAGE = "mlp"
 st.title("MLP playground")
@@ -47,7 +48,7 @@ def preview(views: list) -> None:
     try:
         d = make_dataset(form.config.data)
     except (DataError, ValueError) as e:
-        st.warning(str(e))
+        st.warning(literal(e))
         return
     if d.n_features == 2:
         fig = plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
@@ -94,7 +95,7 @@ def draw(snap: Snapshot | None) -> None:
     elif "y_test_pred" in v:
         chart(plots.prediction_figure(info["y_test"], v["y_test_pred"]), "mlp.prediction_chart", c2, snap.run)
     for note in info.get("notes", ()):
-        st.caption(note)
+        st.caption(literal(note))
     if not snap.active and snap.state is not None:
         r = forms.row()
         r.download_button("Download weights (.safetensors)", weights_bytes(snap.state, snap.config),

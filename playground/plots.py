@@ -36,6 +36,7 @@ EMPTY_MESSAGE = "Press Train to start"
 MAX_EVAL_POINTS = 300  # per-evaluation series are downsampled to this many points
 MARKERS_UP_TO = 40  # per-evaluation series get markers only up to this many points
 MAX_POINTS_DRAWN = 500  # data points drawn per split on the decision boundary
+MAX_LABEL_CHARS = 60  # characters of a user's class or column name shown in a chart
 SHARP_SCALE = 4  # pixels per grid cell of a discretized boundary's background (see _background_image)
 _MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
 # Plotly's default template adds about 10 KB of JSON to every figure, re-sent on each live redraw; figures carry
@@ -164,8 +165,18 @@ def metric_figure(
     return make_figure(traces, layout)
 
 
+def plain_label(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    """`text` (a column name, a table cell) as plotly shows it as written, at most `limit` characters (cut with
+    "…"): plotly reads tags in labels (<a href>, <b>, <br>) and decodes entities, so "&", "<" and ">" go as
+    entities."""
+    text = text if len(text) <= limit else text[:limit - 1] + "…"
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _class_labels(n: int, class_names: tuple[str, ...]) -> list[str]:
-    return [class_names[c] if c < len(class_names) else str(c) for c in range(n)]
+    names = [plain_label(class_names[c]) if c < len(class_names) else str(c) for c in range(n)]
+    # names cut alike would merge into one category of the confusion matrix
+    return names if len(set(names)) == n else [f"{name} ({c})" for c, name in enumerate(names)]
 
 
 def _class_colours(probs: np.ndarray, discretize: bool) -> np.ndarray:
@@ -275,8 +286,9 @@ def boundary_figure(
             pts = xs if len(xs) else np.empty((0, 2))
             traces.append(_trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=split,
                                  marker={**marker, "color": ys.astype(float), "coloraxis": "coloraxis"}))
-    xaxis: dict = {"constrain": "domain", "title": {"text": axis_titles[0]}}
-    yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain", "title": {"text": axis_titles[1]}}
+    xaxis: dict = {"constrain": "domain", "title": {"text": plain_label(axis_titles[0])}}
+    yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
+                   "title": {"text": plain_label(axis_titles[1])}}
     if background:
         image = _background_image(rgb, grid_x, grid_y, sharp=discretize and task == "classification")
         layout["images"] = [image]

@@ -16,6 +16,7 @@ from playground.sequence_presets import DEFAULT_SEQUENCE_PRESET, SEQUENCE_PRESET
 from playground.tables import DataError, decode_text
 from playground.ui.forms import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
 from playground.ui.session import entering, init_state, presenter
+from playground.ui.text import literal
 
 P = "attn."
 SAVED = P + "saved"
@@ -147,6 +148,6 @@ def _corpus_input(key: str) -> None:
         except DataError as e:
             st.session_state[P + "upload_error"] = f"{e} The corpus below is used instead (empty: the built-in story)."
     if upload is not None and st.session_state.get(P + "upload_error"):
-        st.error(st.session_state[P + "upload_error"])
+        st.error(literal(st.session_state[P + "upload_error"]))
     st.text_area("Corpus (empty: the built-in story)", key=key, height=120,
                  help=f"Paste text to train on, at most {C.MAX_TEXT_CHARS:,} characters.")

@@ -14,8 +14,10 @@ from playground.jobs import Snapshot
 from playground.sequence_inference import MAX_GENERATE_CHARS, generate, run_input
 from playground.ui import live
 from playground.ui.charts import chart
+from playground.ui.text import code, literal
 
 P = "attn."
+FIRST_PRESET = "reverse"  # the preset to start with: its attention pattern (an anti-diagonal) is plain to see
 HELD_OUT = "Validation"  # the held-out split's name in tiles and legends
 REPLAY_UNTIL = P + "replay_until"  # (run, newest step) the replay slider offers, while not following
 SAMPLE = P + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
@@ -100,9 +102,9 @@ def probe_view(snap: Snapshot | None) -> None:
     grid = live.cached("attn.grid", (views, layer, head),
                        lambda: attention_plots.attention_grid(attention, selected=(layer, head)))
     chart(grid, "attn.grid", c2, snap.run)
-    c2.markdown(f"**Input:** `{' '.join(tokens)}`  \n**Prediction:** `{' '.join(predicted)}`")
+    c2.markdown(f"**Input:** {code(' '.join(tokens))}  \n**Prediction:** {code(' '.join(predicted))}")
     if targets:
-        c2.markdown(f"**Target:** `{' '.join(str(t) for t in targets)}`")
+        c2.markdown(f"**Target:** {code(' '.join(str(t) for t in targets))}")
 
 
 def own_input(snap: Snapshot) -> None:
@@ -112,15 +114,15 @@ def own_input(snap: Snapshot) -> None:
     st.subheader("Try your own input")
     task = snap.config.task
     text = st.text_input("Input", key=P + "own_text", placeholder=f"e.g. {tasks.example(task)}",
-                         help=f"{tasks.input_help(task)} Runs on a copy of the latest weights; it updates while "
-                              "training goes on.")
+                         help=literal(f"{tasks.input_help(task)} Runs on a copy of the latest weights; it updates "
+                                      "while training goes on."))
     if text:
         try:
             result = live.cached("attn.own", (snap.state, text), lambda: run_input(snap.config, snap.state, text))
         except ValueError as e:
-            st.warning(str(e))
+            st.warning(literal(e))
         else:
-            st.markdown(f"**Prediction:** `{result.prediction}`")
+            st.markdown(f"**Prediction:** {code(result.prediction)}")
             n_layers, n_heads = result.attention.shape[:2]
             layer = min(st.session_state.get(P + "layer.chosen", 1), n_layers) - 1
             head = min(st.session_state.get(P + "head.chosen", 1), n_heads) - 1
@@ -148,7 +150,7 @@ def _generate(snap: Snapshot, text: str) -> None:
             out = generate(snap.config, snap.state, prompt, int(n_chars), temperature, int(top_k), seed=0)
         except ValueError as e:
             st.session_state.pop(SAMPLE, None)
-            st.warning(str(e))
+            st.warning(literal(e))
         else:
             st.session_state[SAMPLE] = (snap.started, prompt, out)
     if SAMPLE in st.session_state:
@@ -156,12 +158,23 @@ def _generate(snap: Snapshot, text: str) -> None:
         st.text(prompt + out)
 
 
+def first_steps(preset: str | None) -> str:
+    """What to do before the first run, given the picked preset's name: reverse is the one to start with."""
+    if preset is None:
+        return f"Pick a preset (start with **{FIRST_PRESET}**), then press Train and watch the attention form."
+    if preset == FIRST_PRESET:
+        return (f"The **{FIRST_PRESET}** preset, a good first one, is picked: press Train and watch the attention "
+                "form. Then try another preset.")
+    return (f"The **{preset}** preset is picked: press Train and watch the attention form (**{FIRST_PRESET}** is "
+            "the plainest one to start with).")
+
+
 def draw(snap: Snapshot | None) -> None:
     # The same layout before a run and during it: the charts shown before Train show its first points.
     head, curves = st.container(), st.columns(2)
     if snap is None:
         st.session_state.pop(SAMPLE, None)  # Reset: the next run starts without the old sample
-        head.info("Pick a preset (start with **reverse**), then press Train and watch the attention form.")
+        head.info(first_steps(st.session_state.get(P + "preset")))
     else:
         with head:
             live.progress(snap)

@@ -20,6 +20,7 @@ from playground.jobs import Job, Snapshot
 from playground.ui import session
 from playground.ui.charts import chart
 from playground.ui.forms import row
+from playground.ui.text import literal
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
 QUEUED_UPDATE_S = 1.0  # while the job waits in the queue: only its place changes
@@ -77,7 +78,7 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     buttons.button("Stop", disabled=not active, key=f"{page}.stop")
     buttons.button("Reset", disabled=job is None, key=f"{page}.reset", help="Stop and clear the charts.")
     for p in problems:
-        st.warning(p)
+        st.warning(literal(p))
     st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
     if job is not None and config is not None and not job.trains(config, **start_kwargs):
         st.caption("Settings changed: they apply when you press Restart." if active else
@@ -106,11 +107,11 @@ def progress(snap: Snapshot) -> None:
     parts.append(f"device {device}")
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
     if snap.status == "diverged":
-        st.error(snap.message, icon=STATUS_ICON["diverged"])  # the message says it diverged, and why
+        st.error(literal(snap.message), icon=STATUS_ICON["diverged"])  # the message says it diverged, and why
     elif snap.status == "failed":
-        st.error(f"**The run failed.** {snap.message}")
+        st.error(f"**The run failed.** {literal(snap.message)}")
     elif snap.message:
-        st.warning(snap.message)
+        st.warning(literal(snap.message))
 
 
 def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:

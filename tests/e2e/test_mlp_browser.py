@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -33,6 +34,7 @@ from tests.e2e.server import (
     wait_idle,
     wait_status,
 )
+from tests.ui.conftest import HOSTILE
 
 pytestmark = pytest.mark.e2e
 
@@ -345,3 +347,15 @@ def test_a_narrow_window_wraps_tiles_and_buttons_instead_of_cutting_them(page, a
     wait_idle(page)
     assert page.locator('[data-testid="stMetric"]').count() == 4
     assert page.evaluate(CUT_TEXT_JS) == []
+
+
+def test_a_hostile_share_link_shows_its_value_as_text(page, app_url):
+    """The real renderer: no link, image, tag, colour, icon, emoji or math comes out of a link's value."""
+    page.goto(f"{app_url}/mlp?data.dataset={quote(HOSTILE)}", wait_until="domcontentloaded")
+    wait_heading(page, "MLP playground")
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="Ignored data.dataset")
+    alert.first.wait_for(timeout=60_000)
+    made = alert.first.locator("a, img, b, strong, em, .katex, [data-testid=stIconMaterial], [style*=color]")
+    assert made.count() == 0, made.evaluate_all("els => els.map(e => e.outerHTML)")
+    shown = alert.first.inner_text().replace("\u2060", "")
+    assert f"Ignored data.dataset='{HOSTILE}'" in shown, shown

@@ -429,3 +429,19 @@ def test_attention_grid_is_valid_for_every_model_shape_the_form_allows():
         for n_heads in range(1, 9):
             fig = attention_plots.attention_grid(np.full((n_layers, n_heads, 2, 2), 0.5), selected=(n_layers - 1, 0))
             go.Figure(fig.to_dict())  # raises on a domain outside [0, 1]
+
+
+def test_a_users_class_and_column_names_show_as_written_in_charts():
+    """Plotly reads <a href>, <b> and entities in labels: a table cell or column name must not become a link."""
+    gx, gy = _grid()
+    x, y = _points(40, 2)
+    hostile = ("<a href='http://example.com/phish'>log in</a>", "<b>x</b> &amp; y", "z" * 30_000)
+    fig = boundary_figure(gx, gy, _probs(len(gy), len(gx), 3), x, y % 3, x, y % 3, task="classification",
+                          class_names=hostile, axis_titles=("<a href='http://e.com'>a</a>", "b"))
+    shown = [t.name for t in fig.data] + [fig.layout.xaxis.title.text]
+    shown += confusion_figure(np.ones((3, 3)), hostile).layout.xaxis.ticktext
+    assert not any("<a" in s or "<b>" in s for s in shown), shown
+    assert "train · &lt;a href='http://example.com/phish'&gt;log in&lt;/a&gt;" in shown
+    assert "train · &lt;b&gt;x&lt;/b&gt; &amp;amp; y" in shown
+    assert max(len(s) for s in shown) < 120 and f"train · {'z' * 59}…" in shown  # a 30 KB cell is cut
+    assert len(set(plots._class_labels(2, ("q" * 70, "q" * 71)))) == 2  # cut alike, still two classes

@@ -1,7 +1,7 @@
 
 import numpy as np
 
-from tests.ui.conftest import charts, metric, progress_text, run_until, values
+from tests.ui.conftest import HOSTILE, charts, metric, progress_text, run_until, shown_text, values
 
 
 def open_attention(at):
@@ -216,3 +216,26 @@ def test_recall_shows_the_prediction_at_its_scored_position_only(app):
     prediction = probe.split("**Prediction:** `")[1].rstrip("`")
     target = next(m.value for m in app.markdown if m.value.startswith("**Target:**")).split("`")[1]
     assert len(prediction.split()) == len(target.split()) == 1  # the answer after "=", not a label per token
+
+
+def test_the_first_hint_does_not_ask_for_the_preset_already_picked(app):
+    open_attention(app)
+    assert app.selectbox(key="attn.preset").value == "reverse"
+    hint = app.info[0].value
+    assert "**reverse** preset, a good first one, is picked" in hint and "Pick a preset" not in hint
+    app.selectbox(key="attn.preset").set_value("sort").run()
+    hint = app.info[0].value
+    assert "**sort** preset is picked" in hint and "Pick a preset" not in hint
+
+
+def test_typed_input_and_a_corpus_file_name_are_shown_as_written(app):
+    train_preset(app, "sentiment", 10)
+    for word in ("__import__", "<b>bold</b>", "[click](http//example)"):  # the tokenizer drops ":", "." and "!"
+        app.text_input(key="attn.own_text").input(f"the movie was {word}").run()
+        assert f"Unknown token '{word}'" in shown_text(app.warning[0].value)
+    app.text_input(key="attn.own_text").input("the movie was " + "z" * 30_000).run()
+    assert len(app.warning[0].value) < 1_100 and "characters not shown" in app.warning[0].value
+    app.selectbox(key="attn.preset").set_value("tiny-lm").run()
+    name = f"{HOSTILE}.txt"
+    app.get("file_uploader")[0].set_value((name, b"", "text/plain")).run()
+    assert f"{name} is empty." in shown_text(app.error[0].value)
