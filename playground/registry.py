@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import dataclasses
 import gc
 import os
 import threading
@@ -18,9 +19,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from playground.jobs import Job
+import numpy as np
+
+from playground.jobs import Job, Snapshot
 from playground.limits import Limits
 from playground.settings import Settings, load
+
+KEPT_RUNS = 50  # reaped runs whose final curves are kept for an owner who may come back (oldest dropped first)
+KEPT_S = 300.0  # for this long: Streamlit itself forgets a disconnected session after 2 minutes
+KEPT_POINTS = 2_000  # training-loss points kept per reaped run (a page draws a few hundred)
 
 
 def default_max_running(settings: Settings | None = None) -> int:
@@ -132,6 +139,7 @@ class JobRegistry:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._last_seen: dict[str, float] = {}  # owner -> when it was last known to be alive
+        self._kept: dict[str, tuple[float, Snapshot]] = {}  # owner -> (when reaped, its run's end), oldest first
 
     def start(self, owner: str, config: Any, **kwargs: Any) -> Job:
         """Stop the owner's previous job, if any, and start a new one (queued if the cap is reached)."""
@@ -140,6 +148,7 @@ class JobRegistry:
             old = self._jobs.get(owner)
             self._jobs[owner] = job
             self._last_seen[owner] = self._clock()  # the owner is alive: it is starting a job
+            self._kept.pop(owner, None)
         if old is not None:
             old.stop(join_timeout=5.0)
         return job.start()
@@ -148,11 +157,20 @@ class JobRegistry:
         with self._lock:
             return self._jobs.get(owner)
 
+    def reaped(self, owner: str) -> Snapshot | None:
+        """The end of the owner's run that `reap` stopped (or dropped once ended) while the owner was away: status,
+        a message saying so, and its curves without weights, views or replay; None when there is none (kept
+        KEPT_S seconds, KEPT_RUNS at most, until the owner starts a job or discards)."""
+        with self._lock:
+            kept = self._kept.get(owner)
+            return kept[1] if kept else None
+
     def discard(self, owner: str) -> None:
-        """Stop and forget the owner's job (Reset)."""
+        """Stop and forget the owner's job (Reset), and the end of a reaped one."""
         with self._lock:
             job = self._jobs.pop(owner, None)
             self._last_seen.pop(owner, None)
+            self._kept.pop(owner, None)
         if job is not None:
             job.stop(join_timeout=5.0)
 
@@ -170,21 +188,44 @@ class JobRegistry:
         its job), a lower bound of when it left, not from the pass that first finds it gone; an owner seen
         alive again starts afresh. Called every `p` seconds, this stops a job between `grace_s - p` and
         `grace_s + p` seconds after its owner left. `now` defaults to the registry's clock. Returns the
-        owners reaped; their jobs are asked to stop together, then joined (5 s at most in all).
+        owners reaped; their jobs are asked to stop together, then joined (5 s at most in all), and the end of
+        each is kept for its owner (`reaped`).
         """
         now = self._clock() if now is None else now
         reaped: list[tuple[str, Job]] = []
         with self._lock:
+            for owner in [o for o, (t, _) in self._kept.items() if now - t >= KEPT_S]:
+                del self._kept[owner]
             for owner in list(self._jobs):
                 if is_alive(owner):
                     self._last_seen[owner] = now
                 elif now - self._last_seen.setdefault(owner, now) >= self.grace_s:
                     reaped.append((owner, self._jobs.pop(owner)))
                     self._last_seen.pop(owner)
+        active = [job.alive for _, job in reaped]
         _stop_and_join([job for _, job in reaped], timeout=5.0)
-        if reaped:
+        ends = [self._end_of(job, was_active) for (_, job), was_active in zip(reaped, active, strict=True)]
+        with self._lock:
+            for (owner, _), end in zip(reaped, ends, strict=True):
+                self._kept[owner] = (now, end)
+            for owner in list(self._kept)[: max(0, len(self._kept) - KEPT_RUNS)]:
+                del self._kept[owner]
+        owners = [owner for owner, _ in reaped]
+        del reaped  # the jobs themselves, before their memory is collected
+        if owners:
             release_memory()
-        return [owner for owner, _ in reaped]
+        return owners
+
+    def _end_of(self, job: Job, was_active: bool) -> Snapshot:
+        """A reaped job's final snapshot, small: no weights, views or replay, the loss curve thinned to
+        KEPT_POINTS; with a message that says why it ended (`grace_s` as set)."""
+        snap = job.snapshot()
+        lost = f"the connection was lost for more than {self.grace_s:g} s"
+        message = (f"Your run was stopped after {lost}." if was_active else
+                   " ".join(filter(None, [snap.message, f"Its weights and views were freed after {lost}."])))
+        keep = np.unique(np.linspace(0, len(snap.step_x) - 1, min(len(snap.step_x), KEPT_POINTS)).astype(int))
+        return dataclasses.replace(snap, message=message, views={}, state=None, history=(),
+                                   step_x=snap.step_x[keep], step_loss=snap.step_loss[keep])
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop every job and join its thread (at most `timeout` seconds in all)."""
@@ -192,6 +233,7 @@ class JobRegistry:
             jobs = list(self._jobs.values())
             self._jobs.clear()
             self._last_seen.clear()
+            self._kept.clear()
         _stop_and_join(jobs, timeout)
 
 

@@ -47,6 +47,8 @@ def _apply_click(page: str, config: Any, start_kwargs: dict) -> Job | None:
         job = session.start_job(page, config, **start_kwargs)
         job.wait_first_evaluation(FIRST_EVALUATION_WAIT_S)  # so this run already draws the first points
     elif job is None:
+        if "reset" in clicked:
+            session.reset_job(page)  # the end of a reaped run
         return None
     elif "pause" in clicked:
         job.resume() if job.snapshot().status == "paused" else job.pause()
@@ -63,7 +65,7 @@ def _apply_click(page: str, config: Any, start_kwargs: dict) -> Job | None:
 def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start_kwargs: Any) -> None:
     """Train / Pause-Resume / Step / Stop / Reset, enabled from the job's status."""
     job = _apply_click(page, config, start_kwargs)
-    snap = job.snapshot() if job else None
+    snap = job.snapshot() if job else session.reaped_run(page)
     active = bool(snap and snap.active)
     paused = bool(snap and snap.status == "paused")
     queued = bool(snap and snap.status == "queued")  # nothing to pause or step until it trains
@@ -75,7 +77,7 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     buttons.button("Step", disabled=not active or queued, key=f"{page}.step",
                    help="Pause, then take one optimizer step.")
     buttons.button("Stop", disabled=not active, key=f"{page}.stop")
-    buttons.button("Reset", disabled=job is None, key=f"{page}.reset", help="Stop and clear the charts.")
+    buttons.button("Reset", disabled=snap is None, key=f"{page}.reset", help="Stop and clear the charts.")
     for p in problems:
         st.warning(p)
     st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
@@ -121,12 +123,13 @@ def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
     Each refresh backs off under load (see `_back_off`).
     """
     job = session.current_job(page)
+    kept = None if job else session.reaped_run(page)  # a run stopped while the connection was lost
     every = refresh_period(job.snapshot() if job else None)
 
     @st.fragment(run_every=every)
     def panel() -> None:
         t0 = time.perf_counter()
-        snap = job.snapshot() if job else None
+        snap = job.snapshot() if job else kept
         if snap is not None and snap.status == "queued":
             progress(snap)  # nothing else to draw until it trains
         else:

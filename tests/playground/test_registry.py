@@ -5,7 +5,7 @@ import pytest
 
 from playground.events import RunFinished
 from playground.limits import Limits
-from playground.registry import JobRegistry, default_max_running
+from playground.registry import KEPT_POINTS, JobRegistry, default_max_running
 from playground.settings import Settings
 from tests.conftest import tiny_config
 from tests.playground.test_jobs import JOIN_S, wait_for
@@ -288,3 +288,46 @@ def test_default_cap_is_one_job_per_gpu_else_per_two_cores(monkeypatch, cores, g
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
     assert default_max_running(Settings()) == expected
+
+
+def test_a_reaped_run_is_kept_small_for_its_owner_with_the_reason():
+    reg = JobRegistry(grace_s=10, max_running=2, clock=lambda: 0.0)
+    job = reg.start("gone", tiny_config(epochs=10_000))
+    assert wait_for(lambda: job.snapshot().step > 0 and job.snapshot().state is not None)
+    assert reg.reap(lambda o: False, now=10.0) == ["gone"]
+    kept, final = reg.reaped("gone"), job.snapshot()
+    assert kept.message == "Your run was stopped after the connection was lost for more than 10 s."
+    assert kept.status == "stopped" and kept.step == final.step and len(kept.evals) == len(final.evals) > 0
+    assert kept.state is None and kept.history == () and kept.views == {}
+    assert kept.step_x[-1] == final.step_x[-1] and len(kept.step_x) == min(len(final.step_x), KEPT_POINTS)
+    assert reg.reaped("other") is None
+    reg.start("gone", tiny_config(), trainer=idle)  # a new Train forgets it
+    assert reg.reaped("gone") is None
+    reg.shutdown(timeout=JOIN_S)
+
+
+def test_reaped_runs_are_bounded_in_number_and_time(monkeypatch):
+    import playground.registry as registry
+
+    monkeypatch.setattr(registry, "KEPT_RUNS", 2)
+    reg = JobRegistry(grace_s=0, max_running=3, clock=lambda: 0.0)
+    for owner in ("a", "b", "c"):
+        reg.start(owner, tiny_config(), trainer=idle)
+    assert sorted(reg.reap(lambda o: o != "a", now=1.0)) == ["a"]
+    reg.reap(lambda o: False, now=2.0)
+    assert reg.reaped("a") is None and reg.reaped("b") and reg.reaped("c")  # the oldest went first
+    reg.reap(lambda o: False, now=2.0 + registry.KEPT_S)
+    assert reg.reaped("b") is None and reg.reaped("c") is None
+    reg.shutdown(timeout=JOIN_S)
+
+
+def test_a_run_that_ended_before_its_owner_was_reaped_keeps_its_status_and_message():
+    reg = JobRegistry(grace_s=5, max_running=1, limits=Limits(max_params=10, max_seconds=600), clock=lambda: 0.0)
+    job = reg.start("gone", tiny_config())
+    job.thread.join(JOIN_S)
+    assert reg.reap(lambda o: False, now=5.0) == ["gone"]
+    kept = reg.reaped("gone")
+    assert kept.status == "failed" and "at most 10" in kept.message  # the run's own end, not a stop
+    assert kept.message.endswith("Its weights and views were freed after the connection was lost for more than 5 s.")
+    reg.discard("gone")  # Reset forgets it
+    assert reg.reaped("gone") is None

@@ -101,3 +101,22 @@ def test_a_run_that_diverges_at_its_first_step_says_so_in_progress_and_charts(ap
     notes = {key: drawn[key]["layout"]["annotations"][0]["text"] for key in ("mlp.loss_chart", "mlp.metric_chart")}
     assert notes == {"mlp.loss_chart": "The run ended before any loss was recorded",
                      "mlp.metric_chart": "The run ended before its first evaluation"}
+
+
+def test_a_run_reaped_while_the_connection_was_lost_says_so_and_keeps_its_curves(app, monkeypatch):
+    import time
+
+    monkeypatch.setattr(REGISTRY, "grace_s", 10)
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(10_000).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "running" in progress_text(at) and len(charts(at)["mlp.loss_chart"]["data"][0]["x"]))
+    assert REGISTRY.reap(lambda owner: False, now=time.monotonic() + 11)  # the session was gone for 11 s
+    app.run()
+    assert "stopped" in progress_text(app)
+    assert [w.value for w in app.warning] == ["Your run was stopped after the connection was lost for more than 10 s."]
+    assert len(charts(app)["mlp.loss_chart"]["data"][0]["x"]) > 0  # its final curves
+    assert not app.button(key="mlp.reset").disabled
+    app.button(key="mlp.train").click().run()  # a new Train forgets it
+    assert not app.warning
+    app.button(key="mlp.stop").click().run()
