@@ -26,6 +26,7 @@ QUEUED_UPDATE_S = 1.0  # while the job waits in the queue: only its place change
 MAX_BACK_OFF_S = 1.0  # the longest a loaded refresh waits before the next one (see _back_off)
 FIRST_EVALUATION_WAIT_S = 0.5  # after Train, how long the run may wait for the first points (usually ~20 ms)
 CONTROLS = ("train", "pause", "step", "stop", "reset")
+LIMIT_MARGIN = 1.25  # the time limit replaces the ETA past this ratio of ETA to time left; below its inverse, back
 LOSS_POINTS = 300  # per-step losses drawn; each live redraw re-renders every point in the browser
 STATUS_ICON = {  # Material icons: they render without emoji fonts (headless browsers, bare Linux desktops)
     "queued": ":material/schedule:", "starting": ":material/hourglass_top:", "running": ":material/directions_run:",
@@ -86,6 +87,32 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
                    "Settings changed since this run: the charts show that run until you press Train.")
 
 
+def time_phrase(eta_s: float | None, limit_s_left: float | None, limit_shown: bool | None) -> tuple[str, bool | None]:
+    """The progress text's time part and whether it names the time limit, from the ETA, the time limit's seconds
+    left and the last choice (None: no choice yet for this run).
+
+    With hysteresis, as a busy server's rate (and so the ETA) swings by tens of percent between refreshes: the
+    limit replaces the ETA once the ETA is over LIMIT_MARGIN times the time left and stays until it is under
+    1 / LIMIT_MARGIN times; a first choice compares them as they are. No ETA (paused): no text, the choice kept.
+    """
+    if eta_s is None:
+        return "", limit_shown
+    if limit_s_left is None:
+        return f"ETA {eta_s:,.0f} s", False
+    over = {None: 1.0, False: LIMIT_MARGIN, True: 1 / LIMIT_MARGIN}[limit_shown]
+    if eta_s > over * limit_s_left:
+        return f"stops at this server's time limit in {limit_s_left:,.0f} s", True  # before the end
+    return f"ETA {eta_s:,.0f} s", False
+
+
+def _time_part(snap: Snapshot) -> str:
+    """`time_phrase` with the last choice for this run kept in session state."""
+    last = st.session_state.get("live.limit_shown")
+    text, shown = time_phrase(snap.eta_s, snap.limit_s_left, last[1] if last and last[0] == snap.run else None)
+    st.session_state["live.limit_shown"] = (snap.run, shown)
+    return text
+
+
 def progress(snap: Snapshot) -> None:
     """A progress bar with epoch, steps per second, ETA and device; the message of a failed run."""
     total = max(snap.total_steps, 1)
@@ -101,11 +128,7 @@ def progress(snap: Snapshot) -> None:
         parts.append(f"epoch {snap.epoch}/{snap.config.training.epochs}")
     if snap.status != "paused":  # while paused (or stepping one at a time) a rate says nothing
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
-    if snap.eta_s is not None and snap.limit_s_left is not None and snap.eta_s > snap.limit_s_left:
-        parts.append(f"stops at this server's time limit in {snap.limit_s_left:,.0f} s")  # before the end
-    elif snap.eta_s is not None:
-        parts.append(f"ETA {snap.eta_s:,.0f} s")
-    parts.append(f"device {device}")
+    parts += [p for p in [_time_part(snap), f"device {device}"] if p]
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
     if snap.status == "diverged":
         st.error(snap.message, icon=STATUS_ICON["diverged"])  # the message says it diverged, and why

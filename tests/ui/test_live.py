@@ -120,3 +120,22 @@ def test_a_run_reaped_while_the_connection_was_lost_says_so_and_keeps_its_curves
     app.button(key="mlp.train").click().run()  # a new Train forgets it
     assert not app.warning
     app.button(key="mlp.stop").click().run()
+
+
+def test_the_time_limit_replaces_the_eta_only_past_a_margin_and_stays_until_clearly_under():
+    def texts(pairs, shown=None):
+        out = []
+        for eta, left in pairs:
+            text, shown = live.time_phrase(eta, left, shown)
+            out.append(text.split(" ")[0])  # "ETA" or "stops"
+        return out
+
+    # A loaded server's ETA swings around the time left (the 482 s against 556 s): no flipping.
+    swings = [(482, 556), (600, 550), (470, 545), (610, 540), (455, 535)]
+    assert texts(swings) == ["ETA"] * 5
+    assert texts([(600, 556), (482, 550), (600, 545), (470, 540)]) == ["stops"] * 4  # first choice held
+    assert texts([(482, 556), (700, 550), (600, 545), (430, 540), (520, 535)]) == [
+        "ETA", "stops", "stops", "ETA", "ETA"]  # over 1.25 times: the limit; under 1 / 1.25: the ETA again
+    assert live.time_phrase(700, 550, None)[0] == "stops at this server's time limit in 550 s"
+    assert live.time_phrase(None, 550, True) == ("", True)  # paused: nothing, the choice kept
+    assert live.time_phrase(42.4, None, True) == ("ETA 42 s", False)  # no limit
