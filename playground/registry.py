@@ -13,10 +13,14 @@ import atexit
 import ctypes
 import dataclasses
 import gc
+import heapq
 import os
+import statistics
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +32,7 @@ from playground.settings import Settings, load
 KEPT_RUNS = 50  # reaped runs whose final curves are kept for an owner who may come back (oldest dropped first)
 KEPT_S = 300.0  # for this long: Streamlit itself forgets a disconnected session after 2 minutes
 KEPT_POINTS = 2_000  # training-loss points kept per reaped run (a page draws a few hundred)
+RECENT_RUNS = 20  # runs whose training time estimates the length of a run that has not started (RunQueue.wait_s)
 
 
 def default_max_running(settings: Settings | None = None) -> int:
@@ -71,8 +76,13 @@ def release_memory() -> None:
 class RunQueue:
     """Admission control: at most `max_running` jobs train at once; the rest wait first-come first-served.
 
+    A paused job lends its place (playground.control.Place): it leaves, and on Resume (or Step) it waits for a
+    place again at the front of the line, behind other jobs coming back from a pause but before the jobs that
+    never trained. It arrived before them and pausing must not cost a whole queue's wait; nor does it jump
+    anyone: it takes the next place that frees up, and every job training holds one for at most the time limit.
+
     A waiting thread sleeps on a condition until something that could admit or release it happens: a
-    job leaves (training or the queue), or the waiting job itself is stopped (`Control.on_stop`). It
+    job leaves (training or the line), or the waiting job itself is stopped (`Control.on_stop`). It
     never wakes on a timer: between those events a long queue takes no CPU from the training threads
     (each leave wakes every waiter once to see whether it is next). Thread-safe.
     """
@@ -81,43 +91,85 @@ class RunQueue:
         self.max_running = max_running
         self._cond = threading.Condition()  # over an RLock: `on_stop` may call back at once, inside `enter`
         self._running: set[Job] = set()
+        self._returning: list[Job] = []  # back from a pause: ahead of `_waiting`
         self._waiting: list[Job] = []
+        self._watched: weakref.WeakSet[Job] = weakref.WeakSet()  # jobs whose stop wakes the line
+        self._recent: deque[float] = deque(maxlen=RECENT_RUNS)  # training seconds of the last runs that ended
 
-    def enter(self, job: Job) -> bool:
-        """Block until `job` may train (True), or until it is stopped while still waiting (False)."""
+    def enter(self, job: Job, returning: bool = False) -> bool:
+        """Block until `job` may train (True), or until it is stopped while still waiting (False).
+        `returning`: it trained before and lent its place while paused (see the class doc)."""
         with self._cond:
-            self._waiting.append(job)
-            job.control.on_stop(lambda: self._stopped_while_waiting(job))
+            line = self._returning if returning else self._waiting
+            line.append(job)
+            if job not in self._watched:
+                self._watched.add(job)
+                job.control.on_stop(lambda: self._stopped_while_waiting(job))
             try:
                 while True:
                     if job.control.stopped:
                         return False
-                    if self._waiting[0] is job and len(self._running) < self.max_running:
+                    if (self._returning or self._waiting)[0] is job and len(self._running) < self.max_running:
                         self._running.add(job)
                         return True
                     self._cond.wait()
             finally:
-                self._waiting.remove(job)
+                line.remove(job)
                 self._cond.notify_all()  # a new head of the queue, and maybe a free place
 
     def _stopped_while_waiting(self, job: Job) -> None:
         with self._cond:
-            if job in self._waiting:
+            if job in self._waiting or job in self._returning:
                 self._cond.notify_all()
 
-    def leave(self, job: Job) -> None:
+    def leave(self, job: Job, trained_s: float | None = None) -> None:
+        """`job` gives its place up: it ended (after `trained_s` seconds of training, when known) or paused."""
         with self._cond:
             self._running.discard(job)
+            if trained_s is not None:
+                self._recent.append(trained_s)
             self._cond.notify_all()
 
     def position(self, job: Job) -> int:
+        """1-based place in line (jobs coming back from a pause first), 0 when not waiting."""
         with self._cond:
-            return self._waiting.index(job) + 1 if job in self._waiting else 0
+            line = self._returning + self._waiting
+            return line.index(job) + 1 if job in line else 0
 
     def counts(self) -> tuple[int, int]:
         """(training, waiting)."""
         with self._cond:
-            return len(self._running), len(self._waiting)
+            return len(self._running), len(self._returning) + len(self._waiting)
+
+    def wait_s(self, job: Job) -> float | None:
+        """Roughly how many seconds `job` will wait for a place (see `queue_wait_s`); None when it is not in
+        line or a job's time is unknown. Jobs that never trained count the median training time of the last
+        runs (`RECENT_RUNS`), else the time limit. Asks the other jobs outside the queue's lock."""
+        with self._cond:
+            line = self._returning + self._waiting
+            if job not in line:
+                return None
+            running, ahead = list(self._running), line[: line.index(job)]
+            typical = statistics.median(self._recent) if self._recent else None
+        left = [j.time_left_s(typical) for j in running]
+        needs = [j.time_left_s(typical) for j in ahead]
+        if None in left or None in needs:
+            return None
+        return queue_wait_s(left, needs, self.max_running)
+
+
+def queue_wait_s(left_s: Sequence[float], ahead_s: Sequence[float], places: int) -> float:
+    """Seconds until a job behind `ahead_s` gets one of `places` places: the jobs training now free theirs after
+    `left_s` seconds each, and each job ahead, in order, takes the first place to free up and holds it for its
+    seconds. Greedy list scheduling on the estimates; as exact as they are. 0.0 when a place is free.
+    """
+    places = max(1, places)
+    busy = sorted(left_s)
+    free = busy[max(0, len(busy) - places):] + [0.0] * max(0, places - len(busy))  # each place's free time
+    heapq.heapify(free)
+    for need in ahead_s:
+        heapq.heappush(free, heapq.heappop(free) + need)
+    return free[0]
 
 
 class JobRegistry:

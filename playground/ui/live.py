@@ -30,7 +30,8 @@ LIMIT_MARGIN = 1.25  # the time limit replaces the ETA past this ratio of ETA to
 LOSS_POINTS = 300  # per-step losses drawn; each live redraw re-renders every point in the browser
 STATUS_ICON = {  # Material icons: they render without emoji fonts (headless browsers, bare Linux desktops)
     "queued": ":material/schedule:", "starting": ":material/hourglass_top:", "running": ":material/directions_run:",
-    "paused": ":material/pause_circle:", "completed": ":material/check_circle:", "stopped": ":material/stop_circle:",
+    "paused": ":material/pause_circle:", "waiting": ":material/schedule:", "completed": ":material/check_circle:",
+    "stopped": ":material/stop_circle:",
     "diverged": ":material/warning:", "failed": ":material/error:",
 }
 
@@ -105,6 +106,20 @@ def time_phrase(eta_s: float | None, limit_s_left: float | None, limit_shown: bo
     return f"ETA {eta_s:,.0f} s", False
 
 
+def wait_phrase(wait_s: float | None) -> str:
+    """", about 40 s" for a queue wait estimate (RunQueue.wait_s); nothing when unknown."""
+    return "" if wait_s is None else f", about {wait_s:,.0f} s"
+
+
+def pause_note(status: str, training: int, waiting: int, places: int) -> str | None:
+    """What a pause does to the job's training place, said only where it matters: other runs wait for a place,
+    or every place is taken (so Resume waits for one)."""
+    if status == "paused" and (waiting or training >= places):
+        return ("Paused: your training place goes to the next run in the queue; Resume (or Step) takes the next "
+                "place that frees up, ahead of the runs that have not started.")
+    return None
+
+
 def _time_part(snap: Snapshot) -> str:
     """`time_phrase` with the last choice for this run kept in session state."""
     last = st.session_state.get("live.limit_shown")
@@ -117,16 +132,19 @@ def progress(snap: Snapshot) -> None:
     """A progress bar with epoch, steps per second, ETA and device; the message of a failed run."""
     total = max(snap.total_steps, 1)
     device = snap.started.device if snap.started else "…"
+    cap = session.REGISTRY.queue.max_running
     if snap.status == "queued":
-        cap = session.REGISTRY.queue.max_running
-        st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}: training starts "
-                              f"by itself when a place frees up (this server trains {cap} job{'s' * (cap != 1)} "
-                              "at a time).")
+        st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}"
+                              f"{wait_phrase(snap.queue_wait_s)}: training starts by itself when a place frees up "
+                              f"(this server trains {cap} job{'s' * (cap != 1)} at a time).")
         return
-    parts = [f"{STATUS_ICON.get(snap.status, '')} {snap.status}", f"step {snap.step:,}/{snap.total_steps:,}"]
+    status = snap.status
+    if status == "waiting":
+        status = f"waiting for a training place, position {snap.queue_position}{wait_phrase(snap.queue_wait_s)}"
+    parts = [f"{STATUS_ICON.get(snap.status, '')} {status}", f"step {snap.step:,}/{snap.total_steps:,}"]
     if hasattr(snap.config.training, "epochs"):
         parts.append(f"epoch {snap.epoch}/{snap.config.training.epochs}")
-    if snap.status != "paused":  # while paused (or stepping one at a time) a rate says nothing
+    if snap.status not in ("paused", "waiting"):  # while paused (or stepping one at a time) a rate says nothing
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
     parts += [p for p in [_time_part(snap), f"device {device}"] if p]
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
@@ -136,6 +154,9 @@ def progress(snap: Snapshot) -> None:
         st.error(f"**The run failed.** {snap.message}")
     elif snap.message:
         st.warning(snap.message)
+    note = pause_note(snap.status, *session.REGISTRY.queue.counts(), cap)
+    if note:
+        st.caption(note)
 
 
 def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
