@@ -9,6 +9,7 @@ trainer's events. The training thread only appends to the log; any other thread 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import itertools
 import math
@@ -38,7 +39,8 @@ _EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "tes
 class Snapshot:
     """An immutable copy of a job's state for the UI. Arrays are copies; never written to."""
 
-    status: str  # queued, starting, running, paused, completed, stopped, diverged, failed
+    status: str  # queued, starting, running, paused, waiting (for a place after a pause), completed, stopped,
+    # diverged, failed
     message: str  # for diverged / failed: what went wrong, fit to show a user
     config: Any
     started: RunStarted | None
@@ -55,7 +57,8 @@ class Snapshot:
     views: dict[str, np.ndarray]  # the latest evaluation's views
     state: dict[str, np.ndarray] | None  # the latest copy of the weights
     history: tuple[tuple[int, dict[str, np.ndarray]], ...] = field(default=())  # (step, views) for replay
-    queue_position: int = 0  # 1-based place in the queue while queued, else 0
+    queue_position: int = 0  # 1-based place in the queue while queued or waiting, else 0
+    queue_wait_s: float | None = None  # while in the queue: roughly the seconds until a place (RunQueue.wait_s)
     limit_s_left: float | None = None  # while active under a server time limit: training seconds left
     run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
 
@@ -138,9 +141,24 @@ _RUN_NUMBERS = itertools.count(1)
 class Admission(Protocol):
     """Decides when a job may start training (see playground.registry.RunQueue)."""
 
-    def enter(self, job: Job) -> bool: ...  # block until admitted; False if the job was stopped first
-    def leave(self, job: Job) -> None: ...
+    def enter(self, job: Job, returning: bool = False) -> bool: ...  # block until admitted; False if stopped first
+    def leave(self, job: Job, trained_s: float | None = None) -> None: ...
     def position(self, job: Job) -> int: ...  # 1-based place in the queue, 0 when not waiting
+    def wait_s(self, job: Job) -> float | None: ...  # roughly the seconds until it gets a place
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A job's training place (playground.control.Place) from its admission: lent while paused."""
+
+    admission: Admission
+    job: Job
+
+    def release(self) -> None:
+        self.admission.leave(self.job)
+
+    def take(self) -> bool:
+        return self.admission.enter(self.job, returning=True)
 
 
 def trainer_for(config: Any) -> Trainer:
@@ -166,7 +184,7 @@ class Job:
         self._admission = admission
         self.limits = limits
         self._note = ""  # why the job stopped itself at a limit
-        self.control = Control(paused=paused)
+        self.control = Control(paused=paused, place=_Place(admission, self) if admission is not None else None)
         self._trainer = trainer or trainer_for(config)
         self._kwargs = kwargs
         self._lock = threading.Lock()
@@ -200,7 +218,7 @@ class Job:
             self._append(RunFailed("failed", f"{type(e).__name__}: {e}", self._step, self._elapsed()))
         finally:
             if self._admission is not None:
-                self._admission.leave(self)
+                self._admission.leave(self, self._elapsed() - self.control.waited_s if self._started else None)
         if self._end is None:
             self._append(RunFailed("failed", "The trainer ended without a result.", self._step, self._elapsed()))
 
@@ -217,6 +235,32 @@ class Job:
         """Seconds trained by `now`: from RunStarted, less the time the trainer waited paused (or between
         single steps). The server's time limit counts these, so a pause does not use it up."""
         return now - self._t0 - self.control.waited_s
+
+    def _rate_now(self) -> float:
+        """Steps per second over the trailing window; 0.0 when unknown. Under the lock."""
+        if len(self._rate) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def time_left_s(self, typical_s: float | None = None) -> float | None:
+        """Roughly the training seconds this job still needs: 0 once ended; its ETA while it trains, at most the
+        time limit's seconds left; `typical_s` (at most the limit) or the limit when it has not trained yet or
+        its rate is unknown; None when neither is known (no limit). Cheap: the queue asks it of every job."""
+        with self._lock:
+            if self._end is not None:
+                return 0.0
+            started, step, rate = self._started, self._step, self._rate_now()
+        if self.limits is None:
+            limit = None
+        elif started is None:
+            limit = self.limits.max_seconds
+        else:
+            limit = max(0.0, self.limits.max_seconds - self._training_s(time.perf_counter()))
+        guess = typical_s if started is None or rate <= 0 else (started.total_steps - step) / rate
+        if guess is None or limit is None:
+            return guess if guess is not None else limit
+        return min(guess, limit)
 
     def _append(self, event: Event) -> None:
         """The emit callback: runs in the training thread."""
@@ -260,20 +304,21 @@ class Job:
                 self._evaluated.notify_all()
 
     def snapshot(self) -> Snapshot:
+        position = self._admission.position(self) if self._admission is not None else 0
         with self._lock:
             end, started = self._end, self._started
             if end is not None:
                 status, message = end.status, getattr(end, "message", "") or self._note
             elif started is None:
-                position = self._admission.position(self) if self._admission is not None else 0
-                status, message = ("queued", "") if position else ("starting", "")
+                status, message = ("queued" if position else "starting"), ""
+            elif self.control.paused:
+                status, message = "paused", ""
             else:
-                status, message = ("paused" if self.control.paused else "running"), ""
+                status, message = ("waiting" if self.control.lent else "running"), ""
             rate = 0.0
-            if len(self._rate) > 1 and end is None:
-                (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
-                rate = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-            elif end is not None and started is not None:
+            if end is None:
+                rate = self._rate_now()
+            elif started is not None:
                 training_s = self._elapsed() - self.control.waited_s  # set-up and pauses are not training
                 rate = end.steps / training_s if training_s > 0 else 0.0
             total = started.total_steps if started else 0
@@ -282,15 +327,17 @@ class Job:
             if self.limits and started is not None and end is None:
                 limit_left = max(0.0, self.limits.max_seconds - self._training_s(time.perf_counter()))
             step_x, step_loss = self._steps.arrays()
-            return Snapshot(
+            snap = Snapshot(
                 status=status, message=message, config=self.config, started=started,
                 step=self._step, epoch=self._epoch, elapsed_s=self._elapsed(),
                 steps_per_second=rate, eta_s=eta, limit_s_left=limit_left,
                 step_x=step_x, step_loss=step_loss,
                 evals=tuple(self._evals), views=self._views, state=self._state, history=tuple(self._history),
-                queue_position=self._admission.position(self) if self._admission is not None and not started else 0,
-                run=self.run,
+                queue_position=position if end is None else 0, run=self.run,
             )
+        if snap.queue_position:  # outside the lock: it asks the jobs ahead and training
+            snap = dataclasses.replace(snap, queue_wait_s=self._admission.wait_s(self))
+        return snap
 
     def wait_first_evaluation(self, timeout: float) -> bool:
         """Block up to `timeout` seconds until the run has a first evaluation or has ended; False on timeout
