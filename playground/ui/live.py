@@ -73,17 +73,18 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     paused = bool(snap and snap.status == "paused")
     queued = bool(snap and snap.status == "queued")  # nothing to pause or step until it trains
     buttons = row()
+    # No help= on these buttons: the cursor rests on a button after its click, and its tooltip then sat over
+    # the page title until the mouse moved. What Step and Reset do is said in the caption below instead.
     buttons.button("Restart" if active else "Train", type="primary", disabled=config is None,
-                   key=f"{page}.train", help="Start training with the settings on the left.",
-                   icon=":material/play_arrow:")
+                   key=f"{page}.train", icon=":material/play_arrow:")
     buttons.button("Resume" if paused else "Pause", disabled=not active or queued, key=f"{page}.pause")
-    buttons.button("Step", disabled=not active or queued, key=f"{page}.step",
-                   help="Pause, then take one optimizer step.")
+    buttons.button("Step", disabled=not active or queued, key=f"{page}.step")
     buttons.button("Stop", disabled=not active, key=f"{page}.stop")
-    buttons.button("Reset", disabled=snap is None, key=f"{page}.reset", help="Stop and clear the charts.")
+    buttons.button("Reset", disabled=snap is None, key=f"{page}.reset")
     for p in problems:
         st.warning(literal(p))
-    st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
+    st.caption(f"Step pauses and takes one optimizer step; Reset stops and clears the charts. "
+               f"This server trains {session.REGISTRY.limits.describe()}.")
     if job is not None and config is not None and not job.trains(config, **start_kwargs):
         st.caption("Settings changed: they apply when you press Restart." if active else
                    "Settings changed since this run: the charts show that run until you press Train.")

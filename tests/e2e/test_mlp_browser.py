@@ -248,6 +248,33 @@ def test_pause_step_resume(page, app_url):
     assert not exceptions(page)
 
 
+def tooltips_shown(page, seconds: float = 1.5) -> list[str]:
+    """The texts of the tooltips open at any moment within `seconds` (Streamlit opens a tooltip 200 ms after
+    the pointer enters its target, and removes it from the page when it closes)."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen.update(page.locator('[data-testid="stTooltipContent"]').all_inner_texts())
+        time.sleep(0.05)
+    return sorted(seen)
+
+
+def test_a_clicked_job_button_leaves_no_tooltip_over_the_page(page, app_url):
+    """The pointer rests on a button after its click; a help tooltip opened there and covered the page title
+    until the mouse moved."""
+    open_mlp(page, app_url)
+    set_number(page, "Epochs", 2000)  # 50,000 steps: it runs until it is reset
+    wait_idle(page)
+    for name, status in (("Train", "running"), ("Step", "paused"), ("Reset", None)):
+        click_button(page, name)
+        if status:
+            wait_status(page, status, timeout=60)
+        wait_idle(page)
+        assert page.evaluate("() => document.querySelectorAll('button:hover').length") == 1, name  # still on it
+        assert tooltips_shown(page) == [], name
+    assert not exceptions(page)
+
+
 def test_no_page_shows_a_traceback(page, app_url):
     page.goto(app_url, wait_until="domcontentloaded")
     wait_heading(page, "Neural network playground")

@@ -124,23 +124,43 @@ def test_generate_bounds_top_k_and_drops_a_stale_sample(app):
     assert not app.text  # a new run starts without the last run's sample
 
 
+def probe_step(at) -> int | None:
+    """The step of the snapshot the probe view shows (the latest while following), from its caption."""
+    caption = next((c.value for c in at.caption if c.value.startswith("Probe at step ")), None)
+    return int(caption.removeprefix("Probe at step ").split(":")[0].replace(",", "")) if caption else None
+
+
+def step_and_wait_for_its_snapshot(at) -> None:
+    """Click Step while following, then rerun until the page shows that step's snapshot. The snapshot comes
+    from the training thread after the click's own run (which usually still shows the one before), and the
+    replay slider's range is fixed by the first run that draws it, so a test that reads the range must wait
+    for each snapshot it counts on."""
+    shown = probe_step(at)
+    at.button(key="attention.step").click().run()
+    run_until(at, lambda a: probe_step(a) not in (None, shown))
+
+
 def test_the_replay_slider_stays_the_same_widget_while_snapshots_arrive(app):
     """New snapshots do not move the replay slider's range while the user is replaying (its thumb would move
     under the cursor); a button adds them. The slider stays one widget (same id) holding the user's step, or
     the browser would replace it and a drag in progress would be lost."""
     open_attention(app)
     app.number_input(key="attn.training.steps").set_value(2000).run()
+    # only step 0 and the single steps evaluate: the pause lands at no fixed step, and an evaluation due at
+    # a multiple of eval_every could arrive at any time
+    app.number_input(key="attn.training.eval_every").set_value(2000).run()
     app.button(key="attention.train").click().run()
     app.button(key="attention.pause").click().run()
     run_until(app, lambda at: "paused" in progress_text(at))
-    app.toggle(key="attn.follow").set_value(False).run()
     for _ in range(2):  # each single step evaluates and adds a snapshot: two or more make a replay slider
-        app.button(key="attention.step").click().run()
-    run_until(app, lambda at: any(s.label == "Replay: step" for s in at.select_slider))
+        step_and_wait_for_its_snapshot(app)
+    # following was turned off once every snapshot so far had arrived: the held range has them all
+    app.toggle(key="attn.follow").set_value(False).run()
     replay = next(s for s in app.select_slider if s.label == "Replay: step")
     before, picked = replay.id, replay.options[0]
     replay.set_value(picked).run()
     n_options = len(replay.options)
+    assert n_options == 3  # step 0 and the two single steps: the newest snapshot when following was turned off
     for _ in range(2):
         app.button(key="attention.step").click().run()
     # both steps' snapshots have arrived (each comes from the training thread, after its click)
