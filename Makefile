@@ -8,6 +8,7 @@ STAMP   := $(VENV)/.installed
 TORCH   ?= torch==2.13.0
 PORT    ?= 8501
 CHROMIUM ?= /usr/bin/chromium
+PIP_FLAGS ?= --disable-pip-version-check
 
 .PHONY: run test lint browser clean
 
@@ -20,11 +21,19 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# pip says what it collects and installs (a download shows a progress bar in a terminal, one line in a log);
+# without -q the first run, which takes a minute or two, is not a long silence.
 $(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q "$(TORCH)" || $(PY) -m pip install -q "torch>=2.2"
-	$(PY) -m pip install -q -e ".[test]"
-	touch $(STAMP)
+	@echo "== Setting up $(VENV): the first run installs torch, Streamlit and the test tools (a minute or two)."
+	@test -x $(PY) || { echo "== Creating the virtual environment $(VENV)"; python3 -m venv $(VENV); }
+	@echo "== Installing $(TORCH)"
+	@$(PY) -m pip install $(PIP_FLAGS) "$(TORCH)" || { \
+	  echo "== $(TORCH) could not be installed; trying torch>=2.2 instead"; \
+	  $(PY) -m pip install $(PIP_FLAGS) "torch>=2.2"; }
+	@echo "== Installing the playground and its dependencies"
+	@$(PY) -m pip install $(PIP_FLAGS) -e ".[test]"
+	@touch $(STAMP)
+	@echo "== Set-up done; later runs skip it until pyproject.toml changes."
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download is not used).
 browser:

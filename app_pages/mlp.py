@@ -9,6 +9,7 @@ from playground.mlp import training  # noqa: F401  (imported here so the first T
 from playground.mlp.data import DataError, make_dataset
 from playground.ui import live, mlp_form, session, widgets
 from playground.ui.charts import chart
+from playground.ui.text import literal
 
 PAGE = "mlp"
 st.title("MLP playground")
@@ -48,7 +49,7 @@ def preview(views: list) -> None:
     try:
         d = make_dataset(form.config.data)
     except (DataError, ValueError) as e:
-        st.warning(str(e))
+        st.warning(literal(e))
         return
     if d.n_features == 2:
         fig = mlp_plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
@@ -96,7 +97,7 @@ def draw(snap: Snapshot | None) -> None:
     elif "y_test_pred" in v:
         chart(mlp_plots.prediction_figure(info["y_test"], v["y_test_pred"]), "mlp.prediction_chart", c2, snap.run)
     for note in info.get("notes", ()):
-        st.caption(note)
+        st.caption(literal(note))
     if not snap.active and snap.state is not None:
         r = widgets.row()
         r.download_button("Download weights (.safetensors)", weights_bytes(snap.state, snap.config),

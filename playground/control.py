@@ -2,7 +2,8 @@
 
 The UI thread calls `pause`, `resume`, `step` and `stop`; the training thread calls `wait` before
 every optimizer step. Nothing is interrupted inside torch: a stop takes effect at the next step
-boundary. All methods are thread-safe.
+boundary. While paused, a trainer with a `Place` (a place among the jobs the server trains at once)
+lends it to the queue and takes one again before its next step. All methods are thread-safe.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from enum import Enum
+from typing import Protocol
 
 
 class Go(Enum):
@@ -21,16 +23,31 @@ class Go(Enum):
     STOP = "stop"  # end the run now
 
 
-class Control:
-    """A gate between optimizer steps."""
+class Place(Protocol):
+    """A training place held by the trainer (see playground.registry.RunQueue), called from its thread."""
 
-    def __init__(self, paused: bool = False) -> None:
+    def release(self) -> None: ...  # lend it to the next job in line
+    def take(self) -> bool: ...  # block until a place is free again; False if the run was stopped first
+
+
+class Control:
+    """A gate between optimizer steps.
+
+    `place`, when given, is held from the start: `wait` releases it before it blocks paused and takes one again
+    before it lets the next step (or single step) through, outside its own lock, so `stop` and the queue's
+    callbacks never wait on a trainer that waits in the queue.
+    """
+
+    def __init__(self, paused: bool = False, place: Place | None = None) -> None:
         self._cond = threading.Condition()
         self._paused = paused
         self._stopped = False
         self._permits = 0
         self._on_stop: list[Callable[[], None]] = []
         self._waited_s = 0.0
+        self._blocked_since: float | None = None  # while the trainer is inside the slow path of `wait`
+        self.place = place
+        self._holding = True  # whether the trainer holds its place (always, without one)
 
     @property
     def paused(self) -> bool:
@@ -42,8 +59,16 @@ class Control:
 
     @property
     def waited_s(self) -> float:
-        """Seconds the trainer has spent blocked in `wait` so far (paused, between single steps)."""
-        return self._waited_s
+        """Seconds the trainer has spent blocked in `wait` so far (paused, between single steps, waiting for a
+        place after Resume), the wait in progress included."""
+        with self._cond:
+            since = self._blocked_since
+            return self._waited_s + (time.perf_counter() - since if since is not None else 0.0)
+
+    @property
+    def lent(self) -> bool:
+        """Whether the trainer has given its place up (paused, or waiting for one again)."""
+        return not self._holding
 
     def pause(self) -> None:
         with self._cond:
@@ -82,9 +107,33 @@ class Control:
         callback()
 
     def wait(self) -> Go:
-        """Block while paused with no step granted; return what to do next."""
+        """Block while paused with no step granted; return what to do next. With a `place`, release it before
+        blocking and take one again (blocking in the queue) before returning RUN or STEP."""
         if not self._paused and not self._stopped:  # fast path: one attribute read per step
             return Go.RUN
+        with self._cond:
+            self._blocked_since = time.perf_counter()
+        try:
+            while True:
+                go = self._next()
+                if go is None:  # paused with no step granted: lend the place, then block
+                    self.place.release()
+                    self._holding = False
+                elif go is Go.STOP or self._holding:
+                    return go
+                elif not self.place.take():
+                    return Go.STOP
+                else:
+                    self._holding = True
+                    if go is Go.STEP:  # its permit is spent; a RUN looks again (it may be paused by now)
+                        return go
+        finally:
+            with self._cond:
+                self._waited_s += time.perf_counter() - self._blocked_since
+                self._blocked_since = None
+
+    def _next(self) -> Go | None:
+        """What `wait` does next; None: release the place first. Blocks while paused unless a place is to go."""
         with self._cond:
             while True:
                 if self._stopped:
@@ -94,6 +143,6 @@ class Control:
                 if self._permits > 0:
                     self._permits -= 1
                     return Go.STEP
-                t0 = time.perf_counter()
+                if self._holding and self.place is not None:
+                    return None
                 self._cond.wait()
-                self._waited_s += time.perf_counter() - t0

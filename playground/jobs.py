@@ -9,6 +9,7 @@ trainer's events. The training thread only appends to the log; any other thread 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import itertools
 import threading
@@ -34,7 +35,8 @@ _EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "tes
 class Snapshot:
     """An immutable copy of a job's state for the UI. Arrays are copies; never written to."""
 
-    status: str  # queued, starting, running, paused, completed, stopped, diverged, failed
+    status: str  # queued, starting, running, paused, waiting (for a place after a pause), completed, stopped,
+    # diverged, failed
     message: str  # for diverged / failed: what went wrong, fit to show a user
     config: Any
     started: RunStarted | None
@@ -51,7 +53,8 @@ class Snapshot:
     views: dict[str, np.ndarray]  # the latest evaluation's views
     state: dict[str, np.ndarray] | None  # the latest copy of the weights
     history: tuple[tuple[int, dict[str, np.ndarray]], ...] = field(default=())  # (step, views) for replay
-    queue_position: int = 0  # 1-based place in the queue while queued, else 0
+    queue_position: int = 0  # 1-based place in the queue while queued or waiting, else 0
+    queue_wait_s: float | None = None  # while in the queue: roughly the seconds until a place (RunQueue.wait_s)
     limit_s_left: float | None = None  # while active under a server time limit: training seconds left
     run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
 
@@ -87,9 +90,24 @@ _RUN_NUMBERS = itertools.count(1)
 class Admission(Protocol):
     """Decides when a job may start training (see playground.registry.RunQueue)."""
 
-    def enter(self, job: Job) -> bool: ...  # block until admitted; False if the job was stopped first
-    def leave(self, job: Job) -> None: ...
+    def enter(self, job: Job, returning: bool = False) -> bool: ...  # block until admitted; False if stopped first
+    def leave(self, job: Job, trained_s: float | None = None) -> None: ...
     def position(self, job: Job) -> int: ...  # 1-based place in the queue, 0 when not waiting
+    def wait_s(self, job: Job) -> float | None: ...  # roughly the seconds until it gets a place
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A job's training place (playground.control.Place) from its admission: lent while paused."""
+
+    admission: Admission
+    job: Job
+
+    def release(self) -> None:
+        self.admission.leave(self.job)
+
+    def take(self) -> bool:
+        return self.admission.enter(self.job, returning=True)
 
 
 class Job:
@@ -107,7 +125,7 @@ class Job:
         self._admission = admission
         self.limits = limits
         self._note = ""  # why the job stopped itself at a limit
-        self.control = Control(paused=paused)
+        self.control = Control(paused=paused, place=_Place(admission, self) if admission is not None else None)
         self._trainer = trainer or _trainer_for(config)
         self._inputs = inputs
         self._lock = threading.Lock()
@@ -132,7 +150,7 @@ class Job:
             self._record(RunFailed("failed", f"{type(e).__name__}: {e}", self._log.step, self._elapsed()))
         finally:
             if self._admission is not None:
-                self._admission.leave(self)
+                self._admission.leave(self, self._elapsed() - self.control.waited_s if self._log.started else None)
         if self._log.end is None:
             self._record(RunFailed("failed", "The trainer ended without a result.", self._log.step, self._elapsed()))
 
@@ -149,6 +167,25 @@ class Job:
         """Seconds trained by `now`: from RunStarted, less the time the trainer waited paused (or between
         single steps). The server's time limit counts these, so a pause does not use it up."""
         return now - self._log.t0 - self.control.waited_s
+
+    def time_left_s(self, typical_s: float | None = None) -> float | None:
+        """Roughly the training seconds this job still needs: 0 once ended; its ETA while it trains, at most the
+        time limit's seconds left; `typical_s` (at most the limit) or the limit when it has not trained yet or
+        its rate is unknown; None when neither is known (no limit). Cheap: the queue asks it of every job."""
+        with self._lock:
+            if self._log.end is not None:
+                return 0.0
+            started, step, rate = self._log.started, self._log.step, self._log.rate_now()
+        if self.limits is None:
+            limit = None
+        elif started is None:
+            limit = self.limits.max_seconds
+        else:
+            limit = max(0.0, self.limits.max_seconds - self._training_s(time.perf_counter()))
+        guess = typical_s if started is None or rate <= 0 else (started.total_steps - step) / rate
+        if guess is None or limit is None:
+            return guess if guess is not None else limit
+        return min(guess, limit)
 
     def _record(self, event: Event) -> None:
         """The emit callback: runs in the training thread."""
@@ -177,10 +214,11 @@ class Job:
         return event
 
     def snapshot(self) -> Snapshot:
+        position = self._queue_position()  # before the lock: the queue's lock is never taken inside a job's
         now = time.perf_counter()
         with self._lock:
             log = self._log
-            status, message = self._status()
+            status, message = self._status(position)
             rate = log.steps_per_second(self.control.waited_s, now)
             total = log.started.total_steps if log.started else 0
             eta = (total - log.step) / rate if rate > 0 and log.end is None and status == "running" else None
@@ -188,24 +226,28 @@ class Job:
             if self.limits and log.started is not None and log.end is None:
                 limit_left = max(0.0, self.limits.max_seconds - self._training_s(now))
             step_x, step_loss = log.steps.arrays()
-            return Snapshot(
+            snap = Snapshot(
                 status=status, message=message, config=self.config, started=log.started,
                 step=log.step, epoch=log.epoch, elapsed_s=log.elapsed(now),
                 steps_per_second=rate, eta_s=eta, limit_s_left=limit_left,
                 step_x=step_x, step_loss=step_loss,
                 evals=tuple(log.evals), views=log.views, state=log.state, history=tuple(log.history),
-                queue_position=self._queue_position() if not log.started else 0,
-                run=self.run,
+                queue_position=position if log.end is None else 0, run=self.run,
             )
+        if snap.queue_position:  # outside the lock: it asks the jobs ahead and training
+            snap = dataclasses.replace(snap, queue_wait_s=self._admission.wait_s(self))
+        return snap
 
-    def _status(self) -> tuple[str, str]:
-        """(status, message) now; the caller holds the lock."""
+    def _status(self, position: int) -> tuple[str, str]:
+        """(status, message) now, given the job's place in the queue; the caller holds the lock."""
         end = self._log.end
         if end is not None:
             return end.status, getattr(end, "message", "") or self._note
         if self._log.started is None:
-            return ("queued", "") if self._queue_position() else ("starting", "")
-        return ("paused" if self.control.paused else "running"), ""
+            return ("queued" if position else "starting"), ""
+        if self.control.paused:
+            return "paused", ""
+        return ("waiting" if self.control.lent else "running"), ""
 
     def _queue_position(self) -> int:
         return self._admission.position(self) if self._admission is not None else 0

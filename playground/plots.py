@@ -29,6 +29,7 @@ EMPTY_MESSAGE = "Press Train to start"
 # so long series are drawn as lines and boundary plots draw a bounded sample of the points.
 MAX_EVAL_POINTS = 300  # per-evaluation series are downsampled to this many points
 MARKERS_UP_TO = 40  # per-evaluation series get markers only up to this many points
+MAX_LABEL_CHARS = 60  # characters of a user's class or column name shown in a chart
 _MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
 # Plotly's default template adds about 10 KB of JSON to every figure, re-sent on each live redraw; figures carry
 # this small one, in the app's light theme (every trace sets its own colours). Tick labels may overflow: plotly's
@@ -154,3 +155,11 @@ def metric_figure(
     layout = base_layout(f"metric-{metric_name}", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
                      legend=LEGEND_TOP, hovermode="x unified")
     return make_figure(traces, layout)
+
+
+def plain_label(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    """`text` (a column name, a table cell) as plotly shows it as written, at most `limit` characters (cut with
+    "…"): plotly reads tags in labels (<a href>, <b>, <br>) and decodes entities, so "&", "<" and ">" go as
+    entities."""
+    text = text if len(text) <= limit else text[:limit - 1] + "…"
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

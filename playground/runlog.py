@@ -78,14 +78,18 @@ class RunLog:
         """Seconds from `t0` to the end, or to `now` while the run goes on."""
         return (self.t_end or now) - self.t0
 
+    def rate_now(self) -> float:
+        """Steps per second over the trailing RATE_WINDOW_S; 0.0 when unknown."""
+        if len(self._rate) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
     def steps_per_second(self, waited_s: float, now: float) -> float:
         """Over the last RATE_WINDOW_S while the run goes on; once ended, the steps taken over the run's time less
         `waited_s` (paused: a bare loop counts training time only)."""
         if self.end is None:
-            if len(self._rate) < 2:
-                return 0.0
-            (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
-            return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+            return self.rate_now()
         if self.started is None:
             return 0.0
         training_s = self.elapsed(now) - waited_s  # set-up and pauses are not training

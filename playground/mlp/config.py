@@ -71,13 +71,15 @@ class MLPConfig:
         object.__setattr__(self, "activations", tuple(self.activations))
         n = len(self.hidden_sizes)
         check(n <= MAX_HIDDEN_LAYERS, f"An MLP has at most {MAX_HIDDEN_LAYERS} hidden layers; got {n}.")
-        n_act = len(self.activations)
-        check(n_act == n, f"Give one activation per hidden layer: {n} hidden layer{'s' * (n != 1)}, {n_act} "
-                           f"activation{'s' * (n_act != 1)}.")
+        # Each field's own limits before the pairing: a link's width of 9999 is refused for its size, not for
+        # disagreeing with the default activations' count (share._drop_one reports the first error).
         for i, width in enumerate(self.hidden_sizes):
             check_int(f"width of hidden layer {i + 1}", width, 1, MAX_WIDTH)
         for a in self.activations:
             check_choice("activation", a, ACTIVATIONS)
+        n_act = len(self.activations)
+        check(n_act == n, f"Give one activation per hidden layer: {n} hidden layer{'s' * (n != 1)}, {n_act} "
+                          f"activation{'s' * (n_act != 1)}.")
         check_range("dropout", self.dropout, 0.0, 0.9)
         check_choice("init", self.init, INITS)
 

@@ -24,6 +24,7 @@ from playground.plots import (
     class_colour,
     empty_figure,
     make_figure,
+    plain_label,
     trace,
 )
 
@@ -34,7 +35,9 @@ SHARP_SCALE = 4  # pixels per grid cell of a discretized boundary's background (
 
 
 def _class_labels(n: int, class_names: tuple[str, ...]) -> list[str]:
-    return [class_names[c] if c < len(class_names) else str(c) for c in range(n)]
+    names = [plain_label(class_names[c]) if c < len(class_names) else str(c) for c in range(n)]
+    # names cut alike would merge into one category of the confusion matrix
+    return names if len(set(names)) == n else [f"{name} ({c})" for c, name in enumerate(names)]
 
 
 def _class_colours(probs: np.ndarray, discretize: bool) -> np.ndarray:
@@ -144,8 +147,9 @@ def boundary_figure(
             pts = xs if len(xs) else np.empty((0, 2))
             traces.append(trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=split,
                                  marker={**marker, "color": ys.astype(float), "coloraxis": "coloraxis"}))
-    xaxis: dict = {"constrain": "domain", "title": {"text": axis_titles[0]}}
-    yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain", "title": {"text": axis_titles[1]}}
+    xaxis: dict = {"constrain": "domain", "title": {"text": plain_label(axis_titles[0])}}
+    yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
+                   "title": {"text": plain_label(axis_titles[1])}}
     if background:
         image = _background_image(rgb, grid_x, grid_y, sharp=discretize and task == "classification")
         layout["images"] = [image]

@@ -62,8 +62,9 @@ def read_csv(raw: bytes, name: str = "upload.csv") -> pd.DataFrame:
     text, encoding = decode_text(raw, name)
     if not text.strip():
         raise DataError("The file is empty.")
+    sep = _sniff(text)
     try:
-        table = pd.read_csv(io.StringIO(text), sep=_sniff(text), skipinitialspace=True)
+        table = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError("The file is empty.") from None
     except (ValueError, csv.Error) as e:  # pandas' ParserError is a ValueError
@@ -79,10 +80,28 @@ def read_csv(raw: bytes, name: str = "upload.csv") -> pd.DataFrame:
         raise DataError(f"{name} has a header row but no data rows.")
     if rows > MAX_ROWS:
         raise DataError(f"{name} has {rows:,} rows; the limit is {MAX_ROWS:,} rows.")
+    notes = []
     if encoding not in ("utf-8-sig", "UTF-16"):
         label = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
-        table.attrs["notes"] = (f"Read {name} as {label} text, as it is not valid UTF-8.",)
+        notes.append(f"Read {name} as {label} text, as it is not valid UTF-8.")
+    header = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, header=None, nrows=1, dtype=str)
+    if note := _duplicates_note(list(header.iloc[0]), list(table.columns)):
+        notes.append(note)
+    if notes:
+        table.attrs["notes"] = tuple(notes)
     return table
+
+
+def _duplicates_note(written: list, columns: list) -> str | None:
+    """A note on header names written more than once (`written`, as in the file), which pandas tells apart by
+    renaming the later ones (x, x.1, x.2); None if every name is written once."""
+    named = [str(w) for w in written if isinstance(w, str)]  # NaN: an empty name, which pandas calls "Unnamed: i"
+    twice = sorted({w for w in named if named.count(w) > 1}, key=named.index)
+    if not twice:
+        return None
+    shown = "; ".join(f"{w!r}, read as " + ", ".join(repr(str(c)) for c, x in zip(columns, written, strict=True)
+                                                      if x == w) for w in twice)
+    return f"More than one column has the same name ({shown}). Rename them in the file to tell them apart."
 
 
 def _is_number(s: pd.Series) -> bool:

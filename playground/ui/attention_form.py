@@ -22,6 +22,7 @@ from playground.attention.presets import DEFAULT_PRESET, PRESETS
 from playground.attention.tasks import MAX_TEXT_CHARS, TASK_NAMES, TASKS
 from playground.config import OPTIMIZER_LABELS, OPTIMIZERS, to_dict
 from playground.ui.session import entering, init_state, presenter
+from playground.ui.text import literal
 from playground.ui.widgets import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
 from playground.uploads import DataError, decode_text
 
@@ -154,6 +155,6 @@ def _corpus_input(key: str) -> None:
             st.session_state[PREFIX + "upload_error"] = (f"{e} The corpus below is used instead (empty: the built-in "
                                                          "story).")
     if upload is not None and st.session_state.get(PREFIX + "upload_error"):
-        st.error(st.session_state[PREFIX + "upload_error"])
+        st.error(literal(st.session_state[PREFIX + "upload_error"]))
     st.text_area("Corpus (empty: the built-in story)", key=key, height=120,
                  help=f"Paste text to train on, at most {MAX_TEXT_CHARS:,} characters.")

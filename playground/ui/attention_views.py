@@ -13,11 +13,14 @@ from playground import plots
 from playground.attention import plots as attention_plots
 from playground.attention import tasks
 from playground.attention.inference import MAX_GENERATE_CHARS, generate, run_input
+from playground.attention.presets import DEFAULT_PRESET
 from playground.jobs import Snapshot
 from playground.ui import live
 from playground.ui.charts import chart
+from playground.ui.text import code, literal
 
 PREFIX = "attention."
+FIRST_PRESET = DEFAULT_PRESET  # the preset to start with: its attention pattern (an anti-diagonal) is plain to see
 HELD_OUT = "Validation"  # the held-out split's name in tiles and legends
 REPLAY_UNTIL = PREFIX + "replay_until"  # (run, newest step) the replay slider offers, while not following
 SAMPLE = PREFIX + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
@@ -103,9 +106,9 @@ def probe_view(snap: Snapshot | None) -> None:
     grid = live.cached("attention.grid", (views, layer, head),
                        lambda: attention_plots.attention_grid(attention, selected=(layer, head)))
     chart(grid, "attention.grid", c2, snap.run)
-    c2.markdown(f"**Input:** `{' '.join(tokens)}`  \n**Prediction:** `{' '.join(predicted)}`")
+    c2.markdown(f"**Input:** {code(' '.join(tokens))}  \n**Prediction:** {code(' '.join(predicted))}")
     if targets:
-        c2.markdown(f"**Target:** `{' '.join(str(t) for t in targets)}`")
+        c2.markdown(f"**Target:** {code(' '.join(str(t) for t in targets))}")
 
 
 def own_input(snap: Snapshot) -> None:
@@ -115,15 +118,15 @@ def own_input(snap: Snapshot) -> None:
     st.subheader("Try your own input")
     task = snap.config.task
     text = st.text_input("Input", key=PREFIX + "own_text", placeholder=f"e.g. {tasks.example(task)}",
-                         help=f"{tasks.input_help(task)} Runs on a copy of the latest weights; it updates while "
-                              "training goes on.")
+                         help=literal(f"{tasks.input_help(task)} Runs on a copy of the latest weights; it updates "
+                                      "while training goes on."))
     if text:
         try:
             result = live.cached("attention.own", (snap.state, text), lambda: run_input(snap.config, snap.state, text))
         except ValueError as e:
-            st.warning(str(e))
+            st.warning(literal(e))
         else:
-            st.markdown(f"**Prediction:** `{result.prediction}`")
+            st.markdown(f"**Prediction:** {code(result.prediction)}")
             n_layers, n_heads = result.attention.shape[:2]
             layer = min(st.session_state.get(PREFIX + "layer.chosen", 1), n_layers) - 1
             head = min(st.session_state.get(PREFIX + "head.chosen", 1), n_heads) - 1
@@ -151,7 +154,7 @@ def _generate(snap: Snapshot, text: str) -> None:
             out = generate(snap.config, snap.state, prompt, int(n_chars), temperature, int(top_k), seed=0)
         except ValueError as e:
             st.session_state.pop(SAMPLE, None)
-            st.warning(str(e))
+            st.warning(literal(e))
         else:
             st.session_state[SAMPLE] = (snap.started, prompt, out)
     if SAMPLE in st.session_state:
@@ -159,12 +162,23 @@ def _generate(snap: Snapshot, text: str) -> None:
         st.text(prompt + out)
 
 
+def first_steps(preset: str | None) -> str:
+    """What to do before the first run, given the picked preset's name: reverse is the one to start with."""
+    if preset is None:
+        return f"Pick a preset (start with **{FIRST_PRESET}**), then press Train and watch the attention form."
+    if preset == FIRST_PRESET:
+        return (f"The **{FIRST_PRESET}** preset, a good first one, is picked: press Train and watch the attention "
+                "form. Then try another preset.")
+    return (f"The **{preset}** preset is picked: press Train and watch the attention form (**{FIRST_PRESET}** is "
+            "the plainest one to start with).")
+
+
 def draw(snap: Snapshot | None) -> None:
     # The same layout before a run and during it: the charts shown before Train show its first points.
     head, curves = st.container(), st.columns(2)
     if snap is None:
         st.session_state.pop(SAMPLE, None)  # Reset: the next run starts without the old sample
-        head.info("Pick a preset (start with **reverse**), then press Train and watch the attention form.")
+        head.info(first_steps(st.session_state.get(PREFIX + "preset")))
     else:
         with head:
             live.progress(snap)

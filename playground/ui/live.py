@@ -19,6 +19,7 @@ from playground import plots
 from playground.jobs import Job, Snapshot
 from playground.ui import session
 from playground.ui.charts import chart
+from playground.ui.text import literal
 from playground.ui.widgets import row
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
@@ -26,10 +27,12 @@ QUEUED_UPDATE_S = 1.0  # while the job waits in the queue: only its place change
 MAX_BACK_OFF_S = 1.0  # the longest a loaded refresh waits before the next one (see _back_off)
 FIRST_EVALUATION_WAIT_S = 0.5  # after Train, how long the run may wait for the first points (usually ~20 ms)
 CONTROLS = ("train", "pause", "step", "stop", "reset")
+LIMIT_MARGIN = 1.25  # the time limit replaces the ETA past this ratio of ETA to time left; below its inverse, back
 LOSS_POINTS = 300  # per-step losses drawn; each live redraw re-renders every point in the browser
 STATUS_ICON = {  # Material icons: they render without emoji fonts (headless browsers, bare Linux desktops)
     "queued": ":material/schedule:", "starting": ":material/hourglass_top:", "running": ":material/directions_run:",
-    "paused": ":material/pause_circle:", "completed": ":material/check_circle:", "stopped": ":material/stop_circle:",
+    "paused": ":material/pause_circle:", "waiting": ":material/schedule:", "completed": ":material/check_circle:",
+    "stopped": ":material/stop_circle:",
     "diverged": ":material/warning:", "failed": ":material/error:",
 }
 
@@ -47,6 +50,8 @@ def _apply_click(page: str, config: Any, start_kwargs: dict) -> Job | None:
         job = session.start_job(page, config, **start_kwargs)
         job.wait_first_evaluation(FIRST_EVALUATION_WAIT_S)  # so this run already draws the first points
     elif job is None:
+        if "reset" in clicked:
+            session.reset_job(page)  # the end of a reaped run
         return None
     elif "pause" in clicked:
         job.resume() if job.snapshot().status == "paused" else job.pause()
@@ -63,54 +68,97 @@ def _apply_click(page: str, config: Any, start_kwargs: dict) -> Job | None:
 def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start_kwargs: Any) -> None:
     """Train / Pause-Resume / Step / Stop / Reset, enabled from the job's status."""
     job = _apply_click(page, config, start_kwargs)
-    snap = job.snapshot() if job else None
+    snap = job.snapshot() if job else session.reaped_run(page)
     active = bool(snap and snap.active)
     paused = bool(snap and snap.status == "paused")
     queued = bool(snap and snap.status == "queued")  # nothing to pause or step until it trains
     buttons = row()
+    # No help= on these buttons: the cursor rests on a button after its click, and its tooltip then sat over
+    # the page title until the mouse moved. What Step and Reset do is said in the caption below instead.
     buttons.button("Restart" if active else "Train", type="primary", disabled=config is None,
-                   key=f"{page}.train", help="Start training with the settings on the left.",
-                   icon=":material/play_arrow:")
+                   key=f"{page}.train", icon=":material/play_arrow:")
     buttons.button("Resume" if paused else "Pause", disabled=not active or queued, key=f"{page}.pause")
-    buttons.button("Step", disabled=not active or queued, key=f"{page}.step",
-                   help="Pause, then take one optimizer step.")
+    buttons.button("Step", disabled=not active or queued, key=f"{page}.step")
     buttons.button("Stop", disabled=not active, key=f"{page}.stop")
-    buttons.button("Reset", disabled=job is None, key=f"{page}.reset", help="Stop and clear the charts.")
+    buttons.button("Reset", disabled=snap is None, key=f"{page}.reset")
     for p in problems:
-        st.warning(p)
-    st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
+        st.warning(literal(p))
+    st.caption(f"Step pauses and takes one optimizer step; Reset stops and clears the charts. "
+               f"This server trains {session.REGISTRY.limits.describe()}.")
     if job is not None and config is not None and not job.trains(config, **start_kwargs):
         st.caption("Settings changed: they apply when you press Restart." if active else
                    "Settings changed since this run: the charts show that run until you press Train.")
+
+
+def time_phrase(eta_s: float | None, limit_s_left: float | None, limit_shown: bool | None) -> tuple[str, bool | None]:
+    """The progress text's time part and whether it names the time limit, from the ETA, the time limit's seconds
+    left and the last choice (None: no choice yet for this run).
+
+    With hysteresis, as a busy server's rate (and so the ETA) swings by tens of percent between refreshes: the
+    limit replaces the ETA once the ETA is over LIMIT_MARGIN times the time left and stays until it is under
+    1 / LIMIT_MARGIN times; a first choice compares them as they are. No ETA (paused): no text, the choice kept.
+    """
+    if eta_s is None:
+        return "", limit_shown
+    if limit_s_left is None:
+        return f"ETA {eta_s:,.0f} s", False
+    over = {None: 1.0, False: LIMIT_MARGIN, True: 1 / LIMIT_MARGIN}[limit_shown]
+    if eta_s > over * limit_s_left:
+        return f"stops at this server's time limit in {limit_s_left:,.0f} s", True  # before the end
+    return f"ETA {eta_s:,.0f} s", False
+
+
+def wait_phrase(wait_s: float | None) -> str:
+    """", about 40 s" for a queue wait estimate (RunQueue.wait_s); nothing when unknown."""
+    return "" if wait_s is None else f", about {wait_s:,.0f} s"
+
+
+def pause_note(status: str, training: int, waiting: int, places: int) -> str | None:
+    """What a pause does to the job's training place, said only where it matters: other runs wait for a place,
+    or every place is taken (so Resume waits for one)."""
+    if status == "paused" and (waiting or training >= places):
+        return ("Paused: your training place goes to the next run in the queue; Resume (or Step) takes the next "
+                "place that frees up, ahead of the runs that have not started.")
+    return None
+
+
+def _time_part(snap: Snapshot) -> str:
+    """`time_phrase` with the last choice for this run kept in session state."""
+    last = st.session_state.get("live.limit_shown")
+    text, shown = time_phrase(snap.eta_s, snap.limit_s_left, last[1] if last and last[0] == snap.run else None)
+    st.session_state["live.limit_shown"] = (snap.run, shown)
+    return text
 
 
 def progress(snap: Snapshot) -> None:
     """A progress bar with epoch, steps per second, ETA and device; the message of a failed run."""
     total = max(snap.total_steps, 1)
     device = snap.started.device if snap.started else "…"
+    cap = session.REGISTRY.queue.max_running
     if snap.status == "queued":
-        cap = session.REGISTRY.queue.max_running
-        st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}: training starts "
-                              f"by itself when a place frees up (this server trains {cap} job{'s' * (cap != 1)} "
-                              "at a time).")
+        st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}"
+                              f"{wait_phrase(snap.queue_wait_s)}: training starts by itself when a place frees up "
+                              f"(this server trains {cap} job{'s' * (cap != 1)} at a time).")
         return
-    parts = [f"{STATUS_ICON.get(snap.status, '')} {snap.status}", f"step {snap.step:,}/{snap.total_steps:,}"]
+    status = snap.status
+    if status == "waiting":
+        status = f"waiting for a training place, position {snap.queue_position}{wait_phrase(snap.queue_wait_s)}"
+    parts = [f"{STATUS_ICON.get(snap.status, '')} {status}", f"step {snap.step:,}/{snap.total_steps:,}"]
     if snap.epoch is not None and snap.started and snap.started.steps_per_epoch:  # a run counted in epochs
         parts.append(f"epoch {snap.epoch}/{snap.total_steps // snap.started.steps_per_epoch}")
-    if snap.status != "paused":  # while paused (or stepping one at a time) a rate says nothing
+    if snap.status not in ("paused", "waiting"):  # while paused (or stepping one at a time) a rate says nothing
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
-    if snap.eta_s is not None and snap.limit_s_left is not None and snap.eta_s > snap.limit_s_left:
-        parts.append(f"stops at this server's time limit in {snap.limit_s_left:,.0f} s")  # before the end
-    elif snap.eta_s is not None:
-        parts.append(f"ETA {snap.eta_s:,.0f} s")
-    parts.append(f"device {device}")
+    parts += [p for p in [_time_part(snap), f"device {device}"] if p]
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
     if snap.status == "diverged":
-        st.error(snap.message, icon=STATUS_ICON["diverged"])  # the message says it diverged, and why
+        st.error(literal(snap.message), icon=STATUS_ICON["diverged"])  # the message says it diverged, and why
     elif snap.status == "failed":
-        st.error(f"**The run failed.** {snap.message}")
+        st.error(f"**The run failed.** {literal(snap.message)}")
     elif snap.message:
-        st.warning(snap.message)
+        st.warning(literal(snap.message))
+    note = pause_note(snap.status, *session.REGISTRY.queue.counts(), cap)
+    if note:
+        st.caption(note)
 
 
 def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
@@ -121,12 +169,13 @@ def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
     Each refresh backs off under load (see `_back_off`).
     """
     job = session.current_job(page)
+    kept = None if job else session.reaped_run(page)  # a run stopped while the connection was lost
     every = refresh_period(job.snapshot() if job else None)
 
     @st.fragment(run_every=every)
     def panel() -> None:
         t0 = time.perf_counter()
-        snap = job.snapshot() if job else None
+        snap = job.snapshot() if job else kept
         if snap is not None and snap.status == "queued":
             progress(snap)  # nothing else to draw until it trains
         else:

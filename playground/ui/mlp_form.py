@@ -7,7 +7,6 @@ widgets that are not drawn). A preset or a shared link loads a config into the w
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +36,7 @@ from playground.mlp.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataErr
 from playground.mlp.presets import DEFAULT_PRESET, PRESETS
 from playground.mlp.tables import id_like
 from playground.ui.session import entering, init_state, presenter
+from playground.ui.text import literal
 from playground.ui.widgets import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
 
 PREFIX = "mlp."
@@ -60,7 +60,7 @@ DATASET_LABELS = {"moons": "moons", "circles": "circles", "blobs": "blobs", "xor
 class FormResult:
     config: MLPRunConfig | None  # None when a setting is invalid
     table: pd.DataFrame | None  # the uploaded table for dataset "csv"
-    problems: tuple[str, ...]  # messages to show; Train stays disabled while there are any
+    problems: tuple[str, ...]  # messages to show (plain text, escaped where shown); Train stays disabled meanwhile
 
 
 def widget_values(cfg: MLPRunConfig) -> dict[str, Any]:
@@ -201,15 +201,15 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
                 st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name))
                 st.session_state[READ] = upload.file_id
         except DataError as e:
-            st.error(str(e) if upload.name in str(e) else f"{upload.name}: {e}")
+            st.error(literal(str(e) if upload.name in str(e) else f"{upload.name}: {e}"))
             if new and not st.session_state.get(TABLE_OK):  # a new bad file does not fall back on an unusable one
                 _forget_table()
             if TABLE in st.session_state:
-                st.caption(f"Still using {as_written(st.session_state[TABLE][0])}.")
+                st.caption(literal(f"Still using {st.session_state[TABLE][0]}."))
     if TABLE not in st.session_state:
         return None, [NEED_TABLE]
     file_name, table = st.session_state[TABLE]
-    name = as_written(file_name)  # a file name in text that Streamlit renders as Markdown
+    name = literal(file_name)  # for our own sentences around it, which are Markdown
     if upload is None:  # emptied by its ✕, or by leaving the page: the table is kept until forgotten
         st.caption(f"Using {name}, uploaded earlier.")
         st.button(f"Forget {name}", key=PREFIX + "forget_table", on_click=_forget_table, icon=":material/delete:")
@@ -225,7 +225,7 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
     ignore = st.multiselect("Leave out columns", features, key=PREFIX + "ignore",
                             help="Columns that are not features: an id, a row number, a copy of the target.")
     if suspects := [c for c in id_like(table) if c in features and c not in ignore]:
-        quoted = ", ".join(f"'{as_written(str(c))}'" for c in suspects)
+        quoted = literal(", ".join(f"'{c}'" for c in suspects))
         it, they = ("it", "it carries") if len(suspects) == 1 else ("them", "they carry")
         st.caption(f"{quoted} {'looks like a row identifier' if it == 'it' else 'look like row identifiers'}: a "
                    f"model can learn to recognise rows by {it} instead of from the features. Leave {it} out unless "
@@ -238,17 +238,12 @@ def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
         data = make_dataset(DataConfig(dataset="csv", target=target, task=task, ignore=tuple(ignore)), table)
     except (DataError, ValueError) as e:
         st.session_state[TABLE_OK] = False
-        return table, [f"{name}: {e}"]
+        return table, [f"{file_name}: {e}"]
     st.session_state[TABLE_OK] = True
     kind = f"{data.n_classes} classes" if data.task == "classification" else "regression"
     n_features = f"{data.n_features} feature{'s' * (data.n_features != 1)}"
-    st.caption(f"{name}: {len(table):,} rows, {n_features}, {kind}. " + " ".join(data.notes))
+    st.caption(literal(f"{file_name}: {len(table):,} rows, {n_features}, {kind}. " + " ".join(data.notes)))
     return table, []
-
-
-def as_written(text: str) -> str:
-    """`text` with Markdown's special characters escaped, so a label or caption shows it as written."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-!|~$])", r"\\\1", text)
 
 
 def _leave_out(columns: list[str]) -> None:

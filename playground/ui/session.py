@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from playground.jobs import Job
+from playground.jobs import Job, Snapshot
 from playground.kinds import KINDS
 from playground.registry import REGISTRY
 
@@ -80,6 +80,11 @@ def current_job(page: str) -> Job | None:
 def start_job(page: str, config: Any, **kwargs: Any) -> Job:
     ensure_reaper()
     return REGISTRY.start(job_key(page), config, **kwargs)
+
+
+def reaped_run(page: str) -> Snapshot | None:
+    """The end of this session's run on `page` that the reaper stopped while the connection was lost, if kept."""
+    return REGISTRY.reaped(job_key(page))
 
 
 def reset_job(page: str) -> None:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from playground import devices, share
 from playground.ui.session import entering, presenter
+from playground.ui.text import literal
 
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
@@ -77,7 +78,7 @@ def read_link(prefix: str, cls: type, load: Any) -> None:
                            f"{devices.available()[0]}.")
         load(cfg)
         for notice in notices:
-            st.warning(notice, icon=":material/link_off:")
+            st.warning(literal(notice), icon=":material/link_off:")
 
 
 def write_link(cfg: Any) -> None:

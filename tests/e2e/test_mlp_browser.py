@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -33,6 +34,7 @@ from tests.e2e.server import (
     wait_idle,
     wait_status,
 )
+from tests.ui.conftest import HOSTILE
 
 pytestmark = pytest.mark.e2e
 
@@ -246,6 +248,33 @@ def test_pause_step_resume(page, app_url):
     assert not exceptions(page)
 
 
+def tooltips_shown(page, seconds: float = 1.5) -> list[str]:
+    """The texts of the tooltips open at any moment within `seconds` (Streamlit opens a tooltip 200 ms after
+    the pointer enters its target, and removes it from the page when it closes)."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen.update(page.locator('[data-testid="stTooltipContent"]').all_inner_texts())
+        time.sleep(0.05)
+    return sorted(seen)
+
+
+def test_a_clicked_job_button_leaves_no_tooltip_over_the_page(page, app_url):
+    """The pointer rests on a button after its click; a help tooltip opened there and covered the page title
+    until the mouse moved."""
+    open_mlp(page, app_url)
+    set_number(page, "Epochs", 2000)  # 50,000 steps: it runs until it is reset
+    wait_idle(page)
+    for name, status in (("Train", "running"), ("Step", "paused"), ("Reset", None)):
+        click_button(page, name)
+        if status:
+            wait_status(page, status, timeout=60)
+        wait_idle(page)
+        assert page.evaluate("() => document.querySelectorAll('button:hover').length") == 1, name  # still on it
+        assert tooltips_shown(page) == [], name
+    assert not exceptions(page)
+
+
 def test_no_page_shows_a_traceback(page, app_url):
     page.goto(app_url, wait_until="domcontentloaded")
     wait_heading(page, "Neural network playground")
@@ -345,3 +374,15 @@ def test_a_narrow_window_wraps_tiles_and_buttons_instead_of_cutting_them(page, a
     wait_idle(page)
     assert page.locator('[data-testid="stMetric"]').count() == 4
     assert page.evaluate(CUT_TEXT_JS) == []
+
+
+def test_a_hostile_share_link_shows_its_value_as_text(page, app_url):
+    """The real renderer: no link, image, tag, colour, icon, emoji or math comes out of a link's value."""
+    page.goto(f"{app_url}/mlp?data.dataset={quote(HOSTILE)}", wait_until="domcontentloaded")
+    wait_heading(page, "MLP playground")
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="Ignored data.dataset")
+    alert.first.wait_for(timeout=60_000)
+    made = alert.first.locator("a, img, b, strong, em, .katex, [data-testid=stIconMaterial], [style*=color]")
+    assert made.count() == 0, made.evaluate_all("els => els.map(e => e.outerHTML)")
+    shown = alert.first.inner_text().replace("\u2060", "")
+    assert f"Ignored data.dataset='{HOSTILE}'" in shown, shown

@@ -64,3 +64,49 @@ def test_waited_s_counts_only_the_time_blocked_while_paused():
     c.resume()
     t.join(2)
     assert 0.25 < c.waited_s < 2.0
+
+
+class RecordingPlace:
+    """A training place that records what the trainer did with it; `take` answers `granted`."""
+
+    def __init__(self, granted=True):
+        self.calls, self.granted = [], granted
+
+    def release(self):
+        self.calls.append("release")
+
+    def take(self):
+        self.calls.append("take")
+        return self.granted
+
+
+def test_a_paused_trainer_lends_its_place_and_takes_it_back_before_the_next_step():
+    place = RecordingPlace()
+    c = Control(place=place)
+    for _ in range(100):
+        assert c.wait() is Go.RUN
+    assert place.calls == []  # running: the place is kept, no call per step
+    c.pause()
+    result = []
+    t = threading.Thread(target=lambda: result.append(c.wait()))
+    t.start()
+    t.join(0.2)
+    assert t.is_alive() and place.calls == ["release"] and c.lent
+    c.step()
+    t.join(2)
+    assert result == [Go.STEP] and place.calls == ["release", "take"] and not c.lent
+    c.resume()
+    assert c.wait() is Go.RUN and place.calls == ["release", "take"]  # still held: nothing to take
+
+
+def test_a_trainer_stopped_while_it_waits_for_a_place_stops():
+    place = RecordingPlace(granted=False)  # the queue answers False: stopped while in line
+    c = Control(paused=True, place=place)
+    result = []
+    t = threading.Thread(target=lambda: result.append(c.wait()))
+    t.start()
+    t.join(0.2)
+    assert place.calls == ["release"]
+    c.resume()
+    t.join(2)
+    assert result == [Go.STOP] and place.calls == ["release", "take"]

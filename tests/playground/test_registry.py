@@ -4,15 +4,19 @@ import time
 import pytest
 
 from playground.events import RunFinished
-from playground.registry import JobRegistry, default_max_running
+from playground.jobs import Job
+from playground.registry import KEPT_POINTS, JobRegistry, default_max_running, queue_wait_s
 from playground.settings import Limits, Settings
 from tests.conftest import tiny_config
 from tests.playground.test_jobs import JOIN_S, wait_for
 
 
 def idle(config, emit, control):
-    """A trainer that only waits to be stopped (start its job with paused=True): no CPU, no torch."""
-    control.wait()
+    """A trainer that holds its training place until it is stopped: no CPU, no torch. (It does not pause: a paused
+    trainer lends its place to the next job in line.)"""
+    stopped = threading.Event()
+    control.on_stop(stopped.set)
+    stopped.wait()
     emit(RunFinished("stopped", 0, 0.0))
 
 
@@ -287,3 +291,127 @@ def test_default_cap_is_one_job_per_gpu_else_per_two_cores(monkeypatch, cores, g
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
     assert default_max_running(Settings()) == expected
+
+
+def test_a_paused_job_lends_its_place_and_takes_the_next_one_on_resume():
+    reg = JobRegistry(max_running=1)
+    a = reg.start("a", tiny_config(epochs=10_000))
+    assert wait_for(lambda: a.snapshot().step > 0)
+    b = reg.start("b", tiny_config(), trainer=idle)
+    assert wait_for(lambda: b.snapshot().status == "queued")
+    a.pause()
+    assert wait_for(lambda: reg.queue.position(b) == 0 and reg.queue.counts() == (1, 0))  # b trains in a's place
+    assert a.snapshot().status == "paused" and a.alive
+    a.resume()
+    assert wait_for(lambda: a.snapshot().status == "waiting")
+    c = reg.start("c", tiny_config(), trainer=idle)
+    assert wait_for(lambda: c.snapshot().queue_position == 2)
+    snap = a.snapshot()
+    assert snap.queue_position == 1 and snap.eta_s is None  # back from a pause: ahead of c, which never trained
+    step = snap.step
+    b.stop(join_timeout=JOIN_S)
+    assert wait_for(lambda: a.snapshot().step > step and a.snapshot().status == "running")
+    assert c.snapshot().status == "queued" and c.snapshot().queue_position == 1
+    reg.shutdown(timeout=JOIN_S)
+
+
+def test_step_while_paused_waits_for_a_place_and_takes_exactly_one_step():
+    reg = JobRegistry(max_running=1)
+    a = reg.start("a", tiny_config(epochs=10_000))
+    assert wait_for(lambda: a.snapshot().step > 0)
+    a.pause()
+    b = reg.start("b", tiny_config(), trainer=idle)
+    assert wait_for(lambda: reg.queue.counts() == (1, 0) and b.snapshot().queue_position == 0)
+    step = a.snapshot().step
+    a.step()
+    assert wait_for(lambda: a.snapshot().queue_position == 1)  # the single step needs a place too
+    assert a.snapshot().step == step
+    b.stop(join_timeout=JOIN_S)
+    assert wait_for(lambda: a.snapshot().step == step + 1 and reg.queue.counts() == (0, 0))  # then lends it again
+    assert a.snapshot().status == "paused"
+    reg.shutdown(timeout=JOIN_S)
+
+
+def test_time_waiting_for_a_place_after_resume_is_not_training_time():
+    reg = JobRegistry(max_running=1, limits=Limits(max_params=100_000, max_seconds=1.0))
+    a = reg.start("a", tiny_config(epochs=10_000))
+    assert wait_for(lambda: a.snapshot().step > 0)
+    a.pause()
+    b = reg.start("b", tiny_config(), trainer=idle)
+    assert wait_for(lambda: reg.queue.counts() == (1, 0))
+    a.resume()
+    time.sleep(1.5)  # waiting for b's place for longer than the whole limit
+    assert a.snapshot().status == "waiting" and a.snapshot().limit_s_left > 0
+    step = a.snapshot().step
+    b.stop(join_timeout=JOIN_S)
+    assert wait_for(lambda: a.snapshot().step > step + 10)
+    assert a.snapshot().status == "running"  # not stopped at its first step back
+    a.thread.join(JOIN_S)
+    assert "limit of 1 second" in a.snapshot().message and a.control.waited_s > 1.4
+    reg.shutdown()
+
+
+@pytest.mark.parametrize("left, ahead, places, wait", [
+    ([], [], 1, 0.0), ([30.0], [], 1, 30.0), ([30.0], [10.0, 20.0], 1, 60.0), ([30.0, 5.0], [10.0], 2, 15.0),
+    ([30.0], [], 2, 0.0), ([30.0, 5.0, 8.0], [], 2, 8.0),  # the cap was lowered: two must end first
+])
+def test_queue_wait_is_the_time_until_a_place_after_the_jobs_ahead(left, ahead, places, wait):
+    assert queue_wait_s(left, ahead, places) == pytest.approx(wait)
+
+
+def test_a_queued_job_estimates_its_wait_from_the_jobs_ahead():
+    reg = JobRegistry(max_running=1, limits=Limits(max_params=100_000, max_seconds=100))
+    running = reg.start("a", tiny_config(), trainer=idle)  # no rate yet: the time limit
+    assert wait_for(lambda: reg.queue.counts() == (1, 0))
+    second = reg.start("b", tiny_config(), trainer=idle)
+    third = reg.start("c", tiny_config(), trainer=idle)
+    assert wait_for(lambda: third.snapshot().queue_position == 2)
+    assert second.snapshot().queue_wait_s == pytest.approx(100) and third.snapshot().queue_wait_s == pytest.approx(200)
+    for trained in (4.0, 10.0, 30.0):  # runs that ended: a run that has not trained yet takes their median
+        reg.queue.leave(Job(tiny_config()), trained_s=trained)
+    assert third.snapshot().queue_wait_s == pytest.approx(20)
+    assert running.snapshot().queue_wait_s is None
+    reg.shutdown(timeout=JOIN_S)
+
+
+def test_a_reaped_run_is_kept_small_for_its_owner_with_the_reason():
+    reg = JobRegistry(grace_s=10, max_running=2, clock=lambda: 0.0)
+    job = reg.start("gone", tiny_config(epochs=10_000))
+    assert wait_for(lambda: job.snapshot().step > 0 and job.snapshot().state is not None)
+    assert reg.reap(lambda o: False, now=10.0) == ["gone"]
+    kept, final = reg.reaped("gone"), job.snapshot()
+    assert kept.message == "Your run was stopped after the connection was lost for more than 10 s."
+    assert kept.status == "stopped" and kept.step == final.step and len(kept.evals) == len(final.evals) > 0
+    assert kept.state is None and kept.history == () and kept.views == {}
+    assert kept.step_x[-1] == final.step_x[-1] and len(kept.step_x) == min(len(final.step_x), KEPT_POINTS)
+    assert reg.reaped("other") is None
+    reg.start("gone", tiny_config(), trainer=idle)  # a new Train forgets it
+    assert reg.reaped("gone") is None
+    reg.shutdown(timeout=JOIN_S)
+
+
+def test_reaped_runs_are_bounded_in_number_and_time(monkeypatch):
+    import playground.registry as registry
+
+    monkeypatch.setattr(registry, "KEPT_RUNS", 2)
+    reg = JobRegistry(grace_s=0, max_running=3, clock=lambda: 0.0)
+    for owner in ("a", "b", "c"):
+        reg.start(owner, tiny_config(), trainer=idle)
+    assert sorted(reg.reap(lambda o: o != "a", now=1.0)) == ["a"]
+    reg.reap(lambda o: False, now=2.0)
+    assert reg.reaped("a") is None and reg.reaped("b") and reg.reaped("c")  # the oldest went first
+    reg.reap(lambda o: False, now=2.0 + registry.KEPT_S)
+    assert reg.reaped("b") is None and reg.reaped("c") is None
+    reg.shutdown(timeout=JOIN_S)
+
+
+def test_a_run_that_ended_before_its_owner_was_reaped_keeps_its_status_and_message():
+    reg = JobRegistry(grace_s=5, max_running=1, limits=Limits(max_params=10, max_seconds=600), clock=lambda: 0.0)
+    job = reg.start("gone", tiny_config())
+    job.thread.join(JOIN_S)
+    assert reg.reap(lambda o: False, now=5.0) == ["gone"]
+    kept = reg.reaped("gone")
+    assert kept.status == "failed" and "at most 10" in kept.message  # the run's own end, not a stop
+    assert kept.message.endswith("Its weights and views were freed after the connection was lost for more than 5 s.")
+    reg.discard("gone")  # Reset forgets it
+    assert reg.reaped("gone") is None

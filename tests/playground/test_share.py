@@ -82,3 +82,10 @@ def test_left_out_csv_columns_stay_out_of_links():
     assert "data.ignore" not in query and query["data.target"] == "label"
     back, notices = from_query(MLPRunConfig, {**query, "data.ignore": "01"})
     assert back.data.ignore == () and notices
+
+
+def test_a_width_over_the_limit_is_refused_for_its_size():
+    cfg, notices = from_query(MLPRunConfig, {"model.hidden_sizes": "9999", "training.epochs": "50"})
+    assert cfg.model == MLPRunConfig().model and cfg.training.epochs == 50
+    assert len(notices) == 1 and notices[0].startswith("Ignored model.hidden_sizes='9999'")
+    assert "between 1 and 512" in notices[0] and "activation" not in notices[0]

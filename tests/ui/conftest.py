@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from pathlib import Path
 
@@ -67,3 +68,38 @@ def values(array_or_spec) -> np.ndarray:
             shape = [int(n) for n in shape.split(",")]
         return flat.reshape(shape) if shape else flat
     return np.asarray(array_or_spec)
+
+
+# A value as a hostile user writes it: a link, an image, an HTML tag, Python's dunder (Markdown bold), a colour
+# directive, an icon, math and a bare address. `shown_text` checks that Markdown shows all of it as written.
+HOSTILE = ("[Click here to log in](http://example.com/phish) ![x](http://example.com/x.png) <b>bold</b> __import__ "
+           ":red[red] :material/home: $x^2$ www.example.com")
+_ESCAPED_ALWAYS = set("\\`*[]<>|~$&")
+
+
+def shown_text(markdown: str) -> str:
+    """The text Streamlit shows for `markdown` that should hold only literal text. Fails on anything that would
+    start a Markdown construct: an unescaped special character, a "_" that can emphasise, a ":" or "@" that an
+    icon, colour, emoji or address could follow (no word joiner after it), "www." or a marker at a line's start."""
+    out, i = [], 0
+    for line in markdown.split("  \n"):
+        assert not re.match(r"\s*([#>+=*-]|\d+[.)])", line), f"a block marker starts {line[:40]!r}"
+        i = 0
+        while i < len(line):
+            c, after = line[i], line[i + 1:i + 2]
+            if c == "\\":
+                assert after and not after.isalnum(), f"a lone backslash at {line[i:i + 40]!r}"
+                out.append(after)
+                i += 2
+                continue
+            assert c not in _ESCAPED_ALWAYS, f"unescaped {c!r} at {line[i:i + 40]!r}"
+            if c == "_":
+                before = line[i - 1:i]
+                assert before.isalnum() and after.isalnum(), f"an emphasising '_' at {line[i - 5:i + 40]!r}"
+            if c in ":@" and after and not after.isspace():
+                assert after == "\u2060", f"no word joiner after {c!r} at {line[i:i + 40]!r}"
+            assert line[i:i + 4].lower() != "www.", f"a bare address at {line[i:i + 40]!r}"
+            out.append(c)
+            i += 1
+        out.append("\n")
+    return "".join(out)[:-1].replace("\u2060", "")

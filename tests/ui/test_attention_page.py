@@ -2,7 +2,7 @@
 import numpy as np
 
 from playground.attention.presets import PRESETS
-from tests.ui.conftest import charts, metric, progress_text, run_until, values
+from tests.ui.conftest import HOSTILE, charts, metric, progress_text, run_until, shown_text, values
 
 
 def open_attention(at):
@@ -124,23 +124,43 @@ def test_generate_bounds_top_k_and_drops_a_stale_sample(app):
     assert not app.text  # a new run starts without the last run's sample
 
 
+def probe_step(at) -> int | None:
+    """The step of the snapshot the probe view shows (the latest while following), from its caption."""
+    caption = next((c.value for c in at.caption if c.value.startswith("Probe at step ")), None)
+    return int(caption.removeprefix("Probe at step ").split(":")[0].replace(",", "")) if caption else None
+
+
+def step_and_wait_for_its_snapshot(at) -> None:
+    """Click Step while following, then rerun until the page shows that step's snapshot. The snapshot comes
+    from the training thread after the click's own run (which usually still shows the one before), and the
+    replay slider's range is fixed by the first run that draws it, so a test that reads the range must wait
+    for each snapshot it counts on."""
+    shown = probe_step(at)
+    at.button(key="attention.step").click().run()
+    run_until(at, lambda a: probe_step(a) not in (None, shown))
+
+
 def test_the_replay_slider_stays_the_same_widget_while_snapshots_arrive(app):
     """New snapshots do not move the replay slider's range while the user is replaying (its thumb would move
     under the cursor); a button adds them. The slider stays one widget (same id) holding the user's step, or
     the browser would replace it and a drag in progress would be lost."""
     open_attention(app)
     app.number_input(key="attention.training.steps").set_value(2000).run()
+    # only step 0 and the single steps evaluate: the pause lands at no fixed step, and an evaluation due at
+    # a multiple of eval_every could arrive at any time
+    app.number_input(key="attention.training.eval_every").set_value(2000).run()
     app.button(key="attention.train").click().run()
     app.button(key="attention.pause").click().run()
     run_until(app, lambda at: "paused" in progress_text(at))
-    app.toggle(key="attention.follow").set_value(False).run()
     for _ in range(2):  # each single step evaluates and adds a snapshot: two or more make a replay slider
-        app.button(key="attention.step").click().run()
-    run_until(app, lambda at: any(s.label == "Replay: step" for s in at.select_slider))
+        step_and_wait_for_its_snapshot(app)
+    # following was turned off once every snapshot so far had arrived: the held range has them all
+    app.toggle(key="attention.follow").set_value(False).run()
     replay = next(s for s in app.select_slider if s.label == "Replay: step")
     before, picked = replay.id, replay.options[0]
     replay.set_value(picked).run()
     n_options = len(replay.options)
+    assert n_options == 3  # step 0 and the two single steps: the newest snapshot when following was turned off
     for _ in range(2):
         app.button(key="attention.step").click().run()
     # both steps' snapshots have arrived (each comes from the training thread, after its click)
@@ -218,3 +238,26 @@ def test_recall_shows_the_prediction_at_its_scored_position_only(app):
     prediction = probe.split("**Prediction:** `")[1].rstrip("`")
     target = next(m.value for m in app.markdown if m.value.startswith("**Target:**")).split("`")[1]
     assert len(prediction.split()) == len(target.split()) == 1  # the answer after "=", not a label per token
+
+
+def test_the_first_hint_does_not_ask_for_the_preset_already_picked(app):
+    open_attention(app)
+    assert app.selectbox(key="attention.preset").value == "reverse"
+    hint = app.info[0].value
+    assert "**reverse** preset, a good first one, is picked" in hint and "Pick a preset" not in hint
+    app.selectbox(key="attention.preset").set_value("sort").run()
+    hint = app.info[0].value
+    assert "**sort** preset is picked" in hint and "Pick a preset" not in hint
+
+
+def test_typed_input_and_a_corpus_file_name_are_shown_as_written(app):
+    train_preset(app, "sentiment", 10)
+    for word in ("__import__", "<b>bold</b>", "[click](http//example)"):  # the tokenizer drops ":", "." and "!"
+        app.text_input(key="attention.own_text").input(f"the movie was {word}").run()
+        assert f"Unknown token '{word}'" in shown_text(app.warning[0].value)
+    app.text_input(key="attention.own_text").input("the movie was " + "z" * 30_000).run()
+    assert len(app.warning[0].value) < 1_100 and "characters not shown" in app.warning[0].value
+    app.selectbox(key="attention.preset").set_value("tiny-lm").run()
+    name = f"{HOSTILE}.txt"
+    app.get("file_uploader")[0].set_value((name, b"", "text/plain")).run()
+    assert f"{name} is empty." in shown_text(app.error[0].value)

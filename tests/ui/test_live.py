@@ -41,7 +41,8 @@ def test_a_queued_run_shows_its_place_then_trains_when_a_place_frees(app, monkey
     assert wait_for(lambda: blocker.snapshot().status == "running")
     open_mlp(app)
     app.button(key="mlp.train").click().run()
-    assert "queued, position 1" in progress_text(app) and "this server trains 1 job at a time" in progress_text(app)
+    assert "queued, position 1, about " in progress_text(app)  # the blocker's time left
+    assert "this server trains 1 job at a time" in progress_text(app)
     assert app.button(key="mlp.pause").disabled and app.button(key="mlp.step").disabled
     assert not app.button(key="mlp.stop").disabled  # leaving the queue is allowed
     assert not charts(app) and not [c for c in app.caption if "two features" in c.value]
@@ -101,3 +102,68 @@ def test_a_run_that_diverges_at_its_first_step_says_so_in_progress_and_charts(ap
     notes = {key: drawn[key]["layout"]["annotations"][0]["text"] for key in ("mlp.loss_chart", "mlp.metric_chart")}
     assert notes == {"mlp.loss_chart": "The run ended before any loss was recorded",
                      "mlp.metric_chart": "The run ended before its first evaluation"}
+
+
+def test_the_time_limit_replaces_the_eta_only_past_a_margin_and_stays_until_clearly_under():
+    def texts(pairs, shown=None):
+        out = []
+        for eta, left in pairs:
+            text, shown = live.time_phrase(eta, left, shown)
+            out.append(text.split(" ")[0])  # "ETA" or "stops"
+        return out
+
+    # A loaded server's ETA swings around the time left (the 482 s against 556 s): no flipping.
+    swings = [(482, 556), (600, 550), (470, 545), (610, 540), (455, 535)]
+    assert texts(swings) == ["ETA"] * 5
+    assert texts([(600, 556), (482, 550), (600, 545), (470, 540)]) == ["stops"] * 4  # first choice held
+    assert texts([(482, 556), (700, 550), (600, 545), (430, 540), (520, 535)]) == [
+        "ETA", "stops", "stops", "ETA", "ETA"]  # over 1.25 times: the limit; under 1 / 1.25: the ETA again
+    assert live.time_phrase(700, 550, None)[0] == "stops at this server's time limit in 550 s"
+    assert live.time_phrase(None, 550, True) == ("", True)  # paused: nothing, the choice kept
+    assert live.time_phrase(42.4, None, True) == ("ETA 42 s", False)  # no limit
+
+
+def test_the_pause_note_shows_only_when_others_need_the_place():
+    assert live.pause_note("paused", training=0, waiting=0, places=1) is None
+    assert "next run in the queue" in live.pause_note("paused", training=0, waiting=1, places=1)
+    assert "next run in the queue" in live.pause_note("paused", training=1, waiting=0, places=1)
+    assert live.pause_note("paused", training=1, waiting=0, places=2) is None
+    assert live.pause_note("running", training=1, waiting=3, places=1) is None
+    assert live.wait_phrase(41.6) == ", about 42 s" and live.wait_phrase(None) == ""
+
+
+def test_pausing_gives_the_place_to_a_waiting_run_and_says_so(app, monkeypatch):
+    monkeypatch.setattr(REGISTRY.queue, "max_running", 1)
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(10_000).run()
+    app.button(key="mlp.train").click().run()
+    other = REGISTRY.start("someone-else:mlp", tiny_config(epochs=10_000))
+    assert wait_for(lambda: other.snapshot().status == "queued")
+    app.button(key="mlp.pause").click().run()
+    assert wait_for(lambda: other.snapshot().status == "running")
+    run_until(app, lambda at: "paused" in progress_text(at))
+    assert any("your training place goes to the next run in the queue" in c.value for c in app.caption)
+    app.button(key="mlp.pause").click().run()  # Resume: waits for the place, first in line
+    run_until(app, lambda at: "waiting for a training place, position 1, about" in progress_text(at))
+    assert other.stop(join_timeout=JOIN_S)
+    run_until(app, lambda at: "running" in progress_text(at))
+    app.button(key="mlp.stop").click().run()
+
+
+def test_a_run_reaped_while_the_connection_was_lost_says_so_and_keeps_its_curves(app, monkeypatch):
+    import time
+
+    monkeypatch.setattr(REGISTRY, "grace_s", 10)
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(10_000).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "running" in progress_text(at) and len(charts(at)["mlp.loss_chart"]["data"][0]["x"]))
+    assert REGISTRY.reap(lambda owner: False, now=time.monotonic() + 11)  # the session was gone for 11 s
+    app.run()
+    assert "stopped" in progress_text(app)
+    assert [w.value for w in app.warning] == ["Your run was stopped after the connection was lost for more than 10 s."]
+    assert len(charts(app)["mlp.loss_chart"]["data"][0]["x"]) > 0  # its final curves
+    assert not app.button(key="mlp.reset").disabled
+    app.button(key="mlp.train").click().run()  # a new Train forgets it
+    assert not app.warning
+    app.button(key="mlp.stop").click().run()

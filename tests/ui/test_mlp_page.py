@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 from playground import devices
 from playground.registry import REGISTRY
 from playground.ui.charts import PRESENTER_FONT_SIZE
-from tests.ui.conftest import APP, charts, metric, progress_text, run_until, values
+from tests.ui.conftest import APP, HOSTILE, charts, metric, progress_text, run_until, shown_text, values
 
 
 def open_mlp(at):
@@ -483,3 +483,46 @@ def test_a_one_feature_table_reads_in_the_singular(app):
     rows = "\n".join(f"{i * 0.37:.2f},{'yes' if i % 3 else 'no'}" for i in range(40))
     app.get("file_uploader")[0].set_value(("one.csv", f"x,label\n{rows}\n".encode(), "text/csv")).run()
     assert "40 rows, 1 feature, 2 classes." in " ".join(c.value for c in app.caption)
+
+
+def test_a_hostile_link_value_is_shown_as_written(app):
+    app.query_params["data.dataset"] = HOSTILE
+    open_mlp(app)
+    [warning] = app.warning
+    assert f"Ignored data.dataset='{HOSTILE}'" in shown_text(warning.value)
+
+
+def test_a_30_kb_link_value_is_cut(app):
+    app.query_params["data.dataset"] = "x" * 30_000
+    open_mlp(app)
+    [warning] = app.warning
+    assert len(warning.value) < 1_100 and "characters not shown" in warning.value
+    assert shown_text(warning.value).startswith("Ignored data.dataset='xxx")
+
+
+def test_a_hostile_file_name_is_shown_as_written(app):
+    open_mlp(app)
+    name = f"{HOSTILE}.csv"
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    app.get("file_uploader")[0].set_value((name, b"\x89PNG\r\n\x1a\n\x00\x00binary", "text/csv")).run()
+    assert f"{name} doesn't look like a CSV" in shown_text(app.error[0].value)
+    _upload_ids_csv(app, name=name)
+    assert f"{name}: 60 rows" in " ".join(shown_text(c.value) for c in app.caption)
+    assert f"Preview of {name}" in [shown_text(e.label) for e in app.expander]
+
+
+def test_hostile_column_names_are_shown_as_written(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    column = f"{HOSTILE} id"  # a row identifier by its name: the page names it in a caption and a button
+    rows = "\n".join(f"{i},{i % 7},{'yes' if i % 7 > 3 else 'no'}" for i in range(60))
+    header = f'"{column}",a,label'
+    app.get("file_uploader")[0].set_value(("ids.csv", f"{header}\n{rows}\n".encode(), "text/csv")).run()
+    caption = next(c.value for c in app.caption if "row identifier" in c.value)
+    assert shown_text(caption).startswith(f"'{column}' looks like a row identifier")
+    assert f"Leave out '{column}'" in [shown_text(b.label) for b in app.button]
+    # Two columns of one name: the note names them, as written
+    app.get("file_uploader")[0].set_value(("dup.csv", f'"{column}","{column}",label\n{rows}\n'.encode(),
+                                           "text/csv")).run()
+    notes = " ".join(shown_text(c.value) for c in app.caption)
+    assert f"same name ('{column}', read as '{column}', '{column}.1')" in notes

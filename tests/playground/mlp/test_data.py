@@ -174,6 +174,16 @@ def test_latin1_csv_is_read():
     assert "not valid UTF-8" in got.attrs["notes"][0]
 
 
+def test_columns_with_the_same_name_get_a_note_that_names_them():
+    rows = "\n".join(f"{i},{i % 7},{'a' if i % 2 else 'b'}" for i in range(40))
+    table = read_csv(f"x,x,label\n{rows}\n".encode(), "dup.csv")
+    assert list(table.columns) == ["x", "x.1", "label"]  # pandas tells them apart
+    d = make_dataset(DataConfig(dataset="csv", target="label"), table)
+    [note] = [n for n in d.notes if "same name" in n]
+    assert "'x', read as 'x', 'x.1'" in note and "label" not in note
+    assert "notes" not in read_csv(f"x,y,label\n{rows}\n".encode()).attrs  # distinct names: no note
+
+
 @pytest.mark.parametrize(
     ("raw", "words"),
     [

@@ -163,3 +163,19 @@ def test_prediction_figure_scatter_and_ideal_line():
 
 def test_prediction_figure_empty():
     _assert_empty(prediction_figure(EMPTY, EMPTY))
+
+
+def test_a_users_class_and_column_names_show_as_written_in_charts():
+    """Plotly reads <a href>, <b> and entities in labels: a table cell or column name must not become a link."""
+    gx, gy = _grid()
+    x, y = _points(40, 2)
+    hostile = ("<a href='http://example.com/phish'>log in</a>", "<b>x</b> &amp; y", "z" * 30_000)
+    fig = boundary_figure(gx, gy, _probs(len(gy), len(gx), 3), x, y % 3, x, y % 3, task="classification",
+                          class_names=hostile, axis_titles=("<a href='http://e.com'>a</a>", "b"))
+    shown = [t.name for t in fig.data] + [fig.layout.xaxis.title.text]
+    shown += confusion_figure(np.ones((3, 3)), hostile).layout.xaxis.ticktext
+    assert not any("<a" in s or "<b>" in s for s in shown), shown
+    assert "train · &lt;a href='http://example.com/phish'&gt;log in&lt;/a&gt;" in shown
+    assert "train · &lt;b&gt;x&lt;/b&gt; &amp;amp; y" in shown
+    assert max(len(s) for s in shown) < 120 and f"train · {'z' * 59}…" in shown  # a 30 KB cell is cut
+    assert len(set(mlp_plots._class_labels(2, ("q" * 70, "q" * 71)))) == 2  # cut alike, still two classes
