@@ -54,7 +54,7 @@ def measure(config, threads: int) -> dict:
     worker.start()
     worker.join()
     final = last[0]
-    attention = final.views["attention"]
+    attention = final.views.attention
     t = attention.shape[-1]
     mirror = attention[..., np.arange(t), t - 1 - np.arange(t)].mean(-1).max()
     seconds = out["end"] - t0[0]

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from playground import kinds
+from playground.events import ACCURACY, Metric
 
 LIST_FIELDS = ("hidden_sizes", "activations")
 
@@ -94,13 +95,13 @@ def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
         print(file=sys.stderr)
     snap = job.snapshot()
     last = snap.evals[-1] if snap.evals else None
-    metric = snap.started.metric_name if snap.started else "accuracy"
-    key = "r2" if metric == "R²" else "accuracy"  # "token accuracy", "next-char accuracy": the task's accuracy
+    metric = snap.started.metric if snap.started else Metric(ACCURACY, "accuracy")
+    key = metric.kind  # "token accuracy", "next-char accuracy": the task's accuracy
     return {
         "preset": name,
         "status": snap.status,
         "message": snap.message,
-        "metric": metric,
+        "metric": metric.label,
         "train_loss": last.train_loss if last else None,
         "test_loss": last.test_loss if last else None,
         f"train_{key}": last.train_metric if last else None,

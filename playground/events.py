@@ -1,16 +1,27 @@
 """Plain events a trainer emits while it runs; a job appends them to its log.
 
-Events are immutable and hold only Python numbers, strings and numpy arrays, so a UI thread can read
-them while the training thread goes on. Losses are per example (mean over the batch); metrics are
-accuracy in [0, 1] for classification and R² for regression.
+Events are immutable and hold only Python numbers, strings, numpy arrays and frozen dataclasses of them, so a
+UI thread can read them while the training thread goes on. What is particular to a playground (a run's info,
+the views an evaluation sends for the charts) is a frozen dataclass that playground owns. Losses are per
+example (mean over the batch); metrics are accuracy in [0, 1] for classification and R² for regression.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+ACCURACY, R2 = "accuracy", "r2"  # metric kinds: a share in [0, 1]; the coefficient of determination (<= 1)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a run's metric is: its kind decides how it is drawn, its label how it is named."""
+
+    kind: str  # ACCURACY or R2
+    label: str  # e.g. "accuracy", "R²", "token accuracy", "next-char accuracy"
 
 
 @dataclass(frozen=True)
@@ -21,8 +32,9 @@ class RunStarted:
     n_params: int  # trainable parameters
     steps_per_epoch: int | None  # None for a run counted in steps only
     total_steps: int
-    metric_name: str  # "accuracy" or "R²"
-    info: dict[str, Any] = field(default_factory=dict)  # task-specific: data points, class names, notes
+    metric: Metric
+    info: Any = None  # the playground's frozen run info: data points, class names, the probe, notes
+    held_out: str = "test"  # the held-out split's name: "test", or "validation" where it picks settings
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ class EvalEnded:
     test_loss: float
     train_metric: float
     test_metric: float
-    views: dict[str, np.ndarray] = field(default_factory=dict)  # e.g. boundary grid, confusion matrix
+    views: Any = None  # the playground's frozen views for the charts (a boundary grid, attention), if any
     state: dict[str, np.ndarray] | None = None  # a CPU copy of the model's parameters, for inference and export
 
 

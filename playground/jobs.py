@@ -50,9 +50,9 @@ class Snapshot:
     step_x: np.ndarray  # (n,) optimizer step of each recorded training loss
     step_loss: np.ndarray  # (n,)
     evals: tuple[EvalEnded, ...]  # per evaluation, without views or weights
-    views: dict[str, np.ndarray]  # the latest evaluation's views
+    views: Any  # the latest evaluation's views (a playground's frozen views), None before any
     state: dict[str, np.ndarray] | None  # the latest copy of the weights
-    history: tuple[tuple[int, dict[str, np.ndarray]], ...] = field(default=())  # (step, views) for replay
+    history: tuple[tuple[int, Any], ...] = field(default=())  # (step, views) for replay
     queue_position: int = 0  # 1-based place in the queue while queued or waiting, else 0
     queue_wait_s: float | None = None  # while in the queue: roughly the seconds until a place (RunQueue.wait_s)
     limit_s_left: float | None = None  # while active under a server time limit: training seconds left

@@ -20,11 +20,13 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale, qualitative
 
+from playground.events import ACCURACY, R2
 from playground.series import decades, downsample, smooth
 
 CLASS_COLOURS: tuple[str, ...] = tuple(qualitative.D3)
 TRAIN_COLOUR, TEST_COLOUR = CLASS_COLOURS[0], CLASS_COLOURS[1]
 EMPTY_MESSAGE = "Press Train to start"
+METRIC_TITLES = {ACCURACY: "accuracy", R2: "R²"}  # a metric chart's axis title, by the metric's kind
 # Live redraws re-render every SVG marker in the browser (most of its time in a profile of the live page),
 # so long series are drawn as lines and boundary plots draw a bounded sample of the points.
 MAX_EVAL_POINTS = 300  # per-evaluation series are downsampled to this many points
@@ -130,13 +132,14 @@ def _eval_mode(x: np.ndarray) -> str:
 
 def metric_figure(
     eval_step: np.ndarray, train_metric: np.ndarray, test_metric: np.ndarray,
-    *, metric_name: str = "accuracy", height: int = 320, empty_message: str = EMPTY_MESSAGE, held_out: str = "test",
+    *, kind: str = ACCURACY, height: int = 320, empty_message: str = EMPTY_MESSAGE, held_out: str = "test",
 ) -> go.Figure:
     """Per-evaluation metric on the train and held-out splits against optimizer step (traces "train", `held_out`).
 
-    eval_step, train_metric, test_metric: (m,). Accuracy (a fraction in [0, 1]) gets a fixed y range
-    [0, 1.02]. R² autoscales, except that when it dips below -1 (early in a run) the range is held at
-    [-1, 1.02] so the interesting part stays readable; double-click autoscales. Empty gives a note.
+    eval_step, train_metric, test_metric: (m,). `kind` (playground.events): accuracy (a fraction in [0, 1]) gets
+    a fixed y range [0, 1.02], titled "accuracy"; R² autoscales, except that when it dips below -1 (early in a
+    run) the range is held at [-1, 1.02] so the interesting part stays readable; double-click autoscales. Empty
+    gives a note.
     """
     if len(eval_step) == 0:
         return empty_figure("metric", height, empty_message)
@@ -144,15 +147,16 @@ def metric_figure(
     for name, values, colour in (("train", train_metric, TRAIN_COLOUR), (held_out, test_metric, TEST_COLOUR)):
         x, y = downsample(eval_step, values, MAX_EVAL_POINTS)
         traces.append(trace("scatter", x=x, y=y, name=name, mode=_eval_mode(x), line={"color": colour}))
-    yaxis: dict = {"title": {"text": metric_name}}
-    if metric_name == "accuracy":
+    title = METRIC_TITLES[kind]
+    yaxis: dict = {"title": {"text": title}}
+    if kind == ACCURACY:
         yaxis["range"] = [0, 1.02]
     else:
         finite = np.concatenate([np.asarray(train_metric, float), np.asarray(test_metric, float)])
         finite = finite[np.isfinite(finite)]
         if len(finite) and finite.min() < -1:
             yaxis["range"] = [-1, 1.02]
-    layout = base_layout(f"metric-{metric_name}", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
+    layout = base_layout(f"metric-{title}", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
                      legend=LEGEND_TOP, hovermode="x unified")
     return make_figure(traces, layout)
 

@@ -275,7 +275,7 @@ class JobRegistry:
         message = (f"Your run was stopped after {lost}." if was_active else
                    " ".join(filter(None, [snap.message, f"Its weights and views were freed after {lost}."])))
         keep = np.unique(np.linspace(0, len(snap.step_x) - 1, min(len(snap.step_x), KEPT_POINTS)).astype(int))
-        return dataclasses.replace(snap, message=message, views={}, state=None, history=(),
+        return dataclasses.replace(snap, message=message, views=None, state=None, history=(),
                                    step_x=snap.step_x[keep], step_loss=snap.step_loss[keep])
 
     def shutdown(self, timeout: float = 10.0) -> None:

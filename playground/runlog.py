@@ -33,7 +33,7 @@ class RunLog:
         self.epoch: int | None = None  # None for a run counted in steps only (and before RunStarted)
         self.steps = StepLog(MAX_STEP_POINTS)
         self.evals: list[EvalEnded] = []  # without views or weights
-        self.views: Any = {}  # the latest evaluation's views
+        self.views: Any = None  # the latest evaluation's views (a playground's frozen views), if any
         self.state: dict[str, np.ndarray] | None = None  # the latest copy of the weights
         self.history: list[tuple[int, Any]] = []  # (step, views) for replay
         self._rate: deque[tuple[float, int]] = deque()
@@ -58,7 +58,7 @@ class RunLog:
     def _evaluated(self, event: EvalEnded) -> None:
         self.evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
                                     event.train_metric, event.test_metric))
-        if event.views:
+        if event.views is not None:
             self.views = event.views
             self.history.append((event.step, event.views))
             if len(self.history) > MAX_SNAPSHOTS:

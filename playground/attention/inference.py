@@ -59,13 +59,13 @@ def run_input(config: AttentionRunConfig, state: dict[str, np.ndarray], text: st
     s = tasks.spec(config.task)
     with torch.no_grad():
         views = probe_views(load_model(config, state), s, ids)
-    outputs = [str(o) for o in views["probe_prediction"]]
+    outputs = [str(o) for o in views.prediction]
     if tasks.task_of(config.task).answer_only:
         prediction = outputs[-1]  # the value, or the next character (space shown as "␣")
     else:
         prediction = "".join(outputs) if s.kind == "tag" else outputs[0]
     tokens = [tasks.display(t) for t in s.vocab.decode(ids[0])]
-    return InferenceResult(tokens, prediction, outputs, views["probe_probabilities"], views["attention"])
+    return InferenceResult(tokens, prediction, outputs, views.probabilities, views.attention)
 
 
 def generate(

@@ -21,8 +21,9 @@ from playground import devices
 from playground.attention import tasks
 from playground.attention.config import AttentionRunConfig
 from playground.attention.model import Transformer
+from playground.attention.views import AttentionRunInfo, AttentionViews
 from playground.control import Control
-from playground.events import EvalEnded, RunStarted
+from playground.events import ACCURACY, EvalEnded, Metric, RunStarted
 from playground.loop import Emit, fit
 from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
 
@@ -53,13 +54,11 @@ def loss_and_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torc
 def train(config: AttentionRunConfig, emit: Emit, control: Control | None = None) -> None:
     """Train a tiny Transformer as `config` says, reporting through `emit` (see playground.loop.fit).
 
-    Emits RunStarted (info: task, probe_tokens, probe_targets, n_layers, n_heads, outputs, notes), an
-    EvalEnded of the untrained model, a StepEnded per step, an EvalEnded every `eval_every` steps, after a
-    single step (Go.STEP) and at the end, then exactly one RunFinished ("completed" / "stopped") or RunFailed
-    ("diverged" / "failed"). EvalEnded.views: "attention" (n_layers, n_heads, T, T) float32 for the probe,
-    "probe_prediction" (T,) str per position (one label for sentiment) and "probe_probabilities"
-    (T,) float32 confidence per position (class probabilities for sentiment). Deterministic on CPU
-    for a given config, except that dropout draws from torch's global RNG.
+    Emits RunStarted (info: an AttentionRunInfo; the held-out split is "validation"), an EvalEnded of the
+    untrained model, a StepEnded per step, an EvalEnded every `eval_every` steps, after a single step
+    (Go.STEP) and at the end, then exactly one RunFinished ("completed" / "stopped") or RunFailed
+    ("diverged" / "failed"). EvalEnded.views: the probe's AttentionViews. Deterministic on CPU for a given
+    config, except that dropout draws from torch's global RNG.
     """
     fit(AttentionRunner(config), emit, control)
 
@@ -90,14 +89,12 @@ class AttentionRunner:
 
     def _started(self) -> RunStarted:
         c, s, p = self.config, self.spec, self.probe
-        info = {
-            "task": c.task.task, "kind": s.kind, "probe_tokens": p.tokens, "probe_targets": p.targets,
-            "n_layers": c.model.n_layers, "n_heads": c.model.n_heads, "outputs": [tasks.display(o) for o in s.outputs],
-            "n_held_out": len(self.held_out[0]),
-            "notes": tasks.task_of(c.task).note,
-        }
-        n = c.training.steps
-        return RunStarted(devices.describe(self.device), n_parameters(self.model), None, n, s.metric_name, info)
+        outputs = [tasks.display(o) for o in s.outputs]
+        info = AttentionRunInfo(c.task.task, s.kind, p.tokens, p.targets, c.model.n_layers, c.model.n_heads, outputs,
+                                len(self.held_out[0]), tasks.task_of(c.task).note)
+        n, metric = c.training.steps, Metric(ACCURACY, s.metric_name)
+        return RunStarted(devices.describe(self.device), n_parameters(self.model), None, n, metric, info,
+                          held_out="validation")
 
     def batches(self) -> Iterator[tuple[None, tasks.Batch, bool]]:
         """A fresh batch of the training stream per step; an evaluation every `eval_every` steps and at the end."""
@@ -141,7 +138,7 @@ class AttentionRunner:
 
 
 @torch.no_grad()
-def probe_views(model: Transformer, spec: tasks.TaskSpec, inputs: torch.Tensor) -> dict[str, np.ndarray]:
+def probe_views(model: Transformer, spec: tasks.TaskSpec, inputs: torch.Tensor) -> AttentionViews:
     """Attention (n_layers, n_heads, T, T) float32, prediction and confidence for one (1, T) input."""
     model.eval()
     logits, attention = model(inputs, return_attention=True)
@@ -149,8 +146,5 @@ def probe_views(model: Transformer, spec: tasks.TaskSpec, inputs: torch.Tensor) 
     top = probs.max(-1)
     labels = [tasks.display(spec.outputs[int(i)]) for i in top.indices.reshape(-1)]
     confidence = probs if spec.kind == "classify" else top.values
-    return {
-        "attention": torch.stack([w[0] for w in attention]).float().cpu().numpy(),  # (L, H, T, T)
-        "probe_prediction": np.array(labels),
-        "probe_probabilities": confidence.cpu().numpy().astype(np.float32),
-    }
+    return AttentionViews(torch.stack([w[0] for w in attention]).float().cpu().numpy(),  # (L, H, T, T)
+                          np.array(labels), confidence.cpu().numpy().astype(np.float32))

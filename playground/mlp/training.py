@@ -18,11 +18,12 @@ from torch import nn
 
 from playground import devices
 from playground.control import Control
-from playground.events import EvalEnded, RunStarted
+from playground.events import ACCURACY, R2, EvalEnded, Metric, RunStarted
 from playground.loop import Emit, fit
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset
 from playground.mlp.model import MLP
+from playground.mlp.views import BoundaryGrid, MLPRunInfo, MLPViews, Points
 from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
 
 GRID_SIZE = 60  # decision-boundary resolution per axis (60 x 60 = 3600 forward passes)
@@ -82,13 +83,13 @@ class MLPRunner:
 
     def _started(self) -> RunStarted:
         d = self.data
-        info: dict = {"task": d.task, "class_names": d.class_names, "feature_names": d.feature_names,
-                      "notes": d.notes, "n_train": len(d.x_train), "n_test": len(d.x_test), "y_test": d.y_test}
-        if d.n_features == 2:
-            info["points"] = {"x_train": d.x_train, "y_train": d.y_train, "x_test": d.x_test, "y_test": d.y_test}
+        points = Points(d.x_train, d.y_train, d.x_test, d.y_test) if d.n_features == 2 else None
+        info = MLPRunInfo(d.task, d.class_names, d.feature_names, d.notes, len(d.x_train), len(d.x_test), d.y_test,
+                          points)
         spe = math.ceil(len(d.x_train) / self.batch_size)
+        metric = Metric(ACCURACY, "accuracy") if self.classify else Metric(R2, "R²")
         return RunStarted(devices.describe(self.device), n_parameters(self.model), spe,
-                          spe * self.config.training.epochs, "accuracy" if self.classify else "R²", info)
+                          spe * self.config.training.epochs, metric, info)
 
     def batches(self) -> Iterator[tuple[int, torch.Tensor, bool]]:
         """Each epoch's rows in a fresh random order (the run's own generator), `batch_size` at a time; an
@@ -126,22 +127,23 @@ class MLPRunner:
     def _evaluate(self, step: int, epoch: int | None, views: bool) -> EvalEnded:
         out = self._outputs(self.x_both)
         (train_loss, test_loss), (train_metric, test_metric) = self._split_means(out)
-        out_test = out[self.split_sizes[0] :]
-        extra: dict[str, np.ndarray] = {}
-        if views:
-            if self.classify:
-                pred = out_test.argmax(-1).cpu().numpy()
-                extra["confusion"] = confusion_counts(self.data.y_test, pred, self.data.n_classes)
-            else:
-                extra["y_test_pred"] = out_test.cpu().numpy()
-            if self.grid is not None:
-                gx, gy, flat = self.grid
-                out = self._outputs(flat.to(self.device))
-                values = out.softmax(-1) if self.classify else out
-                extra["grid_x"], extra["grid_y"] = gx, gy
-                extra["grid_values"] = values.cpu().numpy().reshape(len(gy), len(gx), *values.shape[1:])
+        shown = self._views(out[self.split_sizes[0] :]) if views else None
         state = weights_copy(self.model) if views else None
-        return EvalEnded(step, epoch, train_loss, test_loss, train_metric, test_metric, extra, state)
+        return EvalEnded(step, epoch, train_loss, test_loss, train_metric, test_metric, shown, state)
+
+    def _views(self, out_test: torch.Tensor) -> MLPViews:
+        """The confusion matrix or predictions from the test split's outputs, and the boundary grid."""
+        confusion = y_test_pred = grid = None
+        if self.classify:
+            confusion = confusion_counts(self.data.y_test, out_test.argmax(-1).cpu().numpy(), self.data.n_classes)
+        else:
+            y_test_pred = out_test.cpu().numpy()
+        if self.grid is not None:
+            gx, gy, flat = self.grid
+            out = self._outputs(flat.to(self.device))
+            values = out.softmax(-1) if self.classify else out
+            grid = BoundaryGrid(gx, gy, values.cpu().numpy().reshape(len(gy), len(gx), *values.shape[1:]))
+        return MLPViews(confusion, y_test_pred, grid)
 
     def _split_means(self, out: torch.Tensor) -> tuple[list[float], list[float]]:
         """([train loss, test loss], [train metric, test metric]) from the outputs for `x_both`.

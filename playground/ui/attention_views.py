@@ -14,6 +14,7 @@ from playground.attention import plots as attention_plots
 from playground.attention import tasks
 from playground.attention.inference import MAX_GENERATE_CHARS, generate, run_input
 from playground.attention.presets import DEFAULT_PRESET
+from playground.attention.views import AttentionRunInfo
 from playground.jobs import Snapshot
 from playground.ui import live
 from playground.ui.charts import chart
@@ -21,7 +22,6 @@ from playground.ui.text import code, literal
 
 PREFIX = "attention."
 FIRST_PRESET = DEFAULT_PRESET  # the preset to start with: its attention pattern (an anti-diagonal) is plain to see
-HELD_OUT = "Validation"  # the held-out split's name in tiles and legends
 REPLAY_UNTIL = PREFIX + "replay_until"  # (run, newest step) the replay slider offers, while not following
 SAMPLE = PREFIX + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
 
@@ -88,13 +88,13 @@ def probe_view(snap: Snapshot | None) -> None:
         chart(waiting, "attention.heatmap", c1)
         chart(plots.empty_figure("attention-grid", 320, ""), "attention.grid", c2)
         return
-    info = snap.started.info if snap.started else {}
+    info: AttentionRunInfo = snap.started.info  # views arrive after the run started
     with top:
         step, views = replay_pick(snap)
-        attention = views["attention"]  # (L, H, T, T)
+        attention = views.attention  # (L, H, T, T)
         layer, head = head_picker(*attention.shape[:2])
-    tokens = [str(t) for t in info.get("probe_tokens", [])] or [str(i) for i in range(attention.shape[-1])]
-    predicted, targets = [str(p) for p in views.get("probe_prediction", [])], info.get("probe_targets")
+    tokens = [str(t) for t in info.probe_tokens] or [str(i) for i in range(attention.shape[-1])]
+    predicted, targets = [str(p) for p in views.prediction], info.probe_targets
     if targets and len(targets) == len(predicted) and "" in targets:  # only some positions are scored (recall)
         predicted = [p for p, t in zip(predicted, targets, strict=True) if t]
         targets = [t for t in targets if t]
@@ -182,8 +182,8 @@ def draw(snap: Snapshot | None) -> None:
     else:
         with head:
             live.progress(snap)
-            live.metrics_row(snap, held_out=HELD_OUT)
-    live.curve_charts(snap, "attention", curves, height=260, eval_label="eval", held_out=HELD_OUT.lower())
+            live.metrics_row(snap)
+    live.curve_charts(snap, "attention", curves, height=260, eval_label="eval")
     probe_view(snap)
     if snap is not None:
         own_input(snap)

@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 from playground import plots
+from playground.events import ACCURACY
 from playground.jobs import Job, Snapshot
 from playground.ui import session
 from playground.ui.charts import chart
@@ -211,7 +212,7 @@ def _back_off(run_s: float) -> None:
         time.sleep(min(3 * run_s, MAX_BACK_OFF_S))
 
 
-def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
+def metrics_row(snap: Snapshot) -> None:
     """The latest evaluation as st.metric tiles: held-out and train metric, held-out loss, parameters.
 
     Tiles name the metric by its last word ("Validation accuracy"); a longer name ("next-char accuracy") is in
@@ -219,7 +220,7 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
     cut their text, but a long label would push them there at ordinary widths)."""
     if not snap.evals or snap.started is None:
         return
-    last, metric = snap.evals[-1], snap.started.metric_name
+    last, metric, held_out = snap.evals[-1], snap.started.metric.label, snap.started.held_out.capitalize()
     short = metric.split()[-1]
 
     def about(split: str) -> str | None:
@@ -233,17 +234,17 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
 
 
 def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.6, log_y: bool = False,
-                 height: int = 320, eval_label: str = "epoch", held_out: str = "test") -> None:
+                 height: int = 320, eval_label: str = "epoch") -> None:
     """Loss (per step and per evaluation) and metric charts in `columns` (two of `st.columns`), with stable
     keys; empty charts for no run yet, and a note in a chart with nothing to draw for a run (not yet, or the run
-    ended before). `held_out` names the held-out split in the legends ("test", "validation").
+    ended before). The legends name the held-out split as the run does ("test", "validation").
 
     Pages draw these in the same place before a run and during it, so the charts drawn before Train are
     the ones that show the first points (see playground.ui.charts: a chart keeps its plot where it stays).
     """
     empty = np.array([])
     series = snap.eval_series if snap else (lambda _: empty)
-    metric = snap.started.metric_name if snap and snap.started else "accuracy"
+    kind, held_out = (snap.started.metric.kind, snap.started.held_out) if snap and snap.started else (ACCURACY, "test")
     ev_step = series("step")
     x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
     height = session.chart_height(height)
@@ -257,7 +258,7 @@ def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: 
                             empty_message=empty_loss),
           f"{page}.loss_chart", columns[0], run)
     chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
-                              metric_name="R²" if metric == "R²" else "accuracy", height=height,
+                              kind=kind, height=height,
                               empty_message=empty_metric, held_out=held_out),
           f"{page}.metric_chart", columns[1], run)
 

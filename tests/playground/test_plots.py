@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from playground import plots
+from playground.events import R2
 from playground.mlp.plots import boundary_figure, confusion_figure, prediction_figure
 from playground.plots import EMPTY_MESSAGE, loss_figure, metric_figure
 from playground.series import smooth
@@ -87,9 +88,9 @@ def test_metric_figure_accuracy_has_fixed_range():
 
 
 def test_metric_figure_r2_autoscales_but_clamps_very_negative():
-    fig = metric_figure(np.array([10, 20]), np.array([0.1, 0.8]), np.array([-0.5, 0.7]), metric_name="R²")
+    fig = metric_figure(np.array([10, 20]), np.array([0.1, 0.8]), np.array([-0.5, 0.7]), kind=R2)
     assert fig.layout.yaxis.range is None
-    fig = metric_figure(np.array([10, 20]), np.array([-40.0, 0.8]), np.array([-50.0, 0.7]), metric_name="R²")
+    fig = metric_figure(np.array([10, 20]), np.array([-40.0, 0.8]), np.array([-50.0, 0.7]), kind=R2)
     assert fig.layout.yaxis.range == (-1, 1.02)
 
 
@@ -149,7 +150,7 @@ def _every_kind_of_figure():
                                             smoothing=0.0, log_y=True, eval_label="eval"),
         "loss empty": loss_figure(*([] for _ in range(5))),
         "accuracy": metric_figure(evals, rng.random(12), rng.random(12)),
-        "R² below -1": metric_figure(evals, -3 * rng.random(12), rng.random(12), metric_name="R²"),
+        "R² below -1": metric_figure(evals, -3 * rng.random(12), rng.random(12), kind=R2),
         "metric empty": metric_figure(EMPTY, EMPTY, EMPTY),
         "boundary 2 classes": boundary_figure(gx, gy, _probs(10, 12, 2), xs, ys % 2, xs, ys % 2,
                                               task="classification"),

@@ -382,7 +382,7 @@ def test_a_reaped_run_is_kept_small_for_its_owner_with_the_reason():
     kept, final = reg.reaped("gone"), job.snapshot()
     assert kept.message == "Your run was stopped after the connection was lost for more than 10 s."
     assert kept.status == "stopped" and kept.step == final.step and len(kept.evals) == len(final.evals) > 0
-    assert kept.state is None and kept.history == () and kept.views == {}
+    assert kept.state is None and kept.history == () and kept.views is None
     assert kept.step_x[-1] == final.step_x[-1] and len(kept.step_x) == min(len(final.step_x), KEPT_POINTS)
     assert reg.reaped("other") is None
     reg.start("gone", tiny_config(), trainer=idle)  # a new Train forgets it

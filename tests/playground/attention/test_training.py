@@ -49,10 +49,10 @@ def test_event_order_and_counts():
 
 def test_run_started_info():
     started = _run(_config())[0]
-    assert started.metric_name == "token accuracy" and started.total_steps == 10
+    assert started.metric.label == "token accuracy" and started.total_steps == 10
     info = started.info
-    assert info["task"] == "reverse" and info["n_layers"] == 2 and info["n_heads"] == 2
-    assert len(info["probe_tokens"]) == 6 and info["probe_targets"] == info["probe_tokens"][::-1]
+    assert info.task == "reverse" and info.n_layers == 2 and info.n_heads == 2
+    assert len(info.probe_tokens) == 6 and info.probe_targets == info.probe_tokens[::-1]
 
 
 @pytest.mark.parametrize(("task", "seq_len", "t"), [("reverse", 6, 6), ("key_value", 6, 6), ("sentiment", 14, 11),
@@ -65,15 +65,15 @@ def test_attention_snapshots_are_bounded_and_well_formed(task, seq_len, t):
     assert isinstance(events[-1], RunFinished), events[-1]
     evals = [e for e in events if isinstance(e, EvalEnded)]
     views = evals[-1].views
-    attention = views["attention"]
+    attention = views.attention
     assert attention.shape == (2, 2, t, t) and attention.dtype == np.float32
     np.testing.assert_allclose(attention.sum(-1), 1.0, atol=1e-5)
     if task == "char_lm":
         assert np.all(np.triu(attention, 1) == 0)
     if task == "sentiment":
-        assert views["probe_prediction"].shape == (1,) and views["probe_probabilities"].shape == (2,)
+        assert views.prediction.shape == (1,) and views.probabilities.shape == (2,)
     else:
-        assert views["probe_prediction"].shape == (t,) and views["probe_probabilities"].shape == (t,)
+        assert views.prediction.shape == (t,) and views.probabilities.shape == (t,)
     assert set(evals[-1].state) == set(build_model(config).state_dict())
 
 
@@ -150,12 +150,12 @@ def test_reverse_preset_quality_bar():
     assert isinstance(events[-1], RunFinished) and events[-1].status == "completed"
     final = [e for e in events if isinstance(e, EvalEnded)][-1]
     assert final.test_metric >= 0.99
-    attention = final.views["attention"]  # (L, H, T, T)
+    attention = final.views.attention  # (L, H, T, T)
     t = attention.shape[-1]
     mirrored = attention[..., np.arange(t), t - 1 - np.arange(t)].mean(-1)  # (L, H)
     assert mirrored.max() >= 0.8, mirrored
     probe = tasks.probe(config.task)
-    assert list(final.views["probe_prediction"]) == probe.targets
+    assert list(final.views.prediction) == probe.targets
 
 
 def test_importing_the_attention_engine_does_not_import_streamlit():

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from playground.control import Control
-from playground.events import EvalEnded, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.events import R2, EvalEnded, Metric, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.mlp.config import DataConfig, MLPRunConfig
 from playground.mlp.presets import PRESETS
 from playground.mlp.training import train
@@ -26,15 +26,15 @@ def test_event_order_and_counts(tiny, recorder):
     # every eval comes after the last step of its epoch
     for e in evals:
         assert ev.index(e) > ev.index(steps[e.step - 1])
-    assert started.info["points"]["x_train"].shape == (160, 2) and started.n_params == 2 * 8 + 8 + 8 * 2 + 2
+    assert started.info.points.x_train.shape == (160, 2) and started.n_params == 2 * 8 + 8 + 8 * 2 + 2
 
 
 def test_final_evaluation_carries_views_and_weights(tiny, recorder):
     train(tiny, recorder)
     last = recorder.of(EvalEnded)[-1]
-    assert last.views["grid_values"].shape == (60, 60, 2)
-    np.testing.assert_allclose(last.views["grid_values"].sum(-1), 1.0, rtol=1e-5)
-    assert last.views["confusion"].sum() == 40 and last.views["confusion"].shape == (2, 2)
+    assert last.views.grid.values.shape == (60, 60, 2)
+    np.testing.assert_allclose(last.views.grid.values.sum(-1), 1.0, rtol=1e-5)
+    assert last.views.confusion.sum() == 40 and last.views.confusion.shape == (2, 2)
     assert set(last.state) == {"hidden.0.weight", "hidden.0.bias", "output.weight", "output.bias"}
 
 
@@ -104,9 +104,9 @@ def test_regression_reports_r2(recorder):
     cfg = MLPRunConfig.from_dict({"data": {"dataset": "plane", "n_samples": 200, "noise": 0.05},
                                "training": {"epochs": 30, "learning_rate": 0.01}})
     train(cfg, recorder)
-    assert recorder.events[0].metric_name == "R²"
+    assert recorder.events[0].metric == Metric(R2, "R²")
     last = recorder.of(EvalEnded)[-1]
-    assert last.test_metric > 0.9 and last.views["grid_values"].shape == (60, 60)
+    assert last.test_metric > 0.9 and last.views.grid.values.shape == (60, 60)
 
 
 @pytest.mark.parametrize("data, dropout", [({"dataset": "blobs", "n_classes": 3, "n_samples": 300}, 0.0),
@@ -168,7 +168,7 @@ def test_csv_table_trains(recorder):
     train(cfg, recorder, table=table)
     assert recorder.events[-1].status == "completed"
     assert recorder.of(EvalEnded)[-1].test_metric >= 0.9
-    assert "points" not in recorder.events[0].info  # three features: no decision-boundary plot
+    assert recorder.events[0].info.points is None  # three features: no decision-boundary plot
 
 
 def test_keras_style_iris_preset_reaches_093(recorder):
