@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from playground import devices
+from playground import devices, registry
 from playground.kinds import KINDS
-from playground.registry import REGISTRY
 
 SERVER_STATUS_S = 2.0  # refresh period of the server status line
 
@@ -25,9 +24,9 @@ else:
 @st.fragment(run_every=SERVER_STATUS_S)
 def server_status() -> None:
     """For a presenter with this page open: the server's jobs, kept current."""
-    counts = REGISTRY.counts()
+    counts = registry.shared().counts()
     st.caption(f"On this server now: {counts['training']} job(s) training, {counts['queued']} waiting "
-               f"(at most {REGISTRY.queue.max_running} train at once).")
+               f"(at most {registry.shared().queue.max_running} train at once).")
 
 
 server_status()

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import torch
 
 from playground.config import OPTIMIZER_LABELS
-from playground.control import Control, Go
+from playground.control import Command, Control
 from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
 
 Emit = Callable[[Event], None]
@@ -63,8 +63,8 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
     try:
         total_steps = _start(runner, emit)
         for epoch, batch, due in runner.batches():
-            go = control.wait()
-            if go is Go.STOP:
+            command = control.wait()
+            if command is Command.STOP:
                 emit(RunFinished("stopped", step, time.perf_counter() - t0))
                 return
             loss = runner.step(batch)
@@ -75,8 +75,9 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
             if step_diverged(loss, first_loss, runner.batch_size):
                 emit(diverged_event(loss, step, runner.training, t0))
                 return
-            if go is Go.STEP or due:
-                full = go is Go.STEP or step == total_steps or time.perf_counter() - last_full >= runner.full_every_s
+            if command is Command.STEP or due:
+                late = time.perf_counter() - last_full >= runner.full_every_s
+                full = command is Command.STEP or step == total_steps or late
                 evaluation = runner.evaluate(step, epoch, full)
                 if full:
                     last_full = time.perf_counter()

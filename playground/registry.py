@@ -2,14 +2,14 @@
 
 An owner is a string such as "<browser session id>:<page>"; only code that knows the owner reaches
 its job. `RunQueue` admits at most `max_running` jobs to train at once and queues the rest in start
-order. `JobRegistry.reap` stops jobs whose owner has been gone for longer than a grace period, and every
-job is stopped and joined at interpreter exit so no thread is killed inside torch. The cap, the grace
-period and the per-job limits come from playground.settings (environment, then file, then defaults).
+order. `JobRegistry.reap` stops jobs whose owner has been gone for longer than a grace period; every job
+is stopped and joined at interpreter exit (playground.jobs.stop_all) so no thread is killed inside torch.
+`shared()` is the process-wide registry; its cap, grace period and per-job limits come from
+playground.settings (environment, then file, then defaults), read when it is first used.
 """
 
 from __future__ import annotations
 
-import atexit
 import ctypes
 import dataclasses
 import gc
@@ -288,5 +288,15 @@ class JobRegistry:
         stop_and_join(jobs, timeout)
 
 
-REGISTRY = JobRegistry()
-atexit.register(REGISTRY.shutdown)
+_shared: JobRegistry | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> JobRegistry:
+    """The process-wide registry, created on first use: it reads the server settings then, not at import. Its
+    jobs, as every job, are stopped and joined at interpreter exit by playground.jobs.stop_all."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = JobRegistry()
+        return _shared

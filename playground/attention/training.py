@@ -56,7 +56,7 @@ def train(config: AttentionRunConfig, emit: Emit, control: Control | None = None
 
     Emits RunStarted (info: an AttentionRunInfo; the held-out split is "validation"), an EvalEnded of the
     untrained model, a StepEnded per step, an EvalEnded every `eval_every` steps, after a single step
-    (Go.STEP) and at the end, then exactly one RunFinished ("completed" / "stopped") or RunFailed
+    (Command.STEP) and at the end, then exactly one RunFinished ("completed" / "stopped") or RunFailed
     ("diverged" / "failed"). EvalEnded.views: the probe's AttentionViews. Deterministic on CPU for a given
     config, except that dropout draws from torch's global RNG.
     """

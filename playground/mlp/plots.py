@@ -125,32 +125,14 @@ def boundary_figure(
               ("test", x_test, y_test, {"symbol": "diamond", "size": 7, "line": {"color": "#333333", "width": 1}}))
     background = values is not None and len(grid_x) > 1 and len(grid_y) > 1
     if task == "classification":
-        if background:
-            rgb = _class_colours(np.asarray(values, float), discretize)
-        labels = np.concatenate([y_train, y_test])
-        n = values.shape[-1] if values is not None else len(class_names) or int(labels.max(initial=-1)) + 1
-        names = _class_labels(n, class_names)
-        for split, xs, ys, marker in splits:
-            for c in range(n):
-                pts = xs[ys == c] if len(xs) else np.empty((0, 2))
-                traces.append(trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{split} · {names[c]}",
-                                     marker={**marker, "color": class_colour(c)}))
+        rgb = _class_points(traces, splits, values, class_names, discretize and background)
     else:
-        targets = np.concatenate([y_train, y_test]).astype(float)
-        scale_from = targets if len(targets) else np.asarray(values if values is not None else [0.0, 1.0], float)
-        colorbar = {"thickness": 12, "title": {"text": "y"}}
-        cmin, cmax = float(np.nanmin(scale_from)), float(np.nanmax(scale_from))
-        layout["coloraxis"] = {"colorscale": DIVERGING, "cmin": cmin, "cmax": cmax, "colorbar": colorbar}
-        if background:
-            rgb = _diverging((np.asarray(values, float) - cmin) / ((cmax - cmin) or 1.0))
-        for split, xs, ys, marker in splits:
-            pts = xs if len(xs) else np.empty((0, 2))
-            traces.append(trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=split,
-                                 marker={**marker, "color": ys.astype(float), "coloraxis": "coloraxis"}))
+        rgb = _target_points(traces, layout, splits, values)
+    rgb = rgb if background else None
     xaxis: dict = {"constrain": "domain", "title": {"text": plain_label(axis_titles[0])}}
     yaxis: dict = {"scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
                    "title": {"text": plain_label(axis_titles[1])}}
-    if background:
+    if rgb is not None:
         image = _background_image(rgb, grid_x, grid_y, sharp=discretize and task == "classification")
         layout["images"] = [image]
         x_extent, y_extent = [image["x"], image["x"] + image["sizex"]], [image["y"] - image["sizey"], image["y"]]
@@ -209,3 +191,32 @@ def prediction_figure(y_true: np.ndarray, y_pred: np.ndarray, *, height: int = 3
                      yaxis={"title": {"text": "predicted"}, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
                      legend=LEGEND_TOP)
     return make_figure(traces, layout)
+
+
+def _class_points(traces: list, splits: tuple, values: np.ndarray | None, class_names: tuple[str, ...],
+                  discretize: bool) -> np.ndarray | None:
+    """Add a trace per class per split to `traces`; the background's RGB from the class probabilities `values`."""
+    labels = np.concatenate([ys for _, _, ys, _ in splits])
+    n = values.shape[-1] if values is not None else len(class_names) or int(labels.max(initial=-1)) + 1
+    names = _class_labels(n, class_names)
+    for split, xs, ys, marker in splits:
+        for c in range(n):
+            pts = xs[ys == c] if len(xs) else np.empty((0, 2))
+            traces.append(trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{split} · {names[c]}",
+                                marker={**marker, "color": class_colour(c)}))
+    return _class_colours(np.asarray(values, float), discretize) if values is not None else None
+
+
+def _target_points(traces: list, layout: dict, splits: tuple, values: np.ndarray | None) -> np.ndarray | None:
+    """Add a trace per split, coloured by target on a shared colour axis (set in `layout`); the background's
+    RGB from the predicted `values` on that axis."""
+    targets = np.concatenate([ys for _, _, ys, _ in splits]).astype(float)
+    scale_from = targets if len(targets) else np.asarray(values if values is not None else [0.0, 1.0], float)
+    colorbar = {"thickness": 12, "title": {"text": "y"}}
+    cmin, cmax = float(np.nanmin(scale_from)), float(np.nanmax(scale_from))
+    layout["coloraxis"] = {"colorscale": DIVERGING, "cmin": cmin, "cmax": cmax, "colorbar": colorbar}
+    for split, xs, ys, marker in splits:
+        pts = xs if len(xs) else np.empty((0, 2))
+        traces.append(trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=split,
+                            marker={**marker, "color": ys.astype(float), "coloraxis": "coloraxis"}))
+    return _diverging((np.asarray(values, float) - cmin) / ((cmax - cmin) or 1.0)) if values is not None else None

@@ -86,10 +86,10 @@ class MLPRunner:
         points = Points(d.x_train, d.y_train, d.x_test, d.y_test) if d.n_features == 2 else None
         info = MLPRunInfo(d.task, d.class_names, d.feature_names, d.notes, len(d.x_train), len(d.x_test), d.y_test,
                           points)
-        spe = math.ceil(len(d.x_train) / self.batch_size)
+        per_epoch = math.ceil(len(d.x_train) / self.batch_size)
         metric = Metric(ACCURACY, "accuracy") if self.classify else Metric(R2, "R²")
-        return RunStarted(devices.describe(self.device), n_parameters(self.model), spe,
-                          spe * self.config.training.epochs, metric, info)
+        return RunStarted(devices.describe(self.device), n_parameters(self.model), per_epoch,
+                          per_epoch * self.config.training.epochs, metric, info)
 
     def batches(self) -> Iterator[tuple[int, torch.Tensor, bool]]:
         """Each epoch's rows in a fresh random order (the run's own generator), `batch_size` at a time; an

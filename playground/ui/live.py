@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from playground import plots
+from playground import plots, registry
 from playground.events import ACCURACY
 from playground.jobs import Job, Snapshot
 from playground.ui import session
@@ -85,7 +85,7 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     for p in problems:
         st.warning(literal(p))
     st.caption(f"Step pauses and takes one optimizer step; Reset stops and clears the charts. "
-               f"This server trains {session.REGISTRY.limits.describe()}.")
+               f"This server trains {registry.shared().limits.describe()}.")
     if job is not None and config is not None and not job.trains(config, **start_kwargs):
         st.caption("Settings changed: they apply when you press Restart." if active else
                    "Settings changed since this run: the charts show that run until you press Train.")
@@ -135,7 +135,7 @@ def progress(snap: Snapshot) -> None:
     """A progress bar with epoch, steps per second, ETA and device; the message of a failed run."""
     total = max(snap.total_steps, 1)
     device = snap.started.device if snap.started else "…"
-    cap = session.REGISTRY.queue.max_running
+    cap = registry.shared().queue.max_running
     if snap.status == "queued":
         st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}"
                               f"{wait_phrase(snap.queue_wait_s)}: training starts by itself when a place frees up "
@@ -157,7 +157,7 @@ def progress(snap: Snapshot) -> None:
         st.error(f"**The run failed.** {literal(snap.message)}")
     elif snap.message:
         st.warning(literal(snap.message))
-    note = pause_note(snap.status, *session.REGISTRY.queue.counts(), cap)
+    note = pause_note(snap.status, *registry.shared().queue.counts(), cap)
     if note:
         st.caption(note)
 

@@ -118,64 +118,17 @@ def mlp_form() -> FormResult:
     restore = entering("mlp") or not st.session_state.get(FORM_SHOWN)
     st.session_state[FORM_SHOWN] = not presenter()
     if presenter():  # advanced controls hidden: the lesson list sets everything
-        write_link(saved)
-        if saved.data.dataset != "csv":
-            return FormResult(saved, None, ())
-        kept = st.session_state.get(TABLE)
-        if kept is None:
-            return FormResult(None, None, (f"{NEED_TABLE} Turn Presenter mode off to upload one.",))
-        return FormResult(saved, kept[1], ())
+        return _presenter_result(saved)
     if restore:
         load_config(saved)
     for key, value in widget_values(saved).items():
         init_state(key, value)
-    problems: list[str] = []
-    table = None
-    s = st.session_state
     with st.expander("Data", expanded=True):
-        dataset = st.selectbox("Dataset", DATASETS, key=PREFIX + "dataset", format_func=DATASET_LABELS.get)
-        # Always drawn (disabled where unused): Streamlit forgets the state of a widget it does not draw.
-        generated = dataset in CLASSIFICATION_2D + REGRESSION_2D
-        r = row()
-        r.slider("Samples", 20, MAX_SAMPLES, step=10, key=PREFIX + "n_samples", disabled=not generated,
-                 help="Generated datasets only; tables use all their rows.")
-        r.slider("Noise", 0.0, 2.0, step=0.05, key=PREFIX + "noise", disabled=not generated,
-                 help="Std of Gaussian noise on each point (generated datasets only).")
-        r.slider("Classes", 2, 5, key=PREFIX + "n_classes", disabled=dataset not in ("blobs", "gaussian", "spiral"),
-                 help="Blobs, Gaussian clusters and spiral (one arm per class).")  # one line, as its neighbours
-        if dataset == "csv":
-            table, csv_problems = _csv_section()
-            problems += csv_problems
-        r = row()
-        r.slider("Test fraction", 0.05, 0.5, step=0.05, key=PREFIX + "test_fraction")
-        r.number_input("Data seed", 0, 2**31 - 1, key=PREFIX + "data_seed")
+        dataset, table, problems = _data_section()
     with st.expander("Model", expanded=True):
-        n_layers = st.slider("Hidden layers", 0, MAX_HIDDEN_LAYERS, key=PREFIX + "n_layers")
-        for i in range(n_layers):
-            r = row()
-            r.number_input(f"Layer {i + 1} width", 1, MAX_WIDTH, key=f"{PREFIX}width.{i}")
-            r.selectbox(f"Layer {i + 1} activation", ACTIVATIONS, key=f"{PREFIX}act.{i}",
-                        format_func=ACTIVATION_LABELS.get)
-        # What Train will use: a width typed outside its range is shown in red but never taken.
-        layers = [f"{s[f'{PREFIX}width.{i}']} {ACTIVATION_LABELS[s[f'{PREFIX}act.{i}']]}" for i in range(n_layers)]
-        st.caption("Hidden layers: " + (" → ".join(layers) if layers else "none (a linear model)") + ".")
-        r = row()
-        r.slider("Dropout", 0.0, 0.9, step=0.05, key=PREFIX + "dropout")
-        r.selectbox("Initialisation", INITS, key=PREFIX + "init", help="PyTorch default, Xavier/Glorot or Kaiming/He.")
+        n_layers = _model_section()
     with st.expander("Training", expanded=True):
-        r = row()
-        r.selectbox("Optimizer", OPTIMIZERS, key=PREFIX + "optimizer", format_func=OPTIMIZER_LABELS.get)
-        rates = sorted(set(LEARNING_RATES) | {s[PREFIX + "learning_rate"]})
-        r.select_slider("Learning rate", rates, key=PREFIX + "learning_rate", format_func=lambda v: f"{v:g}")
-        r = row()
-        r.number_input("Batch size", 1, MAX_BATCH_SIZE, key=PREFIX + "batch_size",
-                       help="Examples per step; larger than the training set means full-batch.")
-        r.number_input("Epochs", 1, MAX_EPOCHS, key=PREFIX + "epochs")
-        r = row()
-        r.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=PREFIX + "weight_decay")
-        r.number_input("Seed", 0, 2**31 - 1, key=PREFIX + "seed", help="Same seed, same curve (on CPU).")
-        st.selectbox("Device", ("auto", *devices.available()), key=PREFIX + "device",
-                     help="auto picks CUDA, then Apple MPS, then CPU.")
+        _training_section()
     if dataset == "csv" and table is None:  # nothing more to check until there is a table
         return FormResult(None, None, tuple(problems))
     try:
@@ -183,9 +136,77 @@ def mlp_form() -> FormResult:
     except ValueError as e:
         return FormResult(None, table, (*problems, str(e)))
     if not problems:
-        s[SAVED] = cfg
+        st.session_state[SAVED] = cfg
     write_link(cfg)
     return FormResult(None if problems else cfg, table, tuple(problems))
+
+
+def _presenter_result(saved: MLPRunConfig) -> FormResult:
+    """In presenter mode the saved config (a lesson's), with the table kept for a CSV dataset."""
+    write_link(saved)
+    if saved.data.dataset != "csv":
+        return FormResult(saved, None, ())
+    kept = st.session_state.get(TABLE)
+    if kept is None:
+        return FormResult(None, None, (f"{NEED_TABLE} Turn Presenter mode off to upload one.",))
+    return FormResult(saved, kept[1], ())
+
+
+def _data_section() -> tuple[str, pd.DataFrame | None, list[str]]:
+    """The dataset and its settings; (dataset name, uploaded table or None, problems)."""
+    problems: list[str] = []
+    table = None
+    dataset = st.selectbox("Dataset", DATASETS, key=PREFIX + "dataset", format_func=DATASET_LABELS.get)
+    # Always drawn (disabled where unused): Streamlit forgets the state of a widget it does not draw.
+    generated = dataset in CLASSIFICATION_2D + REGRESSION_2D
+    r = row()
+    r.slider("Samples", 20, MAX_SAMPLES, step=10, key=PREFIX + "n_samples", disabled=not generated,
+             help="Generated datasets only; tables use all their rows.")
+    r.slider("Noise", 0.0, 2.0, step=0.05, key=PREFIX + "noise", disabled=not generated,
+             help="Std of Gaussian noise on each point (generated datasets only).")
+    r.slider("Classes", 2, 5, key=PREFIX + "n_classes", disabled=dataset not in ("blobs", "gaussian", "spiral"),
+             help="Blobs, Gaussian clusters and spiral (one arm per class).")  # one line, as its neighbours
+    if dataset == "csv":
+        table, csv_problems = _csv_section()
+        problems += csv_problems
+    r = row()
+    r.slider("Test fraction", 0.05, 0.5, step=0.05, key=PREFIX + "test_fraction")
+    r.number_input("Data seed", 0, 2**31 - 1, key=PREFIX + "data_seed")
+    return dataset, table, problems
+
+
+def _model_section() -> int:
+    """The hidden layers (a width and an activation each), dropout and initialisation; the number of layers."""
+    s = st.session_state
+    n_layers = st.slider("Hidden layers", 0, MAX_HIDDEN_LAYERS, key=PREFIX + "n_layers")
+    for i in range(n_layers):
+        r = row()
+        r.number_input(f"Layer {i + 1} width", 1, MAX_WIDTH, key=f"{PREFIX}width.{i}")
+        r.selectbox(f"Layer {i + 1} activation", ACTIVATIONS, key=f"{PREFIX}act.{i}",
+                    format_func=ACTIVATION_LABELS.get)
+    # What Train will use: a width typed outside its range is shown in red but never taken.
+    layers = [f"{s[f'{PREFIX}width.{i}']} {ACTIVATION_LABELS[s[f'{PREFIX}act.{i}']]}" for i in range(n_layers)]
+    st.caption("Hidden layers: " + (" → ".join(layers) if layers else "none (a linear model)") + ".")
+    r = row()
+    r.slider("Dropout", 0.0, 0.9, step=0.05, key=PREFIX + "dropout")
+    r.selectbox("Initialisation", INITS, key=PREFIX + "init", help="PyTorch default, Xavier/Glorot or Kaiming/He.")
+    return n_layers
+
+
+def _training_section() -> None:
+    r = row()
+    r.selectbox("Optimizer", OPTIMIZERS, key=PREFIX + "optimizer", format_func=OPTIMIZER_LABELS.get)
+    rates = sorted(set(LEARNING_RATES) | {st.session_state[PREFIX + "learning_rate"]})
+    r.select_slider("Learning rate", rates, key=PREFIX + "learning_rate", format_func=lambda v: f"{v:g}")
+    r = row()
+    r.number_input("Batch size", 1, MAX_BATCH_SIZE, key=PREFIX + "batch_size",
+                   help="Examples per step; larger than the training set means full-batch.")
+    r.number_input("Epochs", 1, MAX_EPOCHS, key=PREFIX + "epochs")
+    r = row()
+    r.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=PREFIX + "weight_decay")
+    r.number_input("Seed", 0, 2**31 - 1, key=PREFIX + "seed", help="Same seed, same curve (on CPU).")
+    st.selectbox("Device", ("auto", *devices.available()), key=PREFIX + "device",
+                 help="auto picks CUDA, then Apple MPS, then CPU.")
 
 
 def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
