@@ -191,20 +191,22 @@ class Job:
         """The emit callback: runs in the training thread."""
         now = time.perf_counter()
         with self._lock:
+            if type(event) is StepEnded:  # once per optimizer step: the least work
+                self._log.add_step(event, now)
+                if self.limits is not None and not self._note and self._training_s(now) > self.limits.max_seconds:
+                    self._note = f"Stopped at this server's limit of {self.limits.duration()} of training per run."
+                    self.control.stop()
+                return
             if self.limits is not None:
                 event = self._within_limits(event, now)
             self._log.add(event, now)
-            if type(event) is not StepEnded:  # an evaluation or the end: wake wait_first_evaluation
-                self._evaluated.notify_all()
+            self._evaluated.notify_all()  # an evaluation or the end: wake wait_first_evaluation
 
     def _within_limits(self, event: Event, now: float) -> Event:
-        """Stop the run at the server's limits (a note says which); a run refused before its first step ends
-        failed with that note."""
+        """Stop a run whose model is over the server's size limit (a note says so); a run refused before its
+        first step ends failed with that note. (The time limit is checked at each step, in `_record`.)"""
         limits = self.limits
         match event:
-            case StepEnded() if not self._note and self._training_s(now) > limits.max_seconds:
-                self._note = f"Stopped at this server's limit of {limits.duration()} of training per run."
-                self.control.stop()
             case RunStarted() if event.n_params > limits.max_params:
                 self._note = (f"This model has {event.n_params:,} parameters; this server trains at most "
                               f"{limits.max_params:,}. Make it smaller (fewer or narrower layers).")

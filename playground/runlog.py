@@ -42,11 +42,7 @@ class RunLog:
         """Fold `event`, which arrived at `now` (perf_counter seconds)."""
         match event:
             case StepEnded():
-                self.step, self.epoch = event.step, event.epoch
-                self.steps.add(event.step, event.loss)
-                self._rate.append((now, event.step))
-                while now - self._rate[0][0] > RATE_WINDOW_S:
-                    self._rate.popleft()
+                self.add_step(event, now)
             case EvalEnded():
                 self._evaluated(event)
             case RunStarted():
@@ -54,6 +50,14 @@ class RunLog:
                 self.epoch = 0 if event.steps_per_epoch else None  # a run counted in epochs: none done yet
             case RunFinished() | RunFailed() if self.end is None:  # only the first end counts
                 self._ended(event, now)
+
+    def add_step(self, event: StepEnded, now: float) -> None:
+        """Fold a StepEnded (the hot path: once per optimizer step)."""
+        self.step, self.epoch = event.step, event.epoch
+        self.steps.add(event.step, event.loss)
+        self._rate.append((now, event.step))
+        while now - self._rate[0][0] > RATE_WINDOW_S:
+            self._rate.popleft()
 
     def _evaluated(self, event: EvalEnded) -> None:
         self.evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
