@@ -78,7 +78,8 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     buttons.button("Reset", disabled=job is None, key=f"{page}.reset", help="Stop and clear the charts.")
     for p in problems:
         st.warning(p)
-    st.caption(f"This server trains {session.REGISTRY.limits.describe()}.")
+    limits = session.REGISTRY.limits
+    st.caption(f"This server trains {limits.describe()}, in about {limits.max_memory_mb:,} MB of memory each.")
     if job is not None and config is not None and not job.trains(config, **start_kwargs):
         st.caption("Settings changed: they apply when you press Restart." if active else
                    "Settings changed since this run: the charts show that run until you press Train.")
