@@ -48,7 +48,7 @@ class Settings:
     max_params: int = 5_000_000  # every config the forms allow fits; lower it on a small shared server
     max_job_seconds: float = 600.0  # wall time of one run once it trains, time paused excluded
     # Community Cloud gives an app about 1 GB: the ~430 MB process, one 256 MB run and room for the estimate's error
-    # (as low as 0.7 of a measured peak) and the pages' sessions stay under it. A fixed number, not the host's memory.
+    # (as low as 0.85 of a measured peak) and the pages' sessions stay under it. A fixed number, not the host's memory.
     max_run_memory_mb: int = 256
 
 
