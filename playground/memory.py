@@ -23,6 +23,7 @@ pays once, whatever the runs. tests/playground/test_memory.py checks estimates a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -116,8 +117,8 @@ def mlp_estimate(config: RunConfig, table: Any = None) -> MemoryEstimate:
     m, t = config.model, config.training
     widths = [n_in, *m.hidden_sizes, n_out]
     params = sum((a + 1) * b for a, b in zip(widths, widths[1:], strict=False))
-    n_train = rows - -(-rows * config.data.test_fraction // 1)  # train_test_split rounds the test share up
-    batch = min(t.batch_size, int(n_train))
+    n_train = rows - math.ceil(rows * config.data.test_fraction)  # train_test_split rounds the test share up
+    batch = min(t.batch_size, n_train)
     per_item = sum(w * (1 + (a in KEEPS_INPUT) + 1.25 * (m.dropout > 0))
                    for w, a in zip(m.hidden_sizes, m.activations, strict=True))
     widest = max(widths)
@@ -218,7 +219,7 @@ def largest_batch(config: RunConfig | SequenceRunConfig, budget_mb: float, table
     current = t.batch_size
     if isinstance(config, RunConfig):
         rows, _, _ = data_shape(config.data, table)
-        current = min(current, rows)  # a batch larger than the training set is the training set
+        current = min(current, rows - math.ceil(rows * config.data.test_fraction))  # at most the training set
 
     def fits(b: int) -> bool:
         return estimate(replace(config, training=replace(t, batch_size=b)), table).mb <= budget_mb
