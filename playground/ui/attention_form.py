@@ -14,7 +14,15 @@ from playground import config as C
 from playground import devices
 from playground.sequence_presets import DEFAULT_SEQUENCE_PRESET, SEQUENCE_PRESETS
 from playground.tables import DataError, decode_text
-from playground.ui.forms import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
+from playground.ui.forms import (
+    LEARNING_RATES,
+    over_budget,
+    preset_choice,
+    preset_or_changed,
+    read_link,
+    row,
+    write_link,
+)
 from playground.ui.session import entering, init_state, presenter
 from playground.ui.text import literal
 
@@ -65,6 +73,15 @@ def _part(part: str) -> dict[str, Any]:
 
 
 def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
+    """Draw the task, model and training widgets; return the config and problems: None with the problems when
+    the settings do not make a config or when this server would refuse its run for memory."""
+    cfg, problems = _attention_widgets()
+    if cfg is None or not (refused := over_budget(cfg)):
+        return cfg, problems
+    return None, refused
+
+
+def _attention_widgets() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
     """Draw the task, model and training widgets; return the config (None if invalid) and problems."""
     read_link(P, C.SequenceRunConfig, load_config)
     saved = st.session_state.get(SAVED) or SEQUENCE_PRESETS[DEFAULT_SEQUENCE_PRESET][1]

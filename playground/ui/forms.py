@@ -17,6 +17,7 @@ from playground import config as C
 from playground import devices, share
 from playground.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
 from playground.presets import DEFAULT_PRESET, PRESETS
+from playground.registry import REGISTRY
 from playground.tables import id_like
 from playground.ui.session import entering, init_state, presenter
 from playground.ui.text import literal
@@ -164,7 +165,23 @@ def write_link(cfg: Any) -> None:
         st.query_params.from_dict({**keep, **query})
 
 
+def over_budget(config: Any, table: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """The server's refusal of `config` for its estimated memory (see playground.memory), as form problems: one
+    message naming the estimate in MB and the settings to lower, or none when the run fits."""
+    refused = REGISTRY.limits.memory_problem(config, table)
+    return (refused,) if refused else ()
+
+
 def mlp_form() -> FormResult:
+    """Draw the data, model and training widgets; return the config they describe, or None with the problems
+    when they do not make one or when this server would refuse its run for memory (Train stays disabled)."""
+    form = _mlp_widgets()
+    if form.config is None or not (refused := over_budget(form.config, form.table)):
+        return form
+    return FormResult(None, form.table, refused)
+
+
+def _mlp_widgets() -> FormResult:
     """Draw the data, model and training widgets; return the config they describe."""
     read_link(P, C.RunConfig, load_config)
     saved = st.session_state.get(SAVED) or PRESETS[DEFAULT_PRESET].config
