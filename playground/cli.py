@@ -6,7 +6,7 @@
 `--set` takes a dotted field path (`training.learning_rate=0.5`) or a field name that is unique
 across the config's parts (`learning_rate=0.5`); lists are comma-separated (`hidden_sizes=32,32`).
 Exit status: 0 for a run that completed, stopped or diverged (its status says which), 2 for bad
-settings, 1 for a run that failed.
+settings (a run above the server's memory budget, `max_run_memory_mb`, included), 1 for a run that failed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from playground import kinds
 from playground.events import ACCURACY, Metric
+from playground.settings import Limits
 
 LIST_FIELDS = ("hidden_sizes", "activations")
 
@@ -134,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         config = apply_overrides(table[args.preset].config, args.set)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    if refused := Limits.from_settings().memory_problem(config):  # the server's budget applies here too
+        print(f"error: {refused}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
     result = run_training(args.preset, config, show_progress=sys.stderr.isatty())

@@ -141,6 +141,10 @@ class Job:
     def _train(self) -> None:
         """The thread's body: wait for a place, run the trainer, and make sure the log ends."""
         torch.set_num_threads(1)  # measured: default intra-op threads in a non-main thread ran 2.6x slower
+        refused = self.limits.memory_problem(self.config, self._inputs.get("table")) if self.limits else None
+        if refused:  # the pages and the command line refuse it first; this is the last line, before any memory
+            self._record(RunFailed("failed", refused, 0, 0.0))
+            return
         if self._admission is not None and not self._admission.enter(self):
             self._record(RunFinished("stopped", 0, 0.0))  # stopped while still queued
             return

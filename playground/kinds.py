@@ -36,6 +36,7 @@ class Kind:
     summary: str  # one Markdown paragraph for Home
     config_type: type
     trainer_path: str  # "module:function" of its trainer
+    memory_path: str  # the module that estimates its runs' memory (a playground.memory.Estimator)
     presets: Mapping[str, Preset]
     default_preset: str
 
@@ -43,29 +44,37 @@ class Kind:
         module, _, name = self.trainer_path.partition(":")
         return getattr(importlib.import_module(module), name)
 
+    def memory(self) -> Any:
+        return importlib.import_module(self.memory_path)
+
 
 KINDS: tuple[Kind, ...] = (
     Kind("mlp", "MLP playground", "MLP", ":material/scatter_plot:", "app_pages/mlp.py",
          "pick a dataset (moons, spirals, XOR, iris, digits or your own CSV), choose hidden layers, widths, "
          "activations, optimizer and learning rate, then train, pause and single-step; the page's address is a link "
          "to your setup. Try a learning rate of 10 with SGD to see a run diverge.",
-         MLPRunConfig, "playground.mlp.training:train", mlp_presets.PRESETS, mlp_presets.DEFAULT_PRESET),
+         MLPRunConfig, "playground.mlp.training:train", "playground.mlp.memory", mlp_presets.PRESETS,
+         mlp_presets.DEFAULT_PRESET),
     Kind("attention", "Attention playground", "Attention", ":material/grid_on:", "app_pages/attention.py",
          "train a tiny Transformer on reverse, sort, recall, sentiment with negation or a character language "
          "model, and watch its attention heatmaps form while it learns; replay how the pattern appeared, and type "
          "your own input.",
-         AttentionRunConfig, "playground.attention.training:train", attention_presets.PRESETS,
-         attention_presets.DEFAULT_PRESET),
+         AttentionRunConfig, "playground.attention.training:train", "playground.attention.memory",
+         attention_presets.PRESETS, attention_presets.DEFAULT_PRESET),
 )
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
 
 
+def find(config: Any) -> Kind | None:
+    """The playground whose config `config` is; None for a type no playground owns."""
+    return next((kind for kind in KINDS if isinstance(config, kind.config_type)), None)
+
+
 def kind_of(config: Any) -> Kind:
     """The playground whose config `config` is. Raises ValueError for a type no playground owns."""
-    for kind in KINDS:
-        if isinstance(config, kind.config_type):
-            return kind
-    raise ValueError(f"No playground trains a {type(config).__name__}.")
+    if (kind := find(config)) is None:
+        raise ValueError(f"No playground trains a {type(config).__name__}.")
+    return kind
 
 
 def trainer_for(config: Any) -> Trainer:

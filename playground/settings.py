@@ -4,16 +4,19 @@ For each setting an environment variable wins, then the `[server]` table of a TO
 then the built-in default. The file is `playground.toml` in the working directory (the app is started
 from the repository root), or the path in $PLAYGROUND_SETTINGS; `playground.example.toml` shows every key.
 
-    key              environment variable          default                      what it bounds
-    max_jobs         PLAYGROUND_MAX_JOBS           one per GPU, else one per    runs training at once; more wait
-                                                   two CPU cores (at least 1)   in a first-come first-served queue
-    session_grace_s  PLAYGROUND_SESSION_GRACE_S    15                           seconds a run outlives its closed
-                                                                                page (a reconnect keeps the run)
-    max_params       PLAYGROUND_MAX_PARAMS         5,000,000                    trainable parameters of one model
-    max_job_seconds  PLAYGROUND_MAX_JOB_SECONDS    600                          training seconds of one run, queue
-                                                                                and paused time excluded
+    key                environment variable           default                     what it bounds
+    max_jobs           PLAYGROUND_MAX_JOBS            one per GPU, else one per   runs training at once; more wait
+                                                      two CPU cores (at least 1)  in a first-come first-served queue
+    session_grace_s    PLAYGROUND_SESSION_GRACE_S     15                          seconds a run outlives its closed
+                                                                                  page (a reconnect keeps the run)
+    max_params         PLAYGROUND_MAX_PARAMS          5,000,000                   trainable parameters of one model
+    max_job_seconds    PLAYGROUND_MAX_JOB_SECONDS     600                         training seconds of one run, queue
+                                                                                  and paused time excluded
+    max_run_memory_mb  PLAYGROUND_MAX_RUN_MEMORY_MB   256                         estimated peak memory of one run
+                                                                                  in MB (playground.memory), the
+                                                                                  app's own ~430 MB not counted
 
-`max_jobs` and `max_params` are whole numbers of at least 1, `session_grace_s` is 0 or more, and
+`max_jobs`, `max_params` and `max_run_memory_mb` are whole numbers of at least 1, `session_grace_s` is 0 or more, and
 `max_job_seconds` is more than 0. A bad setting never stops the server: a malformed file, an unknown
 key or a bad value is reported with `warnings.warn` (naming the file or variable and the key) and
 skipped, so the next place in the order decides. A missing `playground.toml` is the usual case and
@@ -29,6 +32,9 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
+
+from playground.memory import over_budget  # which asks the playground's own estimate (playground.kinds)
 
 ENV_SETTINGS = "PLAYGROUND_SETTINGS"
 DEFAULT_PATH = "playground.toml"
@@ -44,6 +50,9 @@ class Settings:
     # the run, which meanwhile holds a training place (with one place, a reload waited up to a minute at 60 s)
     max_params: int = 5_000_000  # every config the forms allow fits; lower it on a small shared server
     max_job_seconds: float = 600.0  # wall time of one run once it trains, time paused excluded
+    # Community Cloud gives an app about 1 GB: the ~430 MB process, one 256 MB run and room for the estimate's error
+    # (as low as 0.85 of a measured peak) and the pages' sessions stay under it. A fixed number, not the host's memory.
+    max_run_memory_mb: int = 256
 
 
 # key -> (environment variable, whole number?, smallest value allowed, is the smallest value itself allowed?)
@@ -52,6 +61,7 @@ _RULES: dict[str, tuple[str, bool, float, bool]] = {
     "session_grace_s": ("PLAYGROUND_SESSION_GRACE_S", False, 0, True),
     "max_params": ("PLAYGROUND_MAX_PARAMS", True, 1, True),
     "max_job_seconds": ("PLAYGROUND_MAX_JOB_SECONDS", False, 0, False),
+    "max_run_memory_mb": ("PLAYGROUND_MAX_RUN_MEMORY_MB", True, 1, True),
 }
 assert set(_RULES) == {f.name for f in fields(Settings)}
 ENV_VARS = {key: rule[0] for key, rule in _RULES.items()}
@@ -159,12 +169,21 @@ class Limits:
 
     max_params: int = Settings.max_params
     max_seconds: float = Settings.max_job_seconds
+    max_memory_mb: int = Settings.max_run_memory_mb  # a run whose estimated peak (playground.memory) is above it is
+    # refused before it starts
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Limits:
         """Limits from `settings`, else from `load()` (environment, file, defaults)."""
         settings = settings or load()
-        return cls(max_params=settings.max_params, max_seconds=settings.max_job_seconds)
+        return cls(max_params=settings.max_params, max_seconds=settings.max_job_seconds,
+                   max_memory_mb=settings.max_run_memory_mb)
+
+    def memory_problem(self, config: Any, table: Any = None) -> str | None:
+        """Why this server refuses `config` for its memory (a message naming the estimate in MB and the settings
+        to lower), or None when it fits or no playground owns the config (a test's stand-in trainer). `table`: an
+        MLP run's uploaded DataFrame. Arithmetic on the config, no model built."""
+        return over_budget(config, self.max_memory_mb, table)
 
     def duration(self) -> str:
         """`max_seconds` for people: "10 minutes", "90 seconds" (minutes from 2 minutes up), "1 second"."""

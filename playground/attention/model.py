@@ -148,7 +148,8 @@ class Transformer(nn.Module):
         attention = []
         for block in self.blocks:
             x, weights = block(x, mask)  # (B, T, d_model), (B, H, T, T)
-            attention.append(weights)
+            if return_attention:  # else a pass without gradients frees each layer's maps before the next layer's
+                attention.append(weights)
         x = self.ln_f(x)
         logits = self.head(x if self.head_kind == "tag" else x[:, 0])  # (B, T, n_out) or (B, n_out)
         return (logits, attention) if return_attention else logits

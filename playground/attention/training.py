@@ -29,6 +29,7 @@ from playground.torchkit import make_optimizer, n_parameters, seeded_model, weig
 
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
 EVAL_CHUNK = 128  # sequences per forward pass at evaluation, to bound attention memory
+MIN_EVAL_CHUNK = 16  # ... but no fewer than this, nor more than the batch: evaluating needs no more than a step
 STATE_INTERVAL_S = 0.5  # weight copies at most this often (and after a single step, and at the end)
 
 
@@ -38,6 +39,12 @@ def build_model(config: AttentionRunConfig) -> Transformer:
     head = "cls" if s.kind == "classify" else "tag"
     return Transformer(len(s.vocab), len(s.outputs), config.model, causal=s.kind == "lm", head=head,
                        pad_id=s.pad_id)
+
+
+def eval_chunk(batch_size: int) -> int:
+    """Sequences per forward pass at evaluation: the batch size, within MIN_EVAL_CHUNK and EVAL_CHUNK, so that a
+    run whose training step fits the server's memory budget (playground.memory) also fits when it evaluates."""
+    return min(EVAL_CHUNK, max(MIN_EVAL_CHUNK, batch_size))
 
 
 def loss_and_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -117,10 +124,11 @@ class AttentionRunner:
     def _score(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
         """Loss and accuracy over all scored targets, in chunks (weighted by scored count)."""
         sums = np.zeros(3)  # loss * n, correct, n
-        for i in range(0, len(x), EVAL_CHUNK):
-            yc = y[i : i + EVAL_CHUNK]
+        chunk = eval_chunk(self.config.training.batch_size)
+        for i in range(0, len(x), chunk):
+            yc = y[i : i + chunk]
             n = (yc != tasks.IGNORE).sum().item()
-            loss, acc = loss_and_accuracy(self.model(x[i : i + EVAL_CHUNK]), yc)
+            loss, acc = loss_and_accuracy(self.model(x[i : i + chunk]), yc)
             sums += (loss.item() * n, acc.item() * n, n)
         return sums[0] / sums[2], sums[1] / sums[2]
 

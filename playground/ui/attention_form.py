@@ -23,7 +23,15 @@ from playground.attention.tasks import MAX_TEXT_CHARS, TASK_NAMES, TASKS
 from playground.config import OPTIMIZER_LABELS, OPTIMIZERS, to_dict
 from playground.ui.session import entering, init_state, presenter
 from playground.ui.text import literal
-from playground.ui.widgets import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
+from playground.ui.widgets import (
+    LEARNING_RATES,
+    over_budget,
+    preset_choice,
+    preset_or_changed,
+    read_link,
+    row,
+    write_link,
+)
 from playground.uploads import DataError, decode_text
 
 PREFIX = "attention."
@@ -71,6 +79,15 @@ def _part(part: str) -> dict[str, Any]:
 
 
 def attention_form() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
+    """Draw the task, model and training widgets; return the config and problems: None with the problems when
+    the settings do not make a config or when this server would refuse its run for memory."""
+    cfg, problems = _attention_widgets()
+    if cfg is None or not (refused := over_budget(cfg)):
+        return cfg, problems
+    return None, refused
+
+
+def _attention_widgets() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
     """Draw the task, model and training widgets; return the config (None if invalid) and problems."""
     read_link(PREFIX, AttentionRunConfig, load_config)
     saved = st.session_state.get(SAVED) or PRESETS[DEFAULT_PRESET].config

@@ -84,8 +84,9 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     buttons.button("Reset", disabled=snap is None, key=f"{page}.reset")
     for p in problems:
         st.warning(literal(p))
-    st.caption(f"Step pauses and takes one optimizer step; Reset stops and clears the charts. "
-               f"This server trains {registry.shared().limits.describe()}.")
+    limits = registry.shared().limits
+    st.caption(f"Step pauses and takes one optimizer step; Reset stops and clears the charts. This server trains "
+               f"{limits.describe()}, in about {limits.max_memory_mb:,} MB of memory each.")
     if job is not None and config is not None and not job.trains(config, **start_kwargs):
         st.caption("Settings changed: they apply when you press Restart." if active else
                    "Settings changed since this run: the charts show that run until you press Train.")

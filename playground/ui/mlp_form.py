@@ -37,7 +37,15 @@ from playground.mlp.presets import DEFAULT_PRESET, PRESETS
 from playground.mlp.tables import id_like
 from playground.ui.session import entering, init_state, presenter
 from playground.ui.text import literal
-from playground.ui.widgets import LEARNING_RATES, preset_choice, preset_or_changed, read_link, row, write_link
+from playground.ui.widgets import (
+    LEARNING_RATES,
+    over_budget,
+    preset_choice,
+    preset_or_changed,
+    read_link,
+    row,
+    write_link,
+)
 
 PREFIX = "mlp."
 SAVED = PREFIX + "saved"
@@ -110,6 +118,15 @@ def preset_caption(place: Any, config: MLPRunConfig | None) -> None:
 
 
 def mlp_form() -> FormResult:
+    """Draw the data, model and training widgets; return the config they describe, or None with the problems
+    when they do not make one or when this server would refuse its run for memory (Train stays disabled)."""
+    form = _mlp_widgets()
+    if form.config is None or not (refused := over_budget(form.config, form.table)):
+        return form
+    return FormResult(None, form.table, refused)
+
+
+def _mlp_widgets() -> FormResult:
     """Draw the data, model and training widgets; return the config they describe."""
     read_link(PREFIX, MLPRunConfig, load_config)
     saved = st.session_state.get(SAVED) or PRESETS[DEFAULT_PRESET].config

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from playground import devices, share
+from playground import devices, registry, share
 from playground.ui.session import entering, presenter
 from playground.ui.text import literal
 
@@ -87,3 +88,10 @@ def write_link(cfg: Any) -> None:
     if {k: st.query_params[k] for k in st.query_params if "." in k} != query:
         keep = {k: st.query_params[k] for k in st.query_params if "." not in k}
         st.query_params.from_dict({**keep, **query})
+
+
+def over_budget(config: Any, table: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """The server's refusal of `config` for its estimated memory (see playground.memory), as form problems: one
+    message naming the estimate in MB and the settings to lower, or none when the run fits."""
+    refused = registry.shared().limits.memory_problem(config, table)
+    return (refused,) if refused else ()

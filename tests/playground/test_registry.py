@@ -415,3 +415,26 @@ def test_a_run_that_ended_before_its_owner_was_reaped_keeps_its_status_and_messa
     assert kept.message.endswith("Its weights and views were freed after the connection was lost for more than 5 s.")
     reg.discard("gone")  # Reset forgets it
     assert reg.reaped("gone") is None
+
+
+def test_a_run_over_the_memory_budget_fails_before_it_queues_or_trains():
+    """The last line of defence behind the pages and the command line: the job ends as failed with the
+    estimate's message, without taking a training place or calling its trainer."""
+    calls: list[object] = []
+
+    def trainer(config, emit, control, **_):
+        calls.append(config)
+
+    reg = JobRegistry(max_running=1, limits=Limits(max_memory_mb=1))
+    job = reg.start("big", tiny_config(), trainer=trainer)
+    job.thread.join(JOIN_S)
+    snap = job.snapshot()
+    assert snap.status == "failed" and snap.step == 0 and not calls
+    assert snap.message.startswith("This run would need about") and "this server allows 1 MB per run" in snap.message
+    assert reg.queue.counts() == (0, 0)
+    reg.shutdown()
+
+
+def test_limits_take_the_memory_budget_from_the_settings():
+    assert Limits.from_settings(Settings(max_run_memory_mb=300)).max_memory_mb == 300
+    assert Limits().max_memory_mb == Settings().max_run_memory_mb == 256

@@ -111,3 +111,11 @@ def test_the_example_file_names_every_key_and_uncommented_keeps_the_defaults(tmp
         assert f"\n{key} = " in uncommented and variable in text
     path = write(tmp_path, uncommented)
     assert load_quietly(environ={}, path=path) == Settings(max_jobs=4)  # the one example that is not a default
+
+
+def test_the_run_memory_budget_comes_from_the_file_or_the_environment(tmp_path):
+    path = write(tmp_path, "[server]\nmax_run_memory_mb = 512\n")
+    assert load_quietly(environ={}, path=path).max_run_memory_mb == 512
+    assert load_quietly(environ={"PLAYGROUND_MAX_RUN_MEMORY_MB": "2048"}, path=path).max_run_memory_mb == 2048
+    with pytest.warns(UserWarning, match="max_run_memory_mb must be a whole number of at least 1; got 0"):
+        assert load(environ={}, path=write(tmp_path, "[server]\nmax_run_memory_mb = 0\n")).max_run_memory_mb == 256

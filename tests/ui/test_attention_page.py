@@ -261,3 +261,36 @@ def test_typed_input_and_a_corpus_file_name_are_shown_as_written(app):
     name = f"{HOSTILE}.txt"
     app.get("file_uploader")[0].set_value((name, b"", "text/plain")).run()
     assert f"{name} is empty." in shown_text(app.error[0].value)
+
+
+def test_settings_over_the_memory_budget_are_refused_before_train(app):
+    """The form's bounds allow a run of gigabytes (the issue's 6 GB): the page names the estimate and the setting
+    to lower, and Train stays disabled; lowering the batch as it says makes the run trainable again."""
+    from playground import registry
+    from playground.memory import estimate, largest_batch
+
+    open_attention(app)
+    for name, value in {"d_model": 256, "n_heads": 8, "n_layers": 6, "d_ff": 1024, "context": 128}.items():
+        app.number_input(key=f"attention.model.{name}").set_value(value).run()
+    app.number_input(key="attention.task.seq_len").set_value(128).run()
+    app.number_input(key="attention.training.batch_size").set_value(256).run()
+    config = app.session_state["attention.saved"]  # the settings as typed, kept for the next visit
+    assert (config.model.n_layers, config.task.seq_len, config.training.batch_size) == (6, 128, 256)
+    refusal = " ".join(w.value for w in app.warning)
+    assert f"about {estimate(config).mb:,.0f} MB of memory" in refusal and "Lower batch_size" in refusal
+    assert f"allows {registry.shared().limits.max_memory_mb:,} MB per run" in refusal
+    assert app.button(key="attention.train").disabled
+    fits = largest_batch(config, registry.shared().limits.max_memory_mb)
+    app.number_input(key="attention.training.batch_size").set_value(fits).run()
+    assert not any("MB of memory" in w.value for w in app.warning)
+    assert not app.button(key="attention.train").disabled
+
+
+def test_a_shared_link_over_the_memory_budget_is_shown_as_linked_with_the_refusal(app):
+    app.query_params.update({"task.seq_len": "128", "model.context": "128", "model.n_heads": "8",
+                             "model.n_layers": "6", "training.batch_size": "128"})
+    open_attention(app)
+    assert app.number_input(key="attention.model.n_layers").value == 6  # not silently changed to something smaller
+    assert app.number_input(key="attention.training.batch_size").value == 128
+    assert any("MB of memory" in w.value and "Lower " in w.value for w in app.warning)
+    assert app.button(key="attention.train").disabled

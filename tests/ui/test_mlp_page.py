@@ -525,3 +525,23 @@ def test_hostile_column_names_are_shown_as_written(app):
                                            "text/csv")).run()
     notes = " ".join(shown_text(c.value) for c in app.caption)
     assert f"same name ('{column}', read as '{column}', '{column}.1')" in notes
+
+
+def test_settings_over_the_memory_budget_are_refused_before_train(app):
+    """The MLP form's bounds (10,000 samples, eight layers of 512, full batch) are over the default budget."""
+    from playground.memory import estimate
+
+    open_mlp(app)
+    app.slider(key="mlp.n_samples").set_value(10_000).run()
+    app.slider(key="mlp.n_layers").set_value(8).run()
+    for i in range(8):
+        app.number_input(key=f"mlp.width.{i}").set_value(512).run()
+    app.number_input(key="mlp.batch_size").set_value(100_000).run()
+    config = app.session_state["mlp.saved"]
+    assert config.model.hidden_sizes == (512,) * 8 and config.data.n_samples == 10_000
+    refusal = " ".join(w.value for w in app.warning)
+    assert f"about {estimate(config).mb:,.0f} MB of memory" in refusal and "A batch_size of at most" in refusal
+    assert app.button(key="mlp.train").disabled
+    app.number_input(key="mlp.batch_size").set_value(256).run()
+    assert not any("MB of memory" in w.value for w in app.warning)
+    assert not app.button(key="mlp.train").disabled

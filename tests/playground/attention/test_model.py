@@ -128,3 +128,30 @@ def test_overfits_one_tiny_batch():
         opt.step()
     assert loss.item() < 0.05
     assert torch.equal(model.eval()(x).argmax(-1), y)
+
+
+def test_a_forward_pass_without_return_attention_frees_each_layers_maps(monkeypatch):
+    """Evaluating without gradients holds one layer's attention maps at a time, not every layer's: the maps are
+    n_heads * T^2 per sequence and layer, the largest tensors of a run (see playground.memory)."""
+    import weakref
+
+    from playground.attention import model as transformer
+
+    maps: list[weakref.ref] = []
+    alive_at_call: list[int] = []
+
+    def recording(*args, **kwargs):
+        alive_at_call.append(sum(ref() is not None for ref in maps))
+        out, weights = scaled_dot_product_attention(*args, **kwargs)
+        maps.append(weakref.ref(weights))
+        return out, weights
+
+    monkeypatch.setattr(transformer, "scaled_dot_product_attention", recording)
+    cfg = TransformerConfig(d_model=32, n_heads=4, n_layers=4, d_ff=64, context=16)
+    model = Transformer(11, 5, cfg).eval()
+    with torch.no_grad():
+        model(_tokens())
+    assert alive_at_call == [0, 1, 1, 1]  # the previous layer's maps only, until its block returns
+    with torch.no_grad():
+        _, attention = model(_tokens(), return_attention=True)
+    assert alive_at_call[4:] == [0, 1, 2, 3] and len(attention) == 4  # asked for: every layer's maps are kept

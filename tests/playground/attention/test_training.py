@@ -179,3 +179,23 @@ def test_dropout_is_active_in_every_step_after_an_evaluation(monkeypatch):
     per_forward, rest = divmod((modes[first:] + [False]).index(False), 3)  # steps 1-3 run before an evaluation
     n_steps = sum(isinstance(e, StepEnded) for e in events)
     assert per_forward > 0 and rest == 0 and modes.count(True) == per_forward * n_steps
+
+
+@pytest.mark.parametrize(("batch_size", "chunk"), [(4, 16), (16, 16), (48, 48), (1024, 128)])
+def test_evaluation_runs_a_batch_sized_chunk_at_a_time(monkeypatch, batch_size, chunk):
+    """An evaluation's forward passes take the batch size in sequences (within 16 and 128), so a run whose
+    training step fits the server's memory budget fits when it evaluates too."""
+    from playground.attention.model import Transformer
+
+    sizes: list[tuple[bool, int]] = []
+    forward = Transformer.forward
+
+    def recording(self, tokens, return_attention=False):
+        sizes.append((torch.is_grad_enabled(), len(tokens)))
+        return forward(self, tokens, return_attention)
+
+    monkeypatch.setattr(Transformer, "forward", recording)
+    seq_len = 2 if batch_size == 1024 else 6  # within the tokens-per-step cap
+    _run(_config(seq_len=seq_len, batch_size=batch_size, steps=1, eval_every=1))
+    scored = [n for grad, n in sizes if not grad and n > 1]  # evaluation passes, the (1, T) probe left out
+    assert max(scored) == chunk
