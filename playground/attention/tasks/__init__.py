@@ -2,8 +2,9 @@
 
 Each task is a small object (the `Task` protocol in `base`) in a module per family: `symbols` (copy,
 reverse, sort), `key_value` (recall), `sentiment` (with negation), `char_lm` (a character language
-model). Adding a task is one such object, registered below, and a preset; nothing outside this package
-compares task names. The functions here take a `TaskConfig` and dispatch on its task through `TASKS`.
+model). Every module of this package but `base` lists its tasks in `TASKS` and its place in the form's list
+in `POSITION`; `TASKS` here collects them, so adding a task is one module (and a preset). Nothing outside this
+package compares task names. The functions here take a `TaskConfig` and dispatch on its task through `TASKS`.
 
 Every task is a pure function of the config and an explicit `np.random.Generator`; nothing is downloaded
 or read at import time. Training draws from `np.random.default_rng([seed, 0])`, held-out data from
@@ -14,12 +15,13 @@ of the text.
 from __future__ import annotations
 
 import functools
+import importlib
+import pkgutil
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from playground.attention.tasks import char_lm, key_value, sentiment, symbols
 from playground.attention.tasks.base import (  # noqa: F401  (the package's vocabulary)
     CLS,
     IGNORE,
@@ -37,7 +39,14 @@ from playground.attention.tasks.char_lm import MAX_TEXT_CHARS  # noqa: F401  (th
 if TYPE_CHECKING:
     from playground.attention.config import TaskConfig
 
-TASKS: dict[str, Task] = {task.name: task for task in (*symbols.TASKS, key_value.TASK, sentiment.TASK, char_lm.TASK)}
+
+def _families() -> list:
+    """The task modules of this package (all but `base`), in their POSITION order."""
+    names = [m.name for m in pkgutil.iter_modules(__path__) if m.name != "base"]
+    return sorted((importlib.import_module(f"{__name__}.{name}") for name in names), key=lambda m: m.POSITION)
+
+
+TASKS: dict[str, Task] = {task.name: task for family in _families() for task in family.TASKS}
 TASK_NAMES = tuple(TASKS)
 DEFAULT_TASK = "reverse"
 

@@ -18,6 +18,7 @@ from playground.attention.tasks.base import Probe, TaskSpec, Vocabulary, check_l
 if TYPE_CHECKING:
     from playground.attention.config import TaskConfig
 
+POSITION = 3  # its tasks' place in the form's list of tasks
 MAX_TEXT_CHARS = 100_000
 MAX_TEXT_SYMBOLS = 200  # distinct characters a character language model may use
 N_HELD_OUT_WINDOWS = 64  # held-out windows (64 x seq_len characters)
@@ -102,4 +103,4 @@ class CharLMTask:
         return self.spec(cfg).vocab.encode(tokens)
 
 
-TASK = CharLMTask()
+TASKS = (CharLMTask(),)

@@ -28,6 +28,7 @@ from playground.attention.tasks.base import (
 if TYPE_CHECKING:
     from playground.attention.config import TaskConfig
 
+POSITION = 1  # its tasks' place in the form's list of tasks
 KEYS, DIGITS = "abcdefghijklmnopqrstuvwxyz", "0123456789"
 EXAMPLE_VALUES = "3174902856"  # example values: distinct, so the answer names its pair
 
@@ -113,4 +114,4 @@ class KeyValueTask:
         return [pairs[i : i + 2] for i in range(0, len(pairs), 2)] + ["=", m.group(2)]
 
 
-TASK = KeyValueTask()
+TASKS = (KeyValueTask(),)

@@ -20,6 +20,7 @@ from playground.attention.tasks.base import CLS, N_HELD_OUT, PAD, Probe, TaskSpe
 if TYPE_CHECKING:
     from playground.attention.config import TaskConfig
 
+POSITION = 2  # its tasks' place in the form's list of tasks
 SUBJECTS = ("movie", "film", "plot", "story", "acting", "music", "ending", "cast")
 POSITIVE = ("good", "great", "fun", "excellent", "wonderful", "lovely")
 NEGATIVE = ("bad", "boring", "awful", "terrible", "dull", "poor")
@@ -119,4 +120,4 @@ class SentimentTask:
         return vocab.encode([CLS]) + ids
 
 
-TASK = SentimentTask()
+TASKS = (SentimentTask(),)

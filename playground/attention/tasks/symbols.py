@@ -28,6 +28,7 @@ from playground.attention.tasks.base import (
 if TYPE_CHECKING:
     from playground.attention.config import TaskConfig
 
+POSITION = 0  # its tasks' place in the form's list of tasks
 SYMBOLS = "0123456789abcdefghijklmnop"  # the first vocab_size of these
 EXAMPLE_DIGITS = "3141592653589793238462643383279502884197"  # examples (cycled)
 
