@@ -20,7 +20,8 @@ from playground.attention.config import (
 )
 from playground.attention.presets import DEFAULT_PRESET, PRESETS
 from playground.attention.tasks import MAX_TEXT_CHARS, TASK_NAMES, TASKS
-from playground.config import OPTIMIZER_LABELS, OPTIMIZERS, to_dict
+from playground.config import OPTIMIZER_LABELS, OPTIMIZERS
+from playground.ui import config_form
 from playground.ui.session import entering, init_state, presenter
 from playground.ui.text import literal
 from playground.ui.widgets import (
@@ -40,19 +41,9 @@ FORM_SHOWN = PREFIX + "form_shown"  # whether the last run drew the form (not in
 MAX_UPLOAD_TEXT_BYTES = 4 * MAX_TEXT_CHARS + 4  # bytes: MAX_TEXT_CHARS characters of UTF-8 or UTF-16, BOM
 
 
-def widget_values(cfg: AttentionRunConfig) -> dict[str, Any]:
-    """The widget state that shows `cfg` (every field of every part, prefixed by its part's name)."""
-    values = {}
-    for part in ("task", "model", "training"):
-        for name, value in to_dict(getattr(cfg, part)).items():
-            values[f"{PREFIX}{part}.{name}"] = value
-    return values
-
-
 def load_config(cfg: AttentionRunConfig) -> None:
-    for key, value in widget_values(cfg).items():
-        st.session_state[key] = value
-    st.session_state[SAVED] = cfg
+    """Show `cfg` in the widgets (keys "attention.<part>.<field>", see config_form) and keep it as the saved one."""
+    config_form.load(cfg, PREFIX, SAVED)
 
 
 def _load_preset() -> None:
@@ -71,11 +62,6 @@ def preset_caption(place: Any, config: AttentionRunConfig | None) -> None:
     name = st.session_state[PREFIX + "preset"]
     description, preset = PRESETS[name].description, PRESETS[name].config
     preset_or_changed(place, PREFIX, name, description, config == preset, _load_preset)
-
-
-def _part(part: str) -> dict[str, Any]:
-    prefix = f"{PREFIX}{part}."
-    return {k.removeprefix(prefix): v for k, v in st.session_state.items() if k.startswith(prefix)}
 
 
 def attention_form() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
@@ -100,8 +86,7 @@ def _attention_widgets() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
         return saved, ()
     if restore:
         load_config(saved)
-    for key, value in widget_values(saved).items():
-        init_state(key, value)
+    config_form.init(saved, PREFIX)
     k = PREFIX + "task."
     with st.expander("Task", expanded=True):
         task = TASKS[st.selectbox("Task", TASK_NAMES, key=k + "task", format_func=lambda name: TASKS[name].label)]
@@ -141,7 +126,7 @@ def _attention_widgets() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
         r.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=k + "weight_decay")
         r.selectbox("Device", ("auto", *devices.available()), key=k + "device")
     try:
-        cfg = AttentionRunConfig.from_dict({part: _part(part) for part in ("task", "model", "training")})
+        cfg = config_form.from_widgets(AttentionRunConfig, PREFIX)
     except ValueError as e:
         return None, (str(e),)
     st.session_state[SAVED] = cfg
