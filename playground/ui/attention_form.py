@@ -22,14 +22,14 @@ from playground.attention.presets import DEFAULT_PRESET, PRESETS
 from playground.attention.tasks import MAX_TEXT_CHARS, TASK_NAMES, TASKS
 from playground.config import OPTIMIZER_LABELS, OPTIMIZERS
 from playground.ui import config_form
-from playground.ui.session import entering, init_state, presenter
+from playground.ui.session import init_state
 from playground.ui.text import literal
 from playground.ui.widgets import (
     LEARNING_RATES,
+    form_start,
     over_budget,
     preset_choice,
     preset_or_changed,
-    read_link,
     row,
     write_link,
 )
@@ -37,7 +37,6 @@ from playground.uploads import DataError, decode_text
 
 PREFIX = "attention."
 SAVED = PREFIX + "saved"
-FORM_SHOWN = PREFIX + "form_shown"  # whether the last run drew the form (not in presenter mode)
 MAX_UPLOAD_TEXT_BYTES = 4 * MAX_TEXT_CHARS + 4  # bytes: MAX_TEXT_CHARS characters of UTF-8 or UTF-16, BOM
 
 
@@ -75,17 +74,9 @@ def attention_form() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
 
 def _attention_widgets() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
     """Draw the task, model and training widgets; return the config (None if invalid) and problems."""
-    read_link(PREFIX, AttentionRunConfig, load_config)
-    saved = st.session_state.get(SAVED) or PRESETS[DEFAULT_PRESET].config
-    # The widgets were not drawn in the last run (another page, or presenter mode): give them back the saved
-    # config, also those drawn only for some tasks, as the corpus (see session.entering).
-    restore = entering("attention") or not st.session_state.get(FORM_SHOWN)
-    st.session_state[FORM_SHOWN] = not presenter()
-    if presenter():  # advanced controls hidden: the lesson list sets everything
-        write_link(saved)
+    saved, presenting = form_start("attention", PREFIX, AttentionRunConfig, load_config, PRESETS[DEFAULT_PRESET].config)
+    if presenting:
         return saved, ()
-    if restore:
-        load_config(saved)
     config_form.init(saved, PREFIX)
     k = PREFIX + "task."
     with st.expander("Task", expanded=True):

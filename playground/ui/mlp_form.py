@@ -35,21 +35,20 @@ from playground.mlp.config import (
 from playground.mlp.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
 from playground.mlp.presets import DEFAULT_PRESET, PRESETS
 from playground.mlp.tables import id_like
-from playground.ui.session import entering, init_state, presenter
+from playground.ui.session import init_state
 from playground.ui.text import literal
 from playground.ui.widgets import (
     LEARNING_RATES,
+    form_start,
     over_budget,
     preset_choice,
     preset_or_changed,
-    read_link,
     row,
     write_link,
 )
 
 PREFIX = "mlp."
 SAVED = PREFIX + "saved"
-FORM_SHOWN = PREFIX + "form_shown"  # whether the last run drew the form's widgets
 TABLE = PREFIX + "table"  # (file name, DataFrame) of the last upload that could be read
 NEED_TABLE = "Upload a CSV file to train on it."
 PREVIEW_ROWS = 50  # rows of an uploaded table shown in its preview
@@ -128,16 +127,9 @@ def mlp_form() -> FormResult:
 
 def _mlp_widgets() -> FormResult:
     """Draw the data, model and training widgets; return the config they describe."""
-    read_link(PREFIX, MLPRunConfig, load_config)
-    saved = st.session_state.get(SAVED) or PRESETS[DEFAULT_PRESET].config
-    # The widgets were not drawn in the last run (another page, or presenter mode): give them back the saved
-    # config, also those drawn only for some datasets (see session.entering).
-    restore = entering("mlp") or not st.session_state.get(FORM_SHOWN)
-    st.session_state[FORM_SHOWN] = not presenter()
-    if presenter():  # advanced controls hidden: the lesson list sets everything
+    saved, presenting = form_start("mlp", PREFIX, MLPRunConfig, load_config, PRESETS[DEFAULT_PRESET].config)
+    if presenting:
         return _presenter_result(saved)
-    if restore:
-        load_config(saved)
     for key, value in widget_values(saved).items():
         init_state(key, value)
     with st.expander("Data", expanded=True):
@@ -160,7 +152,6 @@ def _mlp_widgets() -> FormResult:
 
 def _presenter_result(saved: MLPRunConfig) -> FormResult:
     """In presenter mode the saved config (a lesson's), with the table kept for a CSV dataset."""
-    write_link(saved)
     if saved.data.dataset != "csv":
         return FormResult(saved, None, ())
     kept = st.session_state.get(TABLE)

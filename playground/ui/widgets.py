@@ -5,6 +5,7 @@ A form's widgets keep their state under keys "<page>.<field>"; these helpers tak
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -63,6 +64,25 @@ def preset_or_changed(place: Any, prefix: str, name: str, description: str, same
     place.caption(f"Settings changed from the {name} {kind}.")
     place.button(f"Reload the {name} {kind}", key=prefix + "reload_preset", on_click=reload,
                  icon=":material/restart_alt:")
+
+
+def form_start(page: str, prefix: str, cls: type, load: Callable[[Any], None], default: Any) -> tuple[Any, bool]:
+    """The start both forms share: a shared link is loaded once (`load`), then the saved config (key `prefix` +
+    "saved"; `default` before any) is returned with whether presenter mode hides the widgets. In presenter mode
+    the URL shows the saved config and the caller draws no widgets; otherwise, when the widgets were not drawn in
+    the last run (another page, or presenter mode), they get the saved config back, also those drawn only for
+    some settings (see session.entering)."""
+    read_link(prefix, cls, load)
+    saved = st.session_state.get(prefix + "saved") or default
+    shown = prefix + "form_shown"  # whether the last run drew the form's widgets
+    restore = entering(page) or not st.session_state.get(shown)
+    st.session_state[shown] = not presenter()
+    if presenter():  # advanced controls hidden: the lesson list sets everything
+        write_link(saved)
+        return saved, True
+    if restore:
+        load(saved)
+    return saved, False
 
 
 def read_link(prefix: str, cls: type, load: Any) -> None:
