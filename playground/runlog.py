@@ -1,4 +1,4 @@
-"""A run's log: a pure fold of the events its trainer emits, holding what the UI needs to draw the run.
+"""A run's log, a pure fold of the events its trainer emits, and the frozen `Snapshot` of it the UI draws.
 
 `RunLog.add(event, now)` is the only way in; it keeps the last step, a bounded history of the training loss
 (`StepLog`), the evaluations, the latest views and weights, snapshots for replay, the step rate over a
@@ -8,8 +8,10 @@ one under a lock), so it is tested by feeding it events.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,62 @@ from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStart
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
 RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
+
+
+TERMINAL = ("completed", "stopped", "diverged", "failed")
+_EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "test_metric")  # EvalEnded's numbers
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An immutable copy of a job's state for the UI. Arrays are copies; never written to."""
+
+    status: str  # queued, starting, running, paused, waiting (for a place after a pause), completed, stopped,
+    # diverged, failed
+    message: str  # for diverged / failed: what went wrong, fit to show a user
+    config: Any
+    started: RunStarted | None
+    step: int
+    epoch: int | None  # None for a run counted in steps only
+    elapsed_s: float  # wall seconds from RunStarted (after data and model are built; from the job's creation
+    # when it never started) to now or the end, paused time included
+    steps_per_second: float  # over the last runlog.RATE_WINDOW_S while active; once ended, the steps taken over
+    # elapsed_s less the time spent paused (as a bare loop counts: training time only)
+    eta_s: float | None
+    step_x: np.ndarray  # (n,) optimizer step of each recorded training loss
+    step_loss: np.ndarray  # (n,)
+    evals: tuple[EvalEnded, ...]  # per evaluation, without views or weights
+    views: Any  # the latest evaluation's views (a playground's frozen views), None before any
+    state: dict[str, np.ndarray] | None  # the latest copy of the weights
+    history: tuple[tuple[int, Any], ...] = field(default=())  # (step, views) for replay
+    queue_position: int = 0  # 1-based place in the queue while queued or waiting, else 0
+    queue_wait_s: float | None = None  # while in the queue: roughly the seconds until a place (RunQueue.wait_s)
+    limit_s_left: float | None = None  # while active under a server time limit: training seconds left
+    run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
+
+    @property
+    def active(self) -> bool:
+        return self.status not in TERMINAL
+
+    @property
+    def total_steps(self) -> int:
+        return self.started.total_steps if self.started else 0
+
+    def eval_series(self, name: str) -> np.ndarray:
+        """One EvalEnded field over time, e.g. "test_loss", as a read-only float array (n_evals,). Raises
+        ValueError for a name that is not one of EvalEnded's numbers (_EVAL_FIELDS)."""
+        if name not in _EVAL_FIELDS:
+            raise ValueError(f"No evaluation series {name!r}; there are {', '.join(_EVAL_FIELDS)}.")
+        return self._eval_table[:, _EVAL_FIELDS.index(name)]
+
+    @functools.cached_property
+    def _eval_table(self) -> np.ndarray:
+        """(n_evals, len(_EVAL_FIELDS)) float array, built once per snapshot: a page reads five series each
+        refresh, and one pass over the evaluations costs a fifth of five."""
+        table = np.array([[getattr(e, name) for name in _EVAL_FIELDS] for e in self.evals],
+                         dtype=float).reshape(-1, len(_EVAL_FIELDS))
+        table.flags.writeable = False  # shared by every series of this snapshot
+        return table
 
 
 class RunLog:
