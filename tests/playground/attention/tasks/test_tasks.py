@@ -225,7 +225,7 @@ def test_recall_examples_fit_the_recall_preset():
     cfg = config.task
     assert tasks.example(cfg) == "a3 c1 b7 d4 e9 f0 = c"
     quoted = re.search(r"'([^']*=[^']*)'", description).group(1)
-    readme = Path(__file__).resolve().parents[3].joinpath("README.md").read_text()
+    readme = Path(__file__).resolve().parents[4].joinpath("README.md").read_text()
     row = next(line for line in readme.splitlines() if line.startswith("| recall |"))
     for example in (quoted, re.search(r"`([^`]*)`", row).group(1)):
         assert tasks.encode(cfg, example).shape == (1, cfg.seq_len), example
