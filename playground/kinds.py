@@ -1,11 +1,13 @@
 """The one table of playgrounds: for each, its config type, trainer, presets, page and titles.
 
-Nothing else in the project lists the playgrounds: the job runner finds a config's trainer here, the command
-line its presets, the app its pages and navigation, Home its links, the sidebar its job badges. Adding a
-playground is a subpackage (config, training, presets), a page file, and one entry in `KINDS`.
+Nothing else in the project lists the playgrounds: the job runner finds a config's trainer here, the memory
+budget its estimate, the command line its presets, the app its pages and navigation, Home its links, the
+sidebar its job badges. Adding a playground is a subpackage (config, training, views, presets, memory), a page
+file, and one entry in `KINDS`.
 
-Trainers are named by module path and imported on first use, so that importing this table (the registry does,
-through playground.jobs) does not import torch.
+Trainers and memory estimates are named by module path and imported on first use: the table itself imports
+only configs and presets (a trainer's module imports torch's optimizers, about a second), and a playground's
+modules that need the table (playground.memory, playground.jobs) import it lazily.
 """
 
 from __future__ import annotations
