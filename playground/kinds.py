@@ -6,8 +6,8 @@ sidebar its job badges. Adding a playground is a subpackage (config, training, v
 file, and one entry in `KINDS`.
 
 Trainers and memory estimates are named by module path and imported on first use: the table itself imports
-only configs and presets (a trainer's module imports torch's optimizers, about a second), and a playground's
-modules that need the table (playground.memory, playground.jobs) import it lazily.
+only configs and presets (a trainer's module imports torch's optimizers, about a second), and the shared
+modules that need the table (playground.memory, playground.jobs) import it when they use it.
 """
 
 from __future__ import annotations
