@@ -23,6 +23,7 @@ from playground.loop import Emit, fit
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset
 from playground.mlp.model import MLP
+from playground.mlp.network import grid_forward, network_view, shown_units
 from playground.mlp.views import BoundaryGrid, MLPRunInfo, MLPViews, Points
 from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
 
@@ -46,6 +47,8 @@ class MLPRunner:
 
     full_every_s = VIEW_INTERVAL_S
     evaluates_untrained = False
+
+    network_view = True  # the network view's pictures at each full evaluation (off: benchmarks/network_view.py)
 
     def __init__(self, config: MLPRunConfig, table: pd.DataFrame | None = None) -> None:
         self.config, self.table, self.training = config, table, config.training
@@ -138,12 +141,23 @@ class MLPRunner:
             confusion = confusion_counts(self.data.y_test, out_test.argmax(-1).cpu().numpy(), self.data.n_classes)
         else:
             y_test_pred = out_test.cpu().numpy()
+        network = None
         if self.grid is not None:
             gx, gy, flat = self.grid
-            out = self._outputs(flat.to(self.device))
-            values = out.softmax(-1) if self.classify else out
+            out, network = self._grid_pass(flat.to(self.device))
+            values = out.softmax(-1) if self.classify else out.squeeze(-1)
             grid = BoundaryGrid(gx, gy, values.cpu().numpy().reshape(len(gy), len(gx), *values.shape[1:]))
-        return MLPViews(confusion, y_test_pred, grid)
+        return MLPViews(confusion, y_test_pred, grid, network)
+
+    def _grid_pass(self, flat: torch.Tensor):
+        """The boundary grid's forward pass, keeping the network view's pictures (None when turned off)."""
+        if not self.network_view:
+            return self.model(flat), None
+        d = self.data
+        units, cut = shown_units(self.model, d.n_features)
+        out, images = grid_forward(self.model, flat, GRID_SIZE, units)
+        names = d.class_names if self.classify else ("prediction",)
+        return out, network_view(self.model, units, images, self.grid[0], self.grid[1], d.feature_names, names, cut)
 
     def _split_means(self, out: torch.Tensor) -> tuple[list[float], list[float]]:
         """([train loss, test loss], [train metric, test metric]) from the outputs for `x_both`.
