@@ -1,0 +1,135 @@
+"""The network view's figures: every shown neuron as a picture of its output over the input plane, the links
+between them by weight, and one neuron drawn large with its incoming weights and bias.
+
+Pure functions, as playground.plots: a `NetworkView` (numpy arrays) in, a plotly `Figure` out; no streamlit,
+no torch. Pictures are layout images (small PNGs), as the boundary's background, so a live refresh redraws
+no trace for them; links are one line trace per sign and width band (a handful of traces, not one per link).
+Colours follow tensorflow/playground's reading: orange for positive values and weights, blue for negative,
+white for zero, on the boundary's diverging scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from playground.mlp.network import LayerView, NetworkView
+from playground.mlp.plots import DIVERGING, _background_image, _diverging
+from playground.plots import CLASS_COLOURS, base_layout, empty_figure, make_figure, plain_label, trace
+
+PICTURE = 0.8  # a picture's box, in the figure's units (one unit between rows and between columns)
+LINK_WIDTHS = (0.6, 1.5, 3.0, 5.0)  # pixels, for |weight| in each quarter of the view's largest |weight|
+POSITIVE, NEGATIVE = CLASS_COLOURS[1], CLASS_COLOURS[0]  # orange, blue
+MAX_HOVER_WEIGHTS = 16  # incoming weights listed in a neuron's tooltip
+
+
+def layer_scale(layer: LayerView) -> float:
+    """The largest |value| over a column's pictures: the column's pictures share one colour scale (0 white)."""
+    images = np.asarray(layer.images, np.float32)
+    finite = np.abs(images[np.isfinite(images)])
+    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+
+
+def positions(view: NetworkView) -> list[np.ndarray]:
+    """Per column, the (k,) vertical centre of each shown unit: columns centred on the tallest one, the first
+    unit on top."""
+    tallest = max(len(layer.units) for layer in view.layers)
+    return [(tallest - 1) / 2 + (len(layer.units) - 1) / 2 - np.arange(len(layer.units)) for layer in view.layers]
+
+
+def _links(view: NetworkView, ys: list[np.ndarray]) -> list[dict]:
+    """One line trace per (sign, width band) joining a unit's right edge to the next column's units' left edges;
+    the band of a link is its |weight| over the view's largest, in quarters."""
+    largest = max((float(np.abs(layer.weights).max()) for layer in view.layers[1:] if layer.weights.size),
+                  default=0.0) or 1.0
+    paths: dict[tuple[bool, int], tuple[list, list]] = {}
+    for c, layer in enumerate(view.layers[1:], start=1):
+        for i, j in np.ndindex(layer.weights.shape):
+            w = float(layer.weights[i, j])
+            if not np.isfinite(w):
+                continue
+            band = min(int(abs(w) / largest * len(LINK_WIDTHS)), len(LINK_WIDTHS) - 1)
+            xs, ys_ = paths.setdefault((w >= 0, band), ([], []))
+            xs += [c - 1 + PICTURE / 2, c - PICTURE / 2, None]
+            ys_ += [ys[c - 1][j], ys[c][i], None]
+    return [trace("scatter", x=xs, y=ys_, mode="lines", hoverinfo="skip", showlegend=False,
+                  name=f"{'positive' if positive else 'negative'} weights {band + 1}",
+                  line={"color": POSITIVE if positive else NEGATIVE, "width": LINK_WIDTHS[band]},
+                  opacity=0.35 + 0.15 * band)
+            for (positive, band), (xs, ys_) in sorted(paths.items())]
+
+
+def _hover(layer: LayerView, previous: LayerView | None, i: int) -> str:
+    """A neuron's tooltip: its layer and name, its bias and its incoming weights from the shown units."""
+    head = f"{plain_label(layer.name)} · {plain_label(layer.labels[i])}"
+    if layer.weights is None or previous is None:
+        return head
+    incoming = ", ".join(f"{plain_label(name)} {w:+.2f}" for name, w in
+                         list(zip(previous.labels, layer.weights[i], strict=True))[:MAX_HOVER_WEIGHTS])
+    return f"{head}<br>bias {float(layer.bias[i]):+.3f}<br>weights in: {incoming}"
+
+
+def network_figure(view: NetworkView | None, *, height: int = 420) -> go.Figure:
+    """The network as columns of pictures, inputs on the left, output on the right, links drawn by weight.
+
+    Each shown unit is a layout image of its values over `view.x` x `view.y` on the diverging scale, each
+    column scaled by its largest |value| (`layer_scale`); a trace "neurons" puts a marker under each picture
+    for its tooltip (`_hover`). A column's title says how many units it hides. None: an empty figure.
+    """
+    if view is None or not view.layers:
+        return empty_figure("network", height)
+    ys = positions(view)
+    images, annotations, marks = [], [], {"x": [], "y": [], "text": []}
+    top = max(float(y.max()) for y in ys) + 0.5
+    for c, layer in enumerate(view.layers):
+        scale, previous = layer_scale(layer), view.layers[c - 1] if c else None
+        for i, y in enumerate(ys[c]):
+            rgb = _diverging(0.5 + 0.5 * np.asarray(layer.images[i], np.float32) / scale)
+            image = _background_image(rgb, view.x, view.y)
+            image.update(xref="x", yref="y", x=c, y=float(y), sizex=PICTURE, sizey=PICTURE, xanchor="center",
+                         yanchor="middle", sizing="contain", layer="above", opacity=1.0)
+            images.append(image)
+            marks["x"].append(c)
+            marks["y"].append(float(y))
+            marks["text"].append(_hover(layer, previous, i))
+        hidden = layer.n_units - len(layer.units)
+        title = plain_label(layer.name) + (f"<br>+{hidden} not shown" if hidden else "")
+        annotations.append({"x": c, "y": top, "xref": "x", "yref": "y", "text": title, "showarrow": False,
+                            "yanchor": "bottom", "font": {"size": 11}})
+    neurons = trace("scatter", mode="markers", name="neurons", showlegend=False, hovertemplate="%{text}<extra></extra>",
+                    marker={"symbol": "square", "size": 10, "color": "rgba(0,0,0,0)"}, **marks)
+    n_cols = len(view.layers)
+    axis = {"visible": False, "fixedrange": True}
+    layout = base_layout("network", height, images=images, annotations=annotations, showlegend=False,
+                         xaxis={**axis, "range": [-0.5, n_cols - 0.5]},
+                         yaxis={**axis, "range": [min(float(y.min()) for y in ys) - 0.5, top + 0.9]},
+                         hovermode="closest")
+    return make_figure([*_links(view, ys), neurons], layout)
+
+
+def neuron_figure(view: NetworkView, column: int, unit: int, *, height: int = 300) -> go.Figure:
+    """One neuron drawn large: its picture as a heatmap over the plane (0 white) beside a bar per incoming
+    weight and its bias (bars orange for positive, blue for negative). `column` and `unit` index
+    `view.layers` and that layer's shown units; out of range raises IndexError."""
+    layer = view.layers[column]
+    z = np.asarray(layer.images[unit], np.float32)
+    scale = layer_scale(layer)
+    heat = trace("heatmap", x=view.x, y=view.y, z=z, colorscale=DIVERGING, zmin=-scale, zmax=scale, xaxis="x",
+                 yaxis="y", colorbar={"thickness": 10, "x": 0.46, "len": 0.9}, name="output",
+                 hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}: %{z:.3f}<extra></extra>")
+    traces = [heat]
+    if layer.weights is not None:
+        names = [plain_label(n) for n in view.layers[column - 1].labels] + ["bias"]
+        values = np.append(layer.weights[unit], layer.bias[unit]).astype(float)
+        colours = [POSITIVE if v >= 0 else NEGATIVE for v in values]
+        traces.append(trace("bar", x=values, y=names, orientation="h", xaxis="x2", yaxis="y2", name="weights in",
+                            marker={"color": colours}, hovertemplate="%{y}: %{x:+.3f}<extra></extra>"))
+    layout = base_layout("neuron", height, showlegend=False,
+                         title={"text": f"{plain_label(layer.name)} · {plain_label(layer.labels[unit])}",
+                                "font": {"size": 13}, "x": 0.01},
+                         xaxis={"domain": [0, 0.42], "constrain": "domain"},
+                         yaxis={"scaleanchor": "x", "constrain": "domain"},
+                         xaxis2={"domain": [0.6, 1.0], "anchor": "y2", "zeroline": True},
+                         yaxis2={"anchor": "x2", "autorange": "reversed", "type": "category"})
+    layout["margin"] = {"l": 10, "r": 10, "t": 36, "b": 10}
+    return make_figure(traces, layout)

@@ -1,0 +1,87 @@
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from playground.mlp.network import LayerView, NetworkView
+from playground.mlp.network_plots import (
+    LINK_WIDTHS,
+    NEGATIVE,
+    POSITIVE,
+    network_figure,
+    neuron_figure,
+    positions,
+)
+
+T = 4
+
+
+def _layer(name, labels, n_units, images, weights=None, bias=None):
+    return LayerView(name, tuple(labels), np.arange(len(labels)), n_units, np.asarray(images, np.float16),
+                     None if weights is None else np.asarray(weights, np.float32),
+                     None if bias is None else np.asarray(bias, np.float32))
+
+
+def _view() -> NetworkView:
+    ramp = np.tile(np.linspace(-1, 1, T), (T, 1))  # left to right: -1 .. 1
+    inputs = _layer("inputs", ["x1", "x2"], 2, [ramp, ramp.T])
+    hidden = _layer("hidden 1", ["unit 1", "unit 2", "unit 3"], 20, [2 * ramp, np.zeros((T, T)), -ramp],
+                    weights=[[1.0, -0.1], [-4.0, 0.0], [2.1, 3.0]], bias=[0.5, -1, 0])
+    output = _layer("output", ["a"], 1, [ramp], weights=[[0.5, -2.0, 1.0]], bias=[0.25])
+    return NetworkView((inputs, hidden, output), np.linspace(-1, 1, T), np.linspace(-1, 1, T), False)
+
+
+def _pixels(image: dict) -> np.ndarray:
+    data = base64.b64decode(image["source"].split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def test_one_picture_per_shown_neuron_in_columns_with_the_hidden_count():
+    fig = network_figure(_view()).to_dict()
+    images = fig["layout"]["images"]
+    assert len(images) == 6 and [im["x"] for im in images] == [0, 0, 1, 1, 1, 2]
+    assert [im["y"] for im in images[2:5]] == [2.0, 1.0, 0.0]  # the first unit on top
+    titles = [a["text"] for a in fig["layout"]["annotations"]]
+    assert titles == ["inputs", "hidden 1<br>+17 not shown", "output"]
+    # a unit of 2*ramp: its column's scale is 2, so its left edge is pure blue and its right edge pure orange
+    px = _pixels(images[2])
+    assert tuple(px[0, 0]) == (0x1F, 0x77, 0xB4) and tuple(px[0, -1]) == (0xFF, 0x7F, 0x0E)
+    assert tuple(_pixels(images[3])[1, 1]) == (255, 255, 255)  # all zeros: white
+    neurons = next(t for t in fig["data"] if t["name"] == "neurons")
+    assert "bias +0.500" in neurons["text"][2] and "x1 +1.00, x2 -0.10" in neurons["text"][2]
+    go.Figure(fig)  # plotly's validation accepts it
+
+
+def test_links_are_coloured_by_sign_and_wider_for_larger_weights():
+    fig = network_figure(_view())
+    links = [t for t in fig.data if t.name != "neurons"]
+    n_links = sum(list(t.x).count(None) for t in links)
+    assert n_links == 6 + 3
+    by_weight = {}
+    for t in links:
+        for k in range(0, len(t.x), 3):
+            by_weight[(t.x[k], round(t.y[k], 3), round(t.y[k + 1], 3))] = (t.line.color, t.line.width)
+    ys = positions(_view())
+    assert by_weight[(0.4, ys[0][0], ys[1][1])] == (NEGATIVE, LINK_WIDTHS[-1])  # -4.0: the largest |weight|
+    assert by_weight[(0.4, ys[0][0], ys[1][2])] == (POSITIVE, LINK_WIDTHS[2])  # 2.1 of 4.0: the third quarter
+    assert by_weight[(0.4, ys[0][1], ys[1][2])] == (POSITIVE, LINK_WIDTHS[3])  # 3.0 of 4.0: the fourth
+    assert by_weight[(0.4, ys[0][1], ys[1][0])] == (NEGATIVE, LINK_WIDTHS[0])  # -0.1
+
+
+def test_a_neuron_drawn_large_with_its_incoming_weights_and_bias():
+    fig = neuron_figure(_view(), 1, 2)
+    heat, bars = fig.data
+    np.testing.assert_allclose(heat.z, -np.tile(np.linspace(-1, 1, T), (T, 1)), atol=1e-3)
+    assert (heat.zmin, heat.zmax) == (-2.0, 2.0)
+    assert list(bars.y) == ["x1", "x2", "bias"] and np.allclose(bars.x, [2.1, 3.0, 0.0])
+    assert fig.layout.title.text == "hidden 1 · unit 3"
+    inputs = neuron_figure(_view(), 0, 0)
+    assert len(inputs.data) == 1  # an input has no weights in
+    go.Figure(fig.to_dict())
+
+
+def test_no_view_gives_an_empty_figure():
+    fig = network_figure(None)
+    assert not fig.data and fig.layout.annotations
