@@ -8,7 +8,7 @@ from playground.ui import live, mlp_form, mlp_views
 PAGE = "mlp"
 st.title("MLP playground")
 
-left, right = st.columns([1, 2], gap="large")
+left, right = st.columns([1, 2.6], gap="large")  # the boundary and the network view side by side
 with left:
     preset_place = mlp_form.preset_picker()
     form = mlp_form.mlp_form()

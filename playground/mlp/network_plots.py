@@ -17,8 +17,10 @@ from playground.mlp.network import LayerView, NetworkView
 from playground.mlp.plots import DIVERGING, _background_image, _diverging
 from playground.plots import CLASS_COLOURS, base_layout, empty_figure, make_figure, plain_label, trace
 
-PICTURE = 0.8  # a picture's box, in the figure's units (one unit between rows and between columns)
-LINK_WIDTHS = (0.6, 1.5, 3.0, 5.0)  # pixels, for |weight| in each quarter of the view's largest |weight|
+PICTURE = 0.85  # a picture's side, in the figure's units (one unit between rows; both axes share the unit)
+ASPECT = 1.0  # the width over the height the view is laid out for (a column of about 430 by 420 pixels)
+MIN_GAP = 1.6  # units between columns at least, so links have room between pictures
+LINK_WIDTHS = (0.5, 1.2, 2.2, 3.5)  # pixels, for |weight| in each quarter of the view's largest |weight|
 POSITIVE, NEGATIVE = CLASS_COLOURS[1], CLASS_COLOURS[0]  # orange, blue
 MAX_HOVER_WEIGHTS = 16  # incoming weights listed in a neuron's tooltip
 
@@ -37,12 +39,20 @@ def positions(view: NetworkView) -> list[np.ndarray]:
     return [(tallest - 1) / 2 + (len(layer.units) - 1) / 2 - np.arange(len(layer.units)) for layer in view.layers]
 
 
+def column_gap(view: NetworkView) -> float:
+    """Units between columns: the rows' height spread over the columns to fill a plot of about ASPECT, so a
+    picture is as large as the tallest column allows and the links get the width that is left."""
+    rows, gaps = max(len(layer.units) for layer in view.layers), max(len(view.layers) - 1, 1)
+    return max(MIN_GAP, (ASPECT * (rows + 1) - 1) / gaps)
+
+
 def _links(view: NetworkView, ys: list[np.ndarray]) -> list[dict]:
     """One line trace per (sign, width band) joining a unit's right edge to the next column's units' left edges;
     the band of a link is its |weight| over the view's largest, in quarters."""
     largest = max((float(np.abs(layer.weights).max()) for layer in view.layers[1:] if layer.weights.size),
                   default=0.0) or 1.0
     paths: dict[tuple[bool, int], tuple[list, list]] = {}
+    gap = column_gap(view)
     for c, layer in enumerate(view.layers[1:], start=1):
         for i, j in np.ndindex(layer.weights.shape):
             w = float(layer.weights[i, j])
@@ -50,12 +60,12 @@ def _links(view: NetworkView, ys: list[np.ndarray]) -> list[dict]:
                 continue
             band = min(int(abs(w) / largest * len(LINK_WIDTHS)), len(LINK_WIDTHS) - 1)
             xs, ys_ = paths.setdefault((w >= 0, band), ([], []))
-            xs += [c - 1 + PICTURE / 2, c - PICTURE / 2, None]
+            xs += [(c - 1) * gap + PICTURE / 2, c * gap - PICTURE / 2, None]
             ys_ += [ys[c - 1][j], ys[c][i], None]
     return [trace("scatter", x=xs, y=ys_, mode="lines", hoverinfo="skip", showlegend=False,
                   name=f"{'positive' if positive else 'negative'} weights {band + 1}",
                   line={"color": POSITIVE if positive else NEGATIVE, "width": LINK_WIDTHS[band]},
-                  opacity=0.35 + 0.15 * band)
+                  opacity=0.3 + 0.1 * band)
             for (positive, band), (xs, ys_) in sorted(paths.items())]
 
 
@@ -78,7 +88,7 @@ def network_figure(view: NetworkView | None, *, height: int = 420) -> go.Figure:
     """
     if view is None or not view.layers:
         return empty_figure("network", height)
-    ys = positions(view)
+    ys, gap = positions(view), column_gap(view)
     images, annotations, marks = [], [], {"x": [], "y": [], "text": []}
     top = max(float(y.max()) for y in ys) + 0.5
     for c, layer in enumerate(view.layers):
@@ -86,23 +96,24 @@ def network_figure(view: NetworkView | None, *, height: int = 420) -> go.Figure:
         for i, y in enumerate(ys[c]):
             rgb = _diverging(0.5 + 0.5 * np.asarray(layer.images[i], np.float32) / scale)
             image = _background_image(rgb, view.x, view.y)
-            image.update(xref="x", yref="y", x=c, y=float(y), sizex=PICTURE, sizey=PICTURE, xanchor="center",
-                         yanchor="middle", sizing="contain", layer="above", opacity=1.0)
+            image.update(x=c * gap, y=float(y), sizex=PICTURE, sizey=PICTURE, xanchor="center", yanchor="middle",
+                         layer="above", opacity=1.0)
             images.append(image)
-            marks["x"].append(c)
+            marks["x"].append(c * gap)
             marks["y"].append(float(y))
             marks["text"].append(_hover(layer, previous, i))
         hidden = layer.n_units - len(layer.units)
-        title = plain_label(layer.name) + (f"<br>+{hidden} not shown" if hidden else "")
-        annotations.append({"x": c, "y": top, "xref": "x", "yref": "y", "text": title, "showarrow": False,
-                            "yanchor": "bottom", "font": {"size": 11}})
+        title = plain_label(layer.name) + (f"<br>{len(layer.units)} of {layer.n_units}" if hidden else "")
+        annotations.append({"x": c * gap, "y": top, "xref": "x", "yref": "y", "text": title, "showarrow": False,
+                            "yanchor": "bottom", "font": {"size": 10}})
     neurons = trace("scatter", mode="markers", name="neurons", showlegend=False, hovertemplate="%{text}<extra></extra>",
                     marker={"symbol": "square", "size": 10, "color": "rgba(0,0,0,0)"}, **marks)
     n_cols = len(view.layers)
     axis = {"visible": False, "fixedrange": True}
     layout = base_layout("network", height, images=images, annotations=annotations, showlegend=False,
-                         xaxis={**axis, "range": [-0.5, n_cols - 0.5]},
-                         yaxis={**axis, "range": [min(float(y.min()) for y in ys) - 0.5, top + 0.9]},
+                         xaxis={**axis, "range": [-0.6, (n_cols - 1) * gap + 0.6], "constrain": "domain"},
+                         yaxis={**axis, "range": [min(float(y.min()) for y in ys) - 0.5, top + 0.9],
+                                "scaleanchor": "x", "constrain": "domain"},
                          hovermode="closest")
     return make_figure([*_links(view, ys), neurons], layout)
 

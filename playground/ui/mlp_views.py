@@ -11,13 +11,14 @@ from playground.mlp import plots as mlp_plots
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import DataError, make_dataset
 from playground.mlp.views import MLPRunInfo
-from playground.ui import live, session, widgets
+from playground.ui import live, mlp_network, session, widgets
 from playground.ui.charts import chart
 from playground.ui.text import literal
 
 PAGE = "mlp"
 
 CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False}  # widget key -> default
+BOUNDARY_HEIGHT = 420  # pixels, the boundary's and the network view's
 SAVED_OPTIONS = "mlp.saved_chart_options"  # not a widget key: kept while the user is on another page
 
 
@@ -28,7 +29,8 @@ def chart_options() -> None:
     saved = st.session_state.setdefault(SAVED_OPTIONS, dict(CHART_OPTIONS))
     if session.entering(PAGE):  # as the form does (see session.entering)
         st.session_state.update(saved)
-    row = st.container(horizontal=True, gap="medium", vertical_alignment="bottom")  # wraps rather than cuts labels
+    # In a popover: the boundary and the network view keep the height a row of options would take above the fold
+    row = st.popover("Chart options", icon=":material/tune:")
     row.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.",
                width=200)
     row.toggle("Log loss axis", key="mlp.log_y")
@@ -47,8 +49,9 @@ def preview(config: MLPRunConfig | None, views: list) -> None:
         return
     if d.n_features == 2:
         fig = mlp_plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
-                                    task=d.task, class_names=d.class_names)
+                                    task=d.task, class_names=d.class_names, height=BOUNDARY_HEIGHT)
         chart(fig, "mlp.boundary_chart", views[0])
+        mlp_network.network_panel(None, views[1], 0, BOUNDARY_HEIGHT)
 
 
 def axis_titles(snap: Snapshot) -> tuple[str, str]:
@@ -64,7 +67,8 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
     """The page's live panel: progress, tiles, curves, the boundary and the confusion or prediction chart."""
     # The same layout before a run and during it: the charts shown before Train show its first points. The
     # charts' places must not move (a chart in a new place is a new iframe, which loads plotly.js again).
-    head, curves, views = st.container(), st.columns(2), st.columns(2)
+    # The boundary and the network view first, so both are above the fold at 1,400 x 1,000; the curves below.
+    head, views, curves, below = st.container(), st.columns(2), st.columns(2), st.columns(2)
     with head:
         if snap is not None:
             live.progress(snap)
@@ -75,7 +79,7 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
         preview(config, views)
         return
     info: MLPRunInfo | None = snap.started.info if snap.started else None
-    run_views(snap, info, views, opts["discretize"])
+    run_views(snap, info, [*views, below[0]], opts["discretize"])
     for note in info.notes if info else ():
         st.caption(literal(note))
     if not snap.active and snap.state is not None:
@@ -89,19 +93,23 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
 
 
 def run_views(snap: Snapshot, info: MLPRunInfo | None, places: list, discretize: bool) -> None:
-    """The decision boundary (two-feature datasets) and the confusion matrix or the predictions of a run."""
-    (c1, c2), v = places, snap.views
+    """The decision boundary and the network view (two-feature datasets) and the confusion matrix or the
+    predictions of a run. `places`: the boundary's, the network view's, and the confusion's for a 2-D run (a
+    table's run draws its confusion or predictions first, where the boundary would be)."""
+    (c1, c2, c3), v = places, snap.views
     if info is not None and info.points is not None:
         pts, grid = info.points, v.grid if v is not None else None
         fig = live.cached("mlp.boundary", (v, pts, discretize), lambda: mlp_plots.boundary_figure(
             grid.x if grid else None, grid.y if grid else None, grid.values if grid else None, pts.x_train,
             pts.y_train, pts.x_test, pts.y_test, task=info.task, class_names=info.class_names, discretize=discretize,
-            axis_titles=axis_titles(snap)))
+            axis_titles=axis_titles(snap), height=BOUNDARY_HEIGHT))
         chart(fig, "mlp.boundary_chart", c1, snap.run)
+        mlp_network.network_panel(v.network if v is not None else None, c2, snap.run, BOUNDARY_HEIGHT)
     else:
-        c1.caption("The decision boundary is drawn for datasets with two features.")
+        c2.caption("The decision boundary and the network view are drawn for datasets with two features.")
+        c3 = c1
     if v is not None and v.confusion is not None:
         fig = live.cached("mlp.confusion", (v,), lambda: mlp_plots.confusion_figure(v.confusion, info.class_names))
-        chart(fig, "mlp.confusion_chart", c2, snap.run)
+        chart(fig, "mlp.confusion_chart", c3, snap.run)
     elif v is not None and v.y_test_pred is not None:
-        chart(mlp_plots.prediction_figure(info.y_test, v.y_test_pred), "mlp.prediction_chart", c2, snap.run)
+        chart(mlp_plots.prediction_figure(info.y_test, v.y_test_pred), "mlp.prediction_chart", c3, snap.run)

@@ -10,6 +10,8 @@ from playground.mlp.network_plots import (
     LINK_WIDTHS,
     NEGATIVE,
     POSITIVE,
+    PICTURE,
+    column_gap,
     network_figure,
     neuron_figure,
     positions,
@@ -41,10 +43,12 @@ def _pixels(image: dict) -> np.ndarray:
 def test_one_picture_per_shown_neuron_in_columns_with_the_hidden_count():
     fig = network_figure(_view()).to_dict()
     images = fig["layout"]["images"]
-    assert len(images) == 6 and [im["x"] for im in images] == [0, 0, 1, 1, 1, 2]
+    gap = column_gap(_view())
+    assert len(images) == 6 and [im["x"] / gap for im in images] == [0, 0, 1, 1, 1, 2]
+    assert {(im["sizex"], im["sizey"]) for im in images} == {(PICTURE, PICTURE)}  # square: the axes share a unit
     assert [im["y"] for im in images[2:5]] == [2.0, 1.0, 0.0]  # the first unit on top
     titles = [a["text"] for a in fig["layout"]["annotations"]]
-    assert titles == ["inputs", "hidden 1<br>+17 not shown", "output"]
+    assert titles == ["inputs", "hidden 1<br>3 of 20", "output"]
     # a unit of 2*ramp: its column's scale is 2, so its left edge is pure blue and its right edge pure orange
     px = _pixels(images[2])
     assert tuple(px[0, 0]) == (0x1F, 0x77, 0xB4) and tuple(px[0, -1]) == (0xFF, 0x7F, 0x0E)
@@ -63,11 +67,11 @@ def test_links_are_coloured_by_sign_and_wider_for_larger_weights():
     for t in links:
         for k in range(0, len(t.x), 3):
             by_weight[(t.x[k], round(t.y[k], 3), round(t.y[k + 1], 3))] = (t.line.color, t.line.width)
-    ys = positions(_view())
-    assert by_weight[(0.4, ys[0][0], ys[1][1])] == (NEGATIVE, LINK_WIDTHS[-1])  # -4.0: the largest |weight|
-    assert by_weight[(0.4, ys[0][0], ys[1][2])] == (POSITIVE, LINK_WIDTHS[2])  # 2.1 of 4.0: the third quarter
-    assert by_weight[(0.4, ys[0][1], ys[1][2])] == (POSITIVE, LINK_WIDTHS[3])  # 3.0 of 4.0: the fourth
-    assert by_weight[(0.4, ys[0][1], ys[1][0])] == (NEGATIVE, LINK_WIDTHS[0])  # -0.1
+    ys, left = positions(_view()), PICTURE / 2  # a link leaves a picture's right edge
+    assert by_weight[(left, ys[0][0], ys[1][1])] == (NEGATIVE, LINK_WIDTHS[-1])  # -4.0: the largest |weight|
+    assert by_weight[(left, ys[0][0], ys[1][2])] == (POSITIVE, LINK_WIDTHS[2])  # 2.1 of 4.0: the third quarter
+    assert by_weight[(left, ys[0][1], ys[1][2])] == (POSITIVE, LINK_WIDTHS[3])  # 3.0 of 4.0: the fourth
+    assert by_weight[(left, ys[0][1], ys[1][0])] == (NEGATIVE, LINK_WIDTHS[0])  # -0.1
 
 
 def test_a_neuron_drawn_large_with_its_incoming_weights_and_bias():

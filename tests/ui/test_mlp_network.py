@@ -1,0 +1,50 @@
+"""The MLP page's network view: drawn live beside the boundary, a neuron drawn large on request, and its
+absence for tables."""
+
+from tests.ui.conftest import charts, progress_text, run_until
+from tests.ui.test_mlp_page import open_mlp
+
+
+def _pictures(app) -> list[str]:
+    return [im["source"] for im in charts(app)["mlp.network_chart"]["layout"].get("images", [])]
+
+
+def test_the_network_view_draws_every_neuron_and_changes_while_it_trains(app):
+    open_mlp(app)
+    assert _pictures(app) == []  # before Train: the view's place, empty
+    app.number_input(key="mlp.epochs").set_value(40).run()
+    app.button(key="mlp.train").click().run()
+    seen = []
+    run_until(app, lambda at: seen.append(tuple(_pictures(at))) or "completed" in progress_text(at))
+    network = charts(app)["mlp.network_chart"]
+    titles = [a["text"] for a in network["layout"]["annotations"]]
+    assert titles == ["inputs", "hidden 1", "hidden 2", "output"]  # moons: 2-16-16-2, all shown
+    assert len(network["layout"]["images"]) == 2 + 16 + 16 + 2
+    neurons = next(t for t in network["data"] if t["name"] == "neurons")
+    assert "bias" in neurons["text"][2] and "x1" in neurons["text"][2]
+    drawn = {s for s in seen if s}
+    assert len(drawn) >= 2  # the pictures changed between refreshes while it trained
+
+
+def test_a_neuron_is_drawn_large_with_its_weights_and_wide_layers_say_what_is_hidden(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.preset").set_value("spiral").run()
+    app.number_input(key="mlp.epochs").set_value(3).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    assert any("144 units are not drawn" in c.value for c in app.caption)  # 3 layers of 64, 16 of each shown
+    app.selectbox(key="mlp.inspect_neuron").set_value("2:0").run()
+    neuron = charts(app)["mlp.neuron_chart"]
+    assert neuron["layout"]["title"]["text"].startswith("hidden 2 · unit ")
+    heat, bars = neuron["data"]
+    assert heat["type"] == "heatmap" and bars["y"][-1] == "bias" and len(bars["y"]) == 16 + 1
+
+
+def test_a_table_has_no_network_view_and_says_why(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.preset").set_value("iris-keras").run()
+    app.number_input(key="mlp.epochs").set_value(2).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    assert "mlp.network_chart" not in charts(app) and "mlp.confusion_chart" in charts(app)
+    assert any("network view are drawn for datasets with two features" in c.value for c in app.caption)
