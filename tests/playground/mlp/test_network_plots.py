@@ -9,8 +9,8 @@ from playground.mlp.network import LayerView, NetworkView
 from playground.mlp.network_plots import (
     LINK_WIDTHS,
     NEGATIVE,
-    POSITIVE,
     PICTURE,
+    POSITIVE,
     column_gap,
     network_figure,
     neuron_figure,
