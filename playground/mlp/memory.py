@@ -23,7 +23,7 @@ def data_shape(data: DataConfig, table: Any = None) -> tuple[int, int, int]:
     if data.dataset in TABLE_SHAPES:
         return TABLE_SHAPES[data.dataset]
     if data.dataset != "csv":
-        return data.n_samples, 2, 1 if data.dataset in REGRESSION_2D else max(2, data.n_classes)
+        return data.n_samples, len(data.features), 1 if data.dataset in REGRESSION_2D else max(2, data.n_classes)
     from playground.mlp.tables import MAX_CATEGORIES, MAX_CLASSES, MAX_COLUMNS, MAX_ROWS
 
     if table is None:

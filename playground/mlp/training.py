@@ -20,6 +20,7 @@ from playground import devices
 from playground.control import Control
 from playground.events import ACCURACY, R2, EvalEnded, Metric, RunStarted
 from playground.loop import Emit, fit
+from playground.mlp import features
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset
 from playground.mlp.model import MLP
@@ -59,16 +60,18 @@ class MLPRunner:
         self.device = device = devices.resolve(config.training.device)
         self.classify = data.task == "classification"
         n_out = data.n_classes if self.classify else 1
-        self.model = seeded_model(config.training.seed, lambda: MLP(data.n_features, n_out, config.model)).to(device)
+        self.inputs = self._inputs_of(data)
+        n_in = len(self.inputs[1])
+        self.model = seeded_model(config.training.seed, lambda: MLP(n_in, n_out, config.model)).to(device)
         self.optimizer = make_optimizer(config.training, self.model.parameters())
         self.loss_fn = nn.CrossEntropyLoss() if self.classify else nn.MSELoss()
         self.example_loss_fn = type(self.loss_fn)(reduction="none")  # the same loss per example, for evaluation
         self.rng = torch.Generator().manual_seed(config.training.seed)
         self.batch_size = min(config.training.batch_size, len(data.x_train))
         y_dtype = torch.long if self.classify else torch.float32
-        self.x = torch.as_tensor(data.x_train, device=device)
+        self.x = self.inputs[0](torch.as_tensor(data.x_train, device=device))
         self.y = torch.as_tensor(data.y_train, dtype=y_dtype, device=device)
-        self.x_test = torch.as_tensor(data.x_test, device=device)
+        self.x_test = self.inputs[0](torch.as_tensor(data.x_test, device=device))
         self.y_test = torch.as_tensor(data.y_test, dtype=y_dtype, device=device)
         # Evaluation runs both splits in one forward pass and reads each split's sums of per-example losses
         # and hits in one transfer: a few tensor ops per epoch instead of a dozen, as an epoch of the moons
@@ -83,6 +86,13 @@ class MLPRunner:
         self.has_modes = any(isinstance(m, nn.Dropout) for m in self.model.modules())
         self.grid = _grid(data) if data.n_features == 2 else None
         return self._started()
+
+    def _inputs_of(self, data: Dataset) -> tuple:
+        """(points -> the network's inputs, their names): a 2-D dataset's derived features (mlp/features.py)."""
+        names = self.config.data.features
+        if data.n_features != 2 or features.is_plain(names):
+            return (lambda points: points), data.feature_names
+        return (lambda points: features.derive(points, names)), tuple(features.LABELS[n] for n in names)
 
     def _started(self) -> RunStarted:
         d = self.data
@@ -152,12 +162,12 @@ class MLPRunner:
     def _grid_pass(self, flat: torch.Tensor):
         """The boundary grid's forward pass, keeping the network view's pictures (None when turned off)."""
         if not self.network_view:
-            return self.model(flat), None
+            return self.model(self.inputs[0](flat)), None
         d = self.data
-        units, cut = shown_units(self.model, d.n_features)
-        out, images = grid_forward(self.model, flat, GRID_SIZE, units)
+        units, cut = shown_units(self.model, len(self.inputs[1]))
+        out, images = grid_forward(self.model, self.inputs[0](flat), GRID_SIZE, units)
         names = d.class_names if self.classify else ("prediction",)
-        return out, network_view(self.model, units, images, self.grid[0], self.grid[1], d.feature_names, names, cut)
+        return out, network_view(self.model, units, images, self.grid[0], self.grid[1], self.inputs[1], names, cut)
 
     def _split_means(self, out: torch.Tensor) -> tuple[list[float], list[float]]:
         """([train loss, test loss], [train metric, test metric]) from the outputs for `x_both`.

@@ -48,3 +48,30 @@ def test_a_table_has_no_network_view_and_says_why(app):
     run_until(app, lambda at: "completed" in progress_text(at))
     assert "mlp.network_chart" not in charts(app) and "mlp.confusion_chart" in charts(app)
     assert any("network view are drawn for datasets with two features" in c.value for c in app.caption)
+
+
+def test_a_link_with_features_loads_them(app):
+    app.query_params["data.dataset"] = "circles"
+    app.query_params["data.features"] = "x2,y2"
+    open_mlp(app)
+    assert app.multiselect(key="mlp.features").value == ["x2", "y2"]
+
+
+def test_the_features_preset_trains_on_seven_inputs_shown_in_the_network_view(app):
+    open_mlp(app)
+    assert app.multiselect(key="mlp.features").value == ["x", "y"]
+    app.selectbox(key="mlp.preset").set_value("spiral-features").run()
+    assert app.multiselect(key="mlp.features").value == ["x", "y", "x2", "y2", "xy", "sin_x", "sin_y"]
+    link = app.query_params["data.features"]
+    assert (link[0] if isinstance(link, list) else link) == "x,y,x2,y2,xy,sin_x,sin_y"  # the share link has them
+    app.number_input(key="mlp.epochs").set_value(5).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    network = charts(app)["mlp.network_chart"]
+    neurons = next(t for t in network["data"] if t["name"] == "neurons")
+    assert neurons["text"][:7] == ["inputs · x", "inputs · y", "inputs · x²", "inputs · y²", "inputs · x·y",
+                                   "inputs · sin x", "inputs · sin y"]
+    assert "sin y" in neurons["text"][7]  # a hidden unit's tooltip lists its weight from sin y
+    app.multiselect(key="mlp.features").set_value([]).run()
+    assert any("at least one input feature" in w.value for w in app.warning)
+    assert app.button(key="mlp.train").disabled
