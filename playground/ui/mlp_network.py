@@ -31,10 +31,13 @@ def network_panel(view: NetworkView | None, place, revision: int, height: int) -
             st.caption(note)
         with st.popover("Inspect a neuron", icon=":material/zoom_in:"):
             choices = _choices(view)
+            if st.session_state.get(INSPECT) not in choices:  # none yet, or a unit no longer shown
+                st.session_state[INSPECT] = None
             pick = st.selectbox("Neuron", list(choices), format_func=choices.get, key=INSPECT,
-                                help="Its output over the plane, and the weights that feed it (from the units shown).")
-            column, unit = (int(part) for part in (pick or "0:0").split(":"))
-            if column < len(view.layers) and unit < len(view.layers[column].units):
+                                placeholder="Choose a neuron", help="Its output over the plane, and the weights "
+                                "that feed it (from the units shown).")
+            if pick is not None:  # drawn on request only: the live refresh builds no figure nobody looks at
+                column, unit = (int(part) for part in pick.split(":"))
                 chart(network_plots.neuron_figure(view, column, unit), "mlp.neuron_chart")
 
 

@@ -10,8 +10,8 @@ from playground.jobs import Snapshot
 from playground.mlp import plots as mlp_plots
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import DataError, make_dataset
-from playground.mlp.views import MLPRunInfo
-from playground.ui import live, mlp_network, session, widgets
+from playground.mlp.views import MLPRunInfo, MLPViews
+from playground.ui import live, mlp_network, mlp_replay, session, widgets
 from playground.ui.charts import chart
 from playground.ui.text import literal
 
@@ -68,7 +68,8 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
     # The same layout before a run and during it: the charts shown before Train show its first points. The
     # charts' places must not move (a chart in a new place is a new iframe, which loads plotly.js again).
     # The boundary and the network view first, so both are above the fold at 1,400 x 1,000; the curves below.
-    head, views, curves, below = st.container(), st.columns(2), st.columns(2), st.columns(2)
+    head, views, replay = st.container(), st.columns(2), st.container()
+    curves, below = st.columns(2), st.columns(2)
     with head:
         if snap is not None:
             live.progress(snap)
@@ -79,7 +80,9 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
         preview(config, views)
         return
     info: MLPRunInfo | None = snap.started.info if snap.started else None
-    run_views(snap, info, [*views, below[0]], opts["discretize"])
+    with replay:
+        shown = mlp_replay.replay_pick(snap)
+    run_views(snap, shown, info, [*views, below[0]], opts["discretize"])
     for note in info.notes if info else ():
         st.caption(literal(note))
     if not snap.active and snap.state is not None:
@@ -92,11 +95,11 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
 
 
 
-def run_views(snap: Snapshot, info: MLPRunInfo | None, places: list, discretize: bool) -> None:
+def run_views(snap: Snapshot, v: MLPViews | None, info: MLPRunInfo | None, places: list, discretize: bool) -> None:
     """The decision boundary and the network view (two-feature datasets) and the confusion matrix or the
-    predictions of a run. `places`: the boundary's, the network view's, and the confusion's for a 2-D run (a
-    table's run draws its confusion or predictions first, where the boundary would be)."""
-    (c1, c2, c3), v = places, snap.views
+    predictions of a run's views `v` (the newest, or a replayed one). `places`: the boundary's, the network
+    view's, and the confusion's for a 2-D run (a table's run draws its confusion or predictions first)."""
+    c1, c2, c3 = places
     if info is not None and info.points is not None:
         pts, grid = info.points, v.grid if v is not None else None
         fig = live.cached("mlp.boundary", (v, pts, discretize), lambda: mlp_plots.boundary_figure(

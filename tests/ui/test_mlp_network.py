@@ -75,3 +75,27 @@ def test_the_features_preset_trains_on_seven_inputs_shown_in_the_network_view(ap
     app.multiselect(key="mlp.features").set_value([]).run()
     assert any("at least one input feature" in w.value for w in app.warning)
     assert app.button(key="mlp.train").disabled
+
+
+def test_the_run_replays_by_slider_and_plays_to_the_end(app):
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(30).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    last_boundary = charts(app)["mlp.boundary_chart"]["layout"]["images"][0]["source"]
+    last_pictures = _pictures(app)
+    app.toggle(key="mlp.follow").set_value(False).run()
+    slider = app.select_slider(key="mlp.replay")
+    steps = [int(option.replace(",", "")) for option in slider.options]  # AppTest gives the formatted options
+    assert len(steps) >= 2 and slider.value == steps[-1]  # replay starts at the newest snapshot
+    slider.set_value(steps[0]).run()
+    assert charts(app)["mlp.boundary_chart"]["layout"]["images"][0]["source"] != last_boundary
+    assert _pictures(app) != last_pictures  # the network view of the first evaluation
+    app.button(key="mlp.replay_play").click().run()
+    shown = [app.select_slider(key="mlp.replay").value]
+    while "mlp.replay_playing" in app.session_state:  # each refresh shows the next snapshot until the last
+        app.run()
+        shown.append(app.select_slider(key="mlp.replay").value)
+        assert len(shown) <= len(steps) + 1
+    assert shown[:len(steps)] == steps  # one snapshot per refresh, in order, from the first
+    assert "mlp.replay_play" in [b.key for b in app.button]  # Play again once it has ended
