@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from playground.mlp.layer_stats import LayersView
 from playground.mlp.network import LayerView, NetworkView
 from playground.mlp.plots import DIVERGING, _background_image, _diverging
 from playground.plots import CLASS_COLOURS, base_layout, empty_figure, make_figure, plain_label, trace
@@ -143,4 +144,35 @@ def neuron_figure(view: NetworkView, column: int, unit: int, *, height: int = 30
                          xaxis2={"domain": [0.6, 1.0], "anchor": "y2", "zeroline": True},
                          yaxis2={"anchor": "x2", "autorange": "reversed", "type": "category"})
     layout["margin"] = {"l": 10, "r": 10, "t": 36, "b": 10}
+    return make_figure(traces, layout)
+
+
+def layers_figure(view: LayersView | None, *, height: int = 420) -> go.Figure:
+    """A table's network view: per layer (a column, inputs side on the left) a heatmap of its weight matrix
+    (rows its units, columns the previous layer's; 0 white, orange positive, blue negative, one scale per
+    matrix) above a histogram of its outputs on the test split. Traces "weights · <layer>" and
+    "outputs · <layer>". None: an empty figure."""
+    if view is None or not view.layers:
+        return empty_figure("layers", height)
+    n, traces, layout = len(view.layers), [], base_layout("layers", height, showlegend=False)
+    width = 1.0 / n
+    for i, layer in enumerate(view.layers):
+        domain = [i * width + 0.02, (i + 1) * width - 0.02]
+        ax = "" if i == 0 else str(i + 1)
+        hx = str(n + i + 1)
+        scale = float(np.abs(layer.weights).max()) if layer.weights.size else 1.0
+        cut = f" (top {layer.weights.shape[0]} of {layer.n_units})" if layer.weights.shape[0] < layer.n_units else ""
+        traces.append(trace("heatmap", z=layer.weights, colorscale=DIVERGING, zmin=-(scale or 1.0), zmax=scale or 1.0,
+                            showscale=False, xaxis=f"x{ax}", yaxis=f"y{ax}", name=f"weights · {layer.name}",
+                            hovertemplate="unit %{y} ← %{x}: %{z:+.3f}<extra></extra>"))
+        centres = (layer.edges[:-1] + layer.edges[1:]) / 2
+        traces.append(trace("bar", x=centres, y=layer.counts, xaxis=f"x{hx}", yaxis=f"y{hx}",
+                            name=f"outputs · {layer.name}", marker={"color": "#808495"},
+                            hovertemplate="%{x:.2f}: %{y}<extra></extra>"))
+        layout[f"xaxis{ax}"] = {"domain": domain, "anchor": f"y{ax}", "showticklabels": False,
+                                "title": {"text": f"{plain_label(layer.name)}{cut}", "font": {"size": 11}}}
+        layout[f"yaxis{ax}"] = {"domain": [0.42, 1.0], "anchor": f"x{ax}", "autorange": "reversed",
+                                "showticklabels": False}
+        layout[f"xaxis{hx}"] = {"domain": domain, "anchor": f"y{hx}", "tickfont": {"size": 9}}
+        layout[f"yaxis{hx}"] = {"domain": [0.0, 0.3], "anchor": f"x{hx}", "showticklabels": False}
     return make_figure(traces, layout)

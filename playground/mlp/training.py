@@ -23,6 +23,7 @@ from playground.loop import Emit, fit
 from playground.mlp import features
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset
+from playground.mlp.layer_stats import layers_view
 from playground.mlp.model import MLP
 from playground.mlp.network import grid_forward, network_view, shown_units
 from playground.mlp.views import BoundaryGrid, MLPRunInfo, MLPViews, Points
@@ -151,13 +152,15 @@ class MLPRunner:
             confusion = confusion_counts(self.data.y_test, out_test.argmax(-1).cpu().numpy(), self.data.n_classes)
         else:
             y_test_pred = out_test.cpu().numpy()
-        network = None
+        network = layers = None
+        if self.grid is None and self.network_view:  # a table: weights and outputs per layer instead of pictures
+            layers = layers_view(self.model, self.x_test)
         if self.grid is not None:
             gx, gy, flat = self.grid
             out, network = self._grid_pass(flat.to(self.device))
             values = out.softmax(-1) if self.classify else out.squeeze(-1)
             grid = BoundaryGrid(gx, gy, values.cpu().numpy().reshape(len(gy), len(gx), *values.shape[1:]))
-        return MLPViews(confusion, y_test_pred, grid, network)
+        return MLPViews(confusion, y_test_pred, grid, network, layers)
 
     def _grid_pass(self, flat: torch.Tensor):
         """The boundary grid's forward pass, keeping the network view's pictures (None when turned off)."""

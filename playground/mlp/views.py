@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from playground.mlp.layer_stats import LayersView
 from playground.mlp.network import NetworkView
 
 
@@ -40,6 +41,7 @@ class MLPViews:
     y_test_pred: np.ndarray | None = None  # (n_test,) predicted values on the test split (regression)
     grid: BoundaryGrid | None = None  # two-feature datasets only
     network: NetworkView | None = None  # two-feature datasets only: each neuron's picture and the weights
+    layers: LayersView | None = None  # tables: each layer's weight matrix and the spread of its outputs
 
 
 @dataclass(frozen=True)

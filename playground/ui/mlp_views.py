@@ -7,6 +7,7 @@ import streamlit as st
 
 from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
+from playground.mlp import network_plots
 from playground.mlp import plots as mlp_plots
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import DataError, make_dataset
@@ -109,7 +110,10 @@ def run_views(snap: Snapshot, v: MLPViews | None, info: MLPRunInfo | None, place
         chart(fig, "mlp.boundary_chart", c1, snap.run)
         mlp_network.network_panel(v.network if v is not None else None, c2, snap.run, BOUNDARY_HEIGHT)
     else:
-        c2.caption("The decision boundary and the network view are drawn for datasets with two features.")
+        c2.caption("A table's network: each layer's weights (rows its units) and the spread of its outputs on the "
+                   "test split. The decision boundary is drawn for datasets with two features.")
+        fig = live.cached("mlp.layers", (v,), lambda: network_plots.layers_figure(v.layers if v else None))
+        chart(fig, "mlp.layers_chart", c2, snap.run)
         c3 = c1
     if v is not None and v.confusion is not None:
         fig = live.cached("mlp.confusion", (v,), lambda: mlp_plots.confusion_figure(v.confusion, info.class_names))

@@ -40,14 +40,19 @@ def test_a_neuron_is_drawn_large_with_its_weights_and_wide_layers_say_what_is_hi
     assert heat["type"] == "heatmap" and bars["y"][-1] == "bias" and len(bars["y"]) == 16 + 1
 
 
-def test_a_table_has_no_network_view_and_says_why(app):
+def test_a_table_shows_each_layers_weights_and_outputs_instead(app):
     open_mlp(app)
     app.selectbox(key="mlp.preset").set_value("iris-keras").run()
     app.number_input(key="mlp.epochs").set_value(2).run()
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "completed" in progress_text(at))
-    assert "mlp.network_chart" not in charts(app) and "mlp.confusion_chart" in charts(app)
-    assert any("network view are drawn for datasets with two features" in c.value for c in app.caption)
+    drawn = charts(app)
+    assert "mlp.network_chart" not in drawn and "mlp.confusion_chart" in drawn
+    assert any("drawn for datasets with two features" in c.value for c in app.caption)
+    layers = {t["name"]: t for t in drawn["mlp.layers_chart"]["data"]}  # iris-keras: 4-64-64-3
+    assert set(layers) == {f"{kind} · {name}" for kind in ("weights", "outputs")
+                           for name in ("hidden 1", "hidden 2", "output")}
+    assert "top 32 of 64" in drawn["mlp.layers_chart"]["layout"]["xaxis2"]["title"]["text"]
 
 
 def test_a_link_with_features_loads_them(app):
