@@ -6,7 +6,9 @@ of a shared machine's speed falls on both alike. Steps/s is the job's own figure
 training time, evaluations and views included; full evaluations with views at most every
 `MLPRunner.full_every_s`). Also times one evaluation's view (grid pass, pictures, weights) on and off.
 
-Prints per preset: median steps/s on and off, the range of each, and the median of the pairwise ratios.
+Prints per preset: median steps/s on and off, the range of each, the median of the pairwise ratios, the
+evaluation's milliseconds on and off, and what one live refresh of the page spends on the view: building the
+network figure and turning it into JSON for the browser (what `ui.charts.chart` sends), in milliseconds.
 
 Run: .venv/bin/python benchmarks/network_view.py [--repeats 5] [--epochs 150] [--presets moons spiral]
 """
@@ -24,8 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from playground.figure_json import figure_json  # noqa: E402
 from playground.jobs import Job  # noqa: E402
 from playground.mlp import training  # noqa: E402
+from playground.mlp.network_plots import network_figure  # noqa: E402
 from playground.mlp.presets import PRESETS  # noqa: E402
 
 
@@ -51,15 +55,29 @@ def eval_ms(cfg, view_on: bool, n: int = 30) -> float:
     return 1000 * statistics.median(times)
 
 
+def figure_ms(cfg, n: int = 20) -> float:
+    """Median milliseconds to build the network figure of a trained view and write its JSON for the browser."""
+    training.MLPRunner.network_view = True
+    runner = training.MLPRunner(cfg)
+    runner.start()
+    view = runner.evaluate(1, 1, True).views.network
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        figure_json(network_figure(view))
+        times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=150)
-    parser.add_argument("--presets", nargs="+", default=["moons", "spiral"])
+    parser.add_argument("--presets", nargs="+", default=["moons", "spiral", "spiral-features"])
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"{'preset':<10} {'view on steps/s':>22} {'view off steps/s':>22} {'on/off':>8} "
-          f"{'eval ms on':>11} {'eval ms off':>12}")
+          f"{'eval ms on':>11} {'eval ms off':>12} {'figure ms':>10}")
     for name in args.presets:
         base = PRESETS[name].config
         cfg = dataclasses.replace(base, training=dataclasses.replace(base.training, epochs=args.epochs))
@@ -71,7 +89,7 @@ def main() -> None:
         e_on, e_off = eval_ms(cfg, True), eval_ms(cfg, False)
         print(f"{name:<10} {statistics.median(on):>8.0f} ({min(on):.0f}-{max(on):.0f}) "
               f"{statistics.median(off):>10.0f} ({min(off):.0f}-{max(off):.0f}) {ratio:>8.3f} "
-              f"{e_on:>11.2f} {e_off:>12.2f}")
+              f"{e_on:>11.2f} {e_off:>12.2f} {figure_ms(cfg):>10.1f}")
     training.MLPRunner.network_view = True
 
 
