@@ -10,15 +10,20 @@ white for zero, on the boundary's diverging scale.
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 from playground.mlp.layer_stats import LayersView
 from playground.mlp.network import LayerView, NetworkView
-from playground.mlp.plots import DIVERGING, _background_image, _diverging
+from playground.mlp.plots import DIVERGING, _diverging
 from playground.plots import CLASS_COLOURS, base_layout, empty_figure, make_figure, plain_label, trace
 
-PICTURE = 0.85  # a picture's side, in the figure's units (one unit between rows; both axes share the unit)
+PICTURE = 5 / 6  # a picture's side, in the figure's units (one unit between rows; both axes share the unit): 20
+# pixels of a 24-pixel slot at network.THUMB = 20
 ASPECT = 1.0  # the width over the height the view is laid out for (a column of about 430 by 420 pixels)
 MIN_GAP = 1.6  # units between columns at least, so links have room between pictures
 LINK_WIDTHS = (0.5, 1.2, 2.2, 3.5)  # pixels, for |weight| in each quarter of the view's largest |weight|
@@ -48,26 +53,36 @@ def column_gap(view: NetworkView) -> float:
 
 
 def _links(view: NetworkView, ys: list[np.ndarray]) -> list[dict]:
-    """One line trace per (sign, width band) joining a unit's right edge to the next column's units' left edges;
-    the band of a link is its |weight| over the view's largest, in quarters."""
-    largest = max((float(np.abs(layer.weights).max()) for layer in view.layers[1:] if layer.weights.size),
-                  default=0.0) or 1.0
-    paths: dict[tuple[bool, int], tuple[list, list]] = {}
-    gap = column_gap(view)
+    """One line trace per (sign, width band) joining a unit's right edge to the next column's units' left edges,
+    each link a segment [start, end, NaN] (numpy arrays: cheap to copy and to send); the band of a link is its
+    |weight| over the view's largest, in quarters. Non-finite weights are left out."""
+    gap, parts = column_gap(view), []
     for c, layer in enumerate(view.layers[1:], start=1):
-        for i, j in np.ndindex(layer.weights.shape):
-            w = float(layer.weights[i, j])
-            if not np.isfinite(w):
+        i, j = np.indices(layer.weights.shape).reshape(2, -1)
+        parts.append((layer.weights.ravel().astype(float), ys[c - 1][j], ys[c][i], c))
+    if not parts:
+        return []
+    w = np.concatenate([p[0] for p in parts])
+    y0, y1 = np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+    x1 = np.concatenate([np.full(len(p[0]), p[3] * gap - PICTURE / 2) for p in parts])
+    finite = np.isfinite(w)
+    largest = float(np.abs(w[finite]).max()) if finite.any() else 0.0
+    bands = len(LINK_WIDTHS)
+    band = np.minimum((np.abs(np.nan_to_num(w)) / (largest or 1.0) * bands).astype(int), bands - 1)
+    traces = []
+    for positive in (False, True):
+        for b in range(len(LINK_WIDTHS)):
+            pick = finite & (band == b) & ((w >= 0) == positive)
+            if not pick.any():
                 continue
-            band = min(int(abs(w) / largest * len(LINK_WIDTHS)), len(LINK_WIDTHS) - 1)
-            xs, ys_ = paths.setdefault((w >= 0, band), ([], []))
-            xs += [(c - 1) * gap + PICTURE / 2, c * gap - PICTURE / 2, None]
-            ys_ += [ys[c - 1][j], ys[c][i], None]
-    return [trace("scatter", x=xs, y=ys_, mode="lines", hoverinfo="skip", showlegend=False,
-                  name=f"{'positive' if positive else 'negative'} weights {band + 1}",
-                  line={"color": POSITIVE if positive else NEGATIVE, "width": LINK_WIDTHS[band]},
-                  opacity=0.3 + 0.1 * band)
-            for (positive, band), (xs, ys_) in sorted(paths.items())]
+            gaps = np.full(int(pick.sum()), np.nan)
+            xs = np.stack([x1[pick] - gap + PICTURE, x1[pick], gaps], 1).ravel()
+            ys_ = np.stack([y0[pick], y1[pick], gaps], 1).ravel()
+            traces.append(trace("scatter", x=xs, y=ys_, mode="lines", hoverinfo="skip", showlegend=False,
+                                name=f"{'positive' if positive else 'negative'} weights {b + 1}",
+                                line={"color": POSITIVE if positive else NEGATIVE, "width": LINK_WIDTHS[b]},
+                                opacity=0.3 + 0.1 * b))
+    return traces
 
 
 def _hover(layer: LayerView, previous: LayerView | None, i: int) -> str:
@@ -80,12 +95,30 @@ def _hover(layer: LayerView, previous: LayerView | None, i: int) -> str:
     return f"{head}<br>bias {float(layer.bias[i]):+.3f}<br>weights in: {incoming}"
 
 
+def column_image(layer: LayerView) -> dict:
+    """{"source": a PNG data URI} of a column's pictures stacked top to bottom, one per unit, each T x T pixels
+    (row 0 of a picture is the plane's bottom, drawn at the bottom) in a slot of T + g rows whose g rows around
+    it are transparent, so a slot of the image is one unit of the figure and the picture PICTURE of it. One PNG
+    per column, not per unit: a live refresh encodes a handful of images (a view has up to 80 pictures)."""
+    images = np.asarray(layer.images, np.float32)  # (k, T, T)
+    k, t = images.shape[0], images.shape[1]
+    g = max(2, round(t * (1 - PICTURE) / PICTURE / 2) * 2)  # transparent rows per slot, split above and below
+    rgb = _diverging(0.5 + 0.5 * np.nan_to_num(images[:, ::-1], nan=0.0) / layer_scale(layer))  # (k, T, T, 3)
+    slots = np.zeros((k, t + g, t, 4), np.uint8)
+    slots[:, g // 2 : g // 2 + t, :, :3] = np.rint(rgb)
+    slots[:, g // 2 : g // 2 + t, :, 3] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(slots.reshape(k * (t + g), t, 4), "RGBA").save(buffer, format="PNG")
+    return {"source": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")}
+
+
 def network_figure(view: NetworkView | None, *, height: int = 420) -> go.Figure:
     """The network as columns of pictures, inputs on the left, output on the right, links drawn by weight.
 
-    Each shown unit is a layout image of its values over `view.x` x `view.y` on the diverging scale, each
-    column scaled by its largest |value| (`layer_scale`); a trace "neurons" puts a marker under each picture
-    for its tooltip (`_hover`). A column's title says how many units it hides. None: an empty figure.
+    Each column is one layout image (`column_image`): its units' values over `view.x` x `view.y` on the
+    diverging scale, scaled by the column's largest |value| (`layer_scale`), one picture per unit one unit apart;
+    a trace "neurons" puts a marker on each picture for its tooltip (`_hover`). A column's title says how many
+    units it shows of how many. None: an empty figure.
     """
     if view is None or not view.layers:
         return empty_figure("network", height)
@@ -93,13 +126,11 @@ def network_figure(view: NetworkView | None, *, height: int = 420) -> go.Figure:
     images, annotations, marks = [], [], {"x": [], "y": [], "text": []}
     top = max(float(y.max()) for y in ys) + 0.5
     for c, layer in enumerate(view.layers):
-        scale, previous = layer_scale(layer), view.layers[c - 1] if c else None
+        previous = view.layers[c - 1] if c else None
+        images.append({**column_image(layer), "xref": "x", "yref": "y", "x": c * gap, "y": float(ys[c][0]) + 0.5,
+                       "sizex": PICTURE, "sizey": float(len(layer.units)), "xanchor": "center", "yanchor": "top",
+                       "sizing": "stretch", "layer": "above"})
         for i, y in enumerate(ys[c]):
-            rgb = _diverging(0.5 + 0.5 * np.asarray(layer.images[i], np.float32) / scale)
-            image = _background_image(rgb, view.x, view.y)
-            image.update(x=c * gap, y=float(y), sizex=PICTURE, sizey=PICTURE, xanchor="center", yanchor="middle",
-                         layer="above", opacity=1.0)
-            images.append(image)
             marks["x"].append(c * gap)
             marks["y"].append(float(y))
             marks["text"].append(_hover(layer, previous, i))

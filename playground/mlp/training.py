@@ -25,7 +25,7 @@ from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset
 from playground.mlp.layer_stats import layers_view
 from playground.mlp.model import MLP
-from playground.mlp.network import grid_forward, network_view, shown_units
+from playground.mlp.network import NetworkView, grid_forward, network_view, shown_units
 from playground.mlp.views import BoundaryGrid, MLPRunInfo, MLPViews, Points
 from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
 
@@ -86,6 +86,8 @@ class MLPRunner:
         # module, so an evaluation of a model without dropout skips it.
         self.has_modes = any(isinstance(m, nn.Dropout) for m in self.model.modules())
         self.grid = _grid(data) if data.n_features == 2 else None
+        # the grid's inputs as the network gets them (derived features), on the device once, not per evaluation
+        self.grid_inputs = self.inputs[0](self.grid[2].to(device)) if self.grid is not None else None
         return self._started()
 
     def _inputs_of(self, data: Dataset) -> tuple:
@@ -156,19 +158,20 @@ class MLPRunner:
         if self.grid is None and self.network_view:  # a table: weights and outputs per layer instead of pictures
             layers = layers_view(self.model, self.x_test)
         if self.grid is not None:
-            gx, gy, flat = self.grid
-            out, network = self._grid_pass(flat.to(self.device))
+            gx, gy, _ = self.grid
+            out, network = self._grid_pass(self.grid_inputs)
             values = out.softmax(-1) if self.classify else out.squeeze(-1)
             grid = BoundaryGrid(gx, gy, values.cpu().numpy().reshape(len(gy), len(gx), *values.shape[1:]))
         return MLPViews(confusion, y_test_pred, grid, network, layers)
 
-    def _grid_pass(self, flat: torch.Tensor):
-        """The boundary grid's forward pass, keeping the network view's pictures (None when turned off)."""
+    def _grid_pass(self, inputs: torch.Tensor) -> tuple[torch.Tensor, NetworkView | None]:
+        """The boundary grid's forward pass from its `inputs` (G*G, n_in), keeping the network view's pictures
+        (None when turned off)."""
         if not self.network_view:
-            return self.model(self.inputs[0](flat)), None
+            return self.model(inputs), None
         d = self.data
         units, cut = shown_units(self.model, len(self.inputs[1]))
-        out, images = grid_forward(self.model, self.inputs[0](flat), GRID_SIZE, units)
+        out, images = grid_forward(self.model, inputs, GRID_SIZE, units)
         names = d.class_names if self.classify else ("prediction",)
         return out, network_view(self.model, units, images, self.grid[0], self.grid[1], self.inputs[1], names, cut)
 

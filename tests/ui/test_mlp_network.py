@@ -19,7 +19,7 @@ def test_the_network_view_draws_every_neuron_and_changes_while_it_trains(app):
     network = charts(app)["mlp.network_chart"]
     titles = [a["text"] for a in network["layout"]["annotations"]]
     assert titles == ["inputs", "hidden 1", "hidden 2", "output"]  # moons: 2-16-16-2, all shown
-    assert len(network["layout"]["images"]) == 2 + 16 + 16 + 2
+    assert [im["sizey"] for im in network["layout"]["images"]] == [2, 16, 16, 2]  # a picture per unit, by column
     neurons = next(t for t in network["data"] if t["name"] == "neurons")
     assert "bias" in neurons["text"][2] and "x1" in neurons["text"][2]
     drawn = {s for s in seen if s}

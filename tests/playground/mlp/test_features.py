@@ -62,3 +62,14 @@ def test_the_network_gets_the_derived_features_and_the_view_shows_them():
     np.testing.assert_allclose(inputs.images[1], px**2, rtol=2e-3, atol=2e-3)  # float16 pictures
     np.testing.assert_allclose(inputs.images[2], py**2, rtol=2e-3, atol=2e-3)
     assert started.info.points.x_train.shape[1] == 2  # the boundary still plots the points themselves
+
+
+def test_the_memory_estimate_counts_the_derived_inputs():
+    from playground.memory import FLOAT
+    from playground.mlp.memory import estimate
+
+    plain = PRESETS["spiral-features"].config
+    xy = MLPRunConfig(data=DataConfig(dataset="spiral", n_classes=3, noise=0.05), model=plain.model,
+                      training=plain.training)
+    # five more inputs: five more weights into each of the 6 hidden units
+    assert estimate(plain).weights - estimate(xy).weights == FLOAT * 5 * 6

@@ -37,22 +37,27 @@ def _view() -> NetworkView:
 
 def _pixels(image: dict) -> np.ndarray:
     data = base64.b64decode(image["source"].split(",", 1)[1])
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
 
 
 def test_one_picture_per_shown_neuron_in_columns_with_the_hidden_count():
     fig = network_figure(_view()).to_dict()
-    images = fig["layout"]["images"]
+    images = fig["layout"]["images"]  # one per column, its units stacked one figure unit apart
     gap = column_gap(_view())
-    assert len(images) == 6 and [im["x"] / gap for im in images] == [0, 0, 1, 1, 1, 2]
-    assert {(im["sizex"], im["sizey"]) for im in images} == {(PICTURE, PICTURE)}  # square: the axes share a unit
-    assert [im["y"] for im in images[2:5]] == [2.0, 1.0, 0.0]  # the first unit on top
+    assert len(images) == 3 and [im["x"] / gap for im in images] == [0, 1, 2]
+    assert [im["sizey"] for im in images] == [2, 3, 1] and {im["sizex"] for im in images} == {PICTURE}
+    assert images[1]["y"] == 2.5 and images[1]["yanchor"] == "top"  # the first unit on top, centred at y = 2
     titles = [a["text"] for a in fig["layout"]["annotations"]]
     assert titles == ["inputs", "hidden 1<br>3 of 20", "output"]
+    px = _pixels(images[1])  # (3 slots of T + g rows, T, 4)
+    slot = px.shape[0] // 3
+    g = slot - T
+    assert px.shape[1] == T and px[0, 0, 3] == 0 and px[g // 2, 0, 3] == 255  # transparent between pictures
     # a unit of 2*ramp: its column's scale is 2, so its left edge is pure blue and its right edge pure orange
-    px = _pixels(images[2])
-    assert tuple(px[0, 0]) == (0x1F, 0x77, 0xB4) and tuple(px[0, -1]) == (0xFF, 0x7F, 0x0E)
-    assert tuple(_pixels(images[3])[1, 1]) == (255, 255, 255)  # all zeros: white
+    assert tuple(px[g // 2, 0, :3]) == (0x1F, 0x77, 0xB4) and tuple(px[g // 2, -1, :3]) == (0xFF, 0x7F, 0x0E)
+    assert tuple(px[slot + g // 2 + 1, 1, :3]) == (255, 255, 255)  # the second unit, all zeros: white
+    y_picture = _pixels(images[0])[slot + g // 2 : slot + g // 2 + T]  # the input y: +1 at the top, -1 below
+    assert tuple(y_picture[0, 0, :3]) == (0xFF, 0x7F, 0x0E) and tuple(y_picture[-1, 0, :3]) == (0x1F, 0x77, 0xB4)
     neurons = next(t for t in fig["data"] if t["name"] == "neurons")
     assert "bias +0.500" in neurons["text"][2] and "x1 +1.00, x2 -0.10" in neurons["text"][2]
     go.Figure(fig)  # plotly's validation accepts it
@@ -61,13 +66,13 @@ def test_one_picture_per_shown_neuron_in_columns_with_the_hidden_count():
 def test_links_are_coloured_by_sign_and_wider_for_larger_weights():
     fig = network_figure(_view())
     links = [t for t in fig.data if t.name != "neurons"]
-    n_links = sum(list(t.x).count(None) for t in links)
+    n_links = sum(int(np.isnan(np.asarray(t.x, float)).sum()) for t in links)
     assert n_links == 6 + 3
     by_weight = {}
     for t in links:
         for k in range(0, len(t.x), 3):
-            by_weight[(t.x[k], round(t.y[k], 3), round(t.y[k + 1], 3))] = (t.line.color, t.line.width)
-    ys, left = positions(_view()), PICTURE / 2  # a link leaves a picture's right edge
+            by_weight[(round(t.x[k], 3), round(t.y[k], 3), round(t.y[k + 1], 3))] = (t.line.color, t.line.width)
+    ys, left = positions(_view()), round(PICTURE / 2, 3)  # a link leaves a picture's right edge
     assert by_weight[(left, ys[0][0], ys[1][1])] == (NEGATIVE, LINK_WIDTHS[-1])  # -4.0: the largest |weight|
     assert by_weight[(left, ys[0][0], ys[1][2])] == (POSITIVE, LINK_WIDTHS[2])  # 2.1 of 4.0: the third quarter
     assert by_weight[(left, ys[0][1], ys[1][2])] == (POSITIVE, LINK_WIDTHS[3])  # 3.0 of 4.0: the fourth
