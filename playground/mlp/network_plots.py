@@ -26,16 +26,18 @@ PICTURE = 5 / 6  # a picture's side, in the figure's units (one unit between row
 # pixels of a 24-pixel slot at network.THUMB = 20
 ASPECT = 1.0  # the width over the height the view is laid out for (a column of about 430 by 420 pixels)
 MIN_GAP = 1.6  # units between columns at least, so links have room between pictures
-LINK_WIDTHS = (0.5, 1.2, 2.2, 3.5)  # pixels, for |weight| in each quarter of the view's largest |weight|
+LINK_WIDTHS = (0.4, 1.0, 1.8, 3.0)  # pixels, for |weight| in each quarter of the view's largest |weight|
 POSITIVE, NEGATIVE = CLASS_COLOURS[1], CLASS_COLOURS[0]  # orange, blue
 MAX_HOVER_WEIGHTS = 16  # incoming weights listed in a neuron's tooltip
 
 
-def layer_scale(layer: LayerView) -> float:
-    """The largest |value| over a column's pictures: the column's pictures share one colour scale (0 white)."""
-    images = np.asarray(layer.images, np.float32)
-    finite = np.abs(images[np.isfinite(images)])
-    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+def unit_scales(images: np.ndarray) -> np.ndarray:
+    """(k,) the largest finite |value| of each unit's picture (1 where it is all zeros): each picture spans the
+    whole colour scale, so a unit's shape reads at a glance whatever its size (the tooltip and the large view
+    give the numbers)."""
+    values = np.abs(np.nan_to_num(np.asarray(images, np.float32), nan=0.0, posinf=0.0, neginf=0.0))
+    largest = values.reshape(len(values), -1).max(1) if values.size else np.ones(len(values))
+    return np.where(largest > 0, largest, 1.0)
 
 
 def positions(view: NetworkView) -> list[np.ndarray]:
@@ -81,7 +83,7 @@ def _links(view: NetworkView, ys: list[np.ndarray]) -> list[dict]:
             traces.append(trace("scatter", x=xs, y=ys_, mode="lines", hoverinfo="skip", showlegend=False,
                                 name=f"{'positive' if positive else 'negative'} weights {b + 1}",
                                 line={"color": POSITIVE if positive else NEGATIVE, "width": LINK_WIDTHS[b]},
-                                opacity=0.3 + 0.1 * b))
+                                opacity=0.2 + 0.1 * b))
     return traces
 
 
@@ -103,7 +105,8 @@ def column_image(layer: LayerView) -> dict:
     images = np.asarray(layer.images, np.float32)  # (k, T, T)
     k, t = images.shape[0], images.shape[1]
     g = max(2, round(t * (1 - PICTURE) / PICTURE / 2) * 2)  # transparent rows per slot, split above and below
-    rgb = _diverging(0.5 + 0.5 * np.nan_to_num(images[:, ::-1], nan=0.0) / layer_scale(layer))  # (k, T, T, 3)
+    scale = unit_scales(images)[:, None, None]
+    rgb = _diverging(0.5 + 0.5 * np.nan_to_num(images[:, ::-1], nan=0.0) / scale)  # (k, T, T, 3)
     slots = np.zeros((k, t + g, t, 4), np.uint8)
     slots[:, g // 2 : g // 2 + t, :, :3] = np.rint(rgb)
     slots[:, g // 2 : g // 2 + t, :, 3] = 255
@@ -116,7 +119,7 @@ def network_figure(view: NetworkView | None, *, height: int = 420) -> go.Figure:
     """The network as columns of pictures, inputs on the left, output on the right, links drawn by weight.
 
     Each column is one layout image (`column_image`): its units' values over `view.x` x `view.y` on the
-    diverging scale, scaled by the column's largest |value| (`layer_scale`), one picture per unit one unit apart;
+    diverging scale, each scaled by its own largest |value| (`unit_scales`), one picture per unit one unit apart;
     a trace "neurons" puts a marker on each picture for its tooltip (`_hover`). A column's title says how many
     units it shows of how many. None: an empty figure.
     """
@@ -156,7 +159,7 @@ def neuron_figure(view: NetworkView, column: int, unit: int, *, height: int = 30
     `view.layers` and that layer's shown units; out of range raises IndexError."""
     layer = view.layers[column]
     z = np.asarray(layer.images[unit], np.float32)
-    scale = layer_scale(layer)
+    scale = float(unit_scales(z[None])[0])
     heat = trace("heatmap", x=view.x, y=view.y, z=z, colorscale=DIVERGING, zmin=-scale, zmax=scale, xaxis="x",
                  yaxis="y", colorbar={"thickness": 10, "x": 0.46, "len": 0.9}, name="output",
                  hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}: %{z:.3f}<extra></extra>")

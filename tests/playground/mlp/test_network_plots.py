@@ -53,9 +53,10 @@ def test_one_picture_per_shown_neuron_in_columns_with_the_hidden_count():
     slot = px.shape[0] // 3
     g = slot - T
     assert px.shape[1] == T and px[0, 0, 3] == 0 and px[g // 2, 0, 3] == 255  # transparent between pictures
-    # a unit of 2*ramp: its column's scale is 2, so its left edge is pure blue and its right edge pure orange
+    # a unit of 2*ramp, scaled by its own largest |value|: its left edge pure blue and its right edge pure orange
     assert tuple(px[g // 2, 0, :3]) == (0x1F, 0x77, 0xB4) and tuple(px[g // 2, -1, :3]) == (0xFF, 0x7F, 0x0E)
     assert tuple(px[slot + g // 2 + 1, 1, :3]) == (255, 255, 255)  # the second unit, all zeros: white
+    assert tuple(px[2 * slot + g // 2, 0, :3]) == (0xFF, 0x7F, 0x0E)  # -ramp reaches full colour too, beside 2*ramp
     y_picture = _pixels(images[0])[slot + g // 2 : slot + g // 2 + T]  # the input y: +1 at the top, -1 below
     assert tuple(y_picture[0, 0, :3]) == (0xFF, 0x7F, 0x0E) and tuple(y_picture[-1, 0, :3]) == (0x1F, 0x77, 0xB4)
     neurons = next(t for t in fig["data"] if t["name"] == "neurons")
@@ -83,7 +84,7 @@ def test_a_neuron_drawn_large_with_its_incoming_weights_and_bias():
     fig = neuron_figure(_view(), 1, 2)
     heat, bars = fig.data
     np.testing.assert_allclose(heat.z, -np.tile(np.linspace(-1, 1, T), (T, 1)), atol=1e-3)
-    assert (heat.zmin, heat.zmax) == (-2.0, 2.0)
+    assert (heat.zmin, heat.zmax) == (-1.0, 1.0)  # the unit's own scale, 0 white
     assert list(bars.y) == ["x1", "x2", "bias"] and np.allclose(bars.x, [2.1, 3.0, 0.0])
     assert fig.layout.title.text == "hidden 1 · unit 3"
     inputs = neuron_figure(_view(), 0, 0)
