@@ -104,3 +104,16 @@ def test_the_run_replays_by_slider_and_plays_to_the_end(app):
         assert len(shown) <= len(steps) + 1
     assert shown[:len(steps)] == steps  # one snapshot per refresh, in order, from the first
     assert "mlp.replay_play" in [b.key for b in app.button]  # Play again once it has ended
+
+
+def test_many_wide_layers_show_fewer_units_each_with_a_note(app):
+    open_mlp(app)
+    app.slider(key="mlp.n_layers").set_value(8).run()
+    for i in range(8):
+        app.number_input(key=f"mlp.width.{i}").set_value(64)
+    app.number_input(key="mlp.epochs").set_value(1).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    images = charts(app)["mlp.network_chart"]["layout"]["images"]
+    assert sum(im["sizey"] for im in images) <= 80 and all(im["sizey"] < 16 for im in images[1:-1])
+    assert any("fewer units per layer, to keep the page quick" in c.value for c in app.caption)
