@@ -111,7 +111,7 @@ def column_image(layer: LayerView) -> dict:
     slots[:, g // 2 : g // 2 + t, :, :3] = np.rint(rgb)
     slots[:, g // 2 : g // 2 + t, :, 3] = 255
     buffer = io.BytesIO()
-    Image.fromarray(slots.reshape(k * (t + g), t, 4), "RGBA").save(buffer, format="PNG")
+    Image.fromarray(slots.reshape(k * (t + g), t, 4), "RGBA").save(buffer, format="PNG", compress_level=1)  # fast
     return {"source": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")}
 
 
