@@ -54,7 +54,7 @@ def _apply_click(page: str, config: Any, start_kwargs: dict) -> Job | None:
             session.reset_job(page)  # the end of a reaped run
         return None
     elif "pause" in clicked:
-        job.resume() if job.snapshot().status == "paused" else job.pause()
+        job.resume() if job.control.paused else job.pause()  # paused also while a Step waits for a place
     elif "step" in clicked:
         job.step()
     elif "stop" in clicked:
@@ -70,7 +70,7 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     job = _apply_click(page, config, start_kwargs)
     snap = job.snapshot() if job else session.reaped_run(page)
     active = bool(snap and snap.active)
-    paused = bool(snap and snap.status == "paused")
+    paused = bool(snap and snap.active and (job.control.paused if job else snap.status == "paused"))
     queued = bool(snap and snap.status == "queued")  # nothing to pause or step until it trains
     buttons = row()
     # No help= on these buttons: the cursor rests on a button after its click, and its tooltip then sat over

@@ -150,6 +150,24 @@ def test_pausing_gives_the_place_to_a_waiting_run_and_says_so(app, monkeypatch):
     app.button(key="mlp.stop").click().run()
 
 
+def test_a_step_while_another_run_has_the_place_says_it_waits_and_resume_stays_offered(app, monkeypatch):
+    monkeypatch.setattr(REGISTRY.queue, "max_running", 1)
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(10_000).run()
+    app.button(key="mlp.train").click().run()
+    app.button(key="mlp.pause").click().run()
+    other = REGISTRY.start("someone-else:mlp", tiny_config(epochs=10_000))
+    assert wait_for(lambda: other.snapshot().status == "running")
+    app.button(key="mlp.step").click().run()
+    run_until(app, lambda at: "waiting for a training place, position 1" in progress_text(at))
+    assert app.button(key="mlp.pause").label == "Resume"  # the run is still paused: one step waits
+    app.button(key="mlp.pause").click().run()  # Resume: it waits for the place, then trains on
+    assert other.stop(join_timeout=JOIN_S)
+    run_until(app, lambda at: "running" in progress_text(at))
+    assert app.button(key="mlp.pause").label == "Pause"
+    app.button(key="mlp.stop").click().run()
+
+
 def test_a_run_reaped_while_the_connection_was_lost_says_so_and_keeps_its_curves(app, monkeypatch):
     import time
 
