@@ -91,7 +91,7 @@ def draw(snap: Snapshot | None) -> None:
             pts["y_test"], task=info["task"], class_names=info["class_names"], discretize=opts["discretize"],
             axis_titles=axis_titles(snap)))
         chart(fig, "mlp.boundary_chart", c1, snap.run)
-    else:
+    elif snap.started is not None:  # before it (queued, set-up, ended there) the number of features is unknown
         c1.caption("The decision boundary is drawn for datasets with two features.")
     if "confusion" in v:
         fig = live.cached("mlp.confusion", (v,), lambda: plots.confusion_figure(v["confusion"], info["class_names"]))
