@@ -104,6 +104,9 @@ def read_csv(raw: bytes, name: str = "upload.csv") -> pd.DataFrame:
     except (ValueError, csv.Error) as e:  # pandas' ParserError is a ValueError
         reason = str(e).strip().splitlines()[0].removeprefix("Error tokenizing data. C error: ")[:200]
         raise DataError(f"Could not read {name} as a CSV file: {reason.rstrip('.')}.") from None
+    if table.index.nlevels > 1:  # pandas took the leading fields of longer rows as row names (one is R's style)
+        raise DataError(f"The rows of {name} have {table.index.nlevels} more fields than its header row has names. "
+                        "Give every column a name in the header row.")
     rows, cols = table.shape
     if cols < 2:
         raise DataError(f"{name} has only one column; a dataset needs at least two (features and a target). "
