@@ -171,6 +171,14 @@ def test_csv_semicolon_delimiter_and_bom():
     assert list(got.columns) == ["a", "b", "c"] and got["b"].tolist() == [2, 4]
 
 
+def test_csv_with_semicolons_and_decimal_commas_reads_numbers_and_says_so():
+    got = read_csv(b"a;b;c\n0,5;2;x\n1,25;4;y\n", "eu.csv")
+    assert got["a"].tolist() == [0.5, 1.25] and got["b"].tolist() == [2, 4]
+    assert got.attrs["notes"] == ("Read decimal commas in eu.csv as decimal points (0,5 as 0.5).",)
+    got = read_csv(b"a;b;c\n0.5;2;x\n1.25;4;y\n", "points.csv")  # decimal points with semicolons: as written
+    assert got["a"].tolist() == [0.5, 1.25] and "notes" not in got.attrs
+
+
 def test_latin1_csv_is_read():
     raw = "name,größe,ok\nJosé,1.5,1\nZoë,2.5,0\n".encode("latin-1")
     got = read_csv(raw)
