@@ -315,7 +315,7 @@ class Job:
                 status, message = end.status, getattr(end, "message", "") or self._note
             elif started is None:
                 status, message = ("queued" if position else "starting"), ""
-            elif self.control.paused:
+            elif self.control.paused and not self.control.step_waits:  # a Step that waits for a place: waiting
                 status, message = "paused", ""
             else:
                 status, message = ("waiting" if self.control.lent else "running"), ""
