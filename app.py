@@ -1,15 +1,15 @@
-"""The frame: page config, navigation over the playground pages, and the sidebar job badge."""
+"""The frame: page config, navigation over the playground pages (from playground.kinds), the sidebar job badge."""
 
 import streamlit as st
 
+from playground.kinds import KINDS
 from playground.ui import session
 
 st.set_page_config(page_title="Neural network playground", page_icon="🧠", layout="wide")
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/mlp.py", title="MLP playground", icon=":material/scatter_plot:", url_path="mlp"),
-    st.Page("app_pages/attention.py", title="Attention playground", icon=":material/grid_on:", url_path="attention"),
+    *(st.Page(kind.page, title=kind.title, icon=kind.icon, url_path=kind.name) for kind in KINDS),
 ]
 nav = st.navigation(PAGES)
 session.presenter_toggle()

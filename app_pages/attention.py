@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from playground import sequence_training  # noqa: F401  (imported here so the first Train starts at once)
+from playground.attention import training  # noqa: F401  (imported here so the first Train starts at once)
 from playground.ui import attention_form, attention_views, live
 
 PAGE = "attention"

@@ -2,24 +2,16 @@
 
 import streamlit as st
 
-from playground import devices
-from playground.registry import REGISTRY
+from playground import devices, registry
+from playground.kinds import KINDS
 
 SERVER_STATUS_S = 2.0  # refresh period of the server status line
 
 st.title(":material/neurology: Neural network playground")  # an icon font: renders without emoji fonts
 st.markdown(
-    """
-Build a small neural network, press **Train**, and watch it learn: the loss falls, the accuracy
-climbs and the decision boundary bends into shape, live, while the model trains on the server.
-
-- **MLP playground**: pick a dataset (moons, spirals, XOR, iris, digits or your own CSV), choose
-  hidden layers, widths, activations, optimizer and learning rate, then train, pause and single-step;
-  the page's address is a link to your setup. Try a learning rate of 10 with SGD to see a run diverge.
-- **Attention playground**: train a tiny Transformer on reverse, sort, recall, sentiment with
-  negation or a character language model, and watch its attention heatmaps form while it learns;
-  replay how the pattern appeared, and type your own input.
-"""
+    "Build a small neural network, press **Train**, and watch it learn: the loss falls, the accuracy climbs and "
+    "the decision boundary bends into shape, live, while the model trains on the server.\n\n"
+    + "\n".join(f"- **{kind.title}**: {kind.summary}" for kind in KINDS)
 )
 device = devices.resolve("auto")
 label = devices.describe(device)
@@ -32,11 +24,11 @@ else:
 @st.fragment(run_every=SERVER_STATUS_S)
 def server_status() -> None:
     """For a presenter with this page open: the server's jobs, kept current."""
-    counts = REGISTRY.counts()
+    counts = registry.shared().counts()
     st.caption(f"On this server now: {counts['training']} job(s) training, {counts['queued']} waiting "
-               f"(at most {REGISTRY.queue.max_running} train at once).")
+               f"(at most {registry.shared().queue.max_running} train at once).")
 
 
 server_status()
-st.page_link("app_pages/mlp.py", label="Open the MLP playground", icon=":material/arrow_forward:")
-st.page_link("app_pages/attention.py", label="Open the attention playground", icon=":material/arrow_forward:")
+for kind in KINDS:
+    st.page_link(kind.page, label=f"Open the {kind.title}", icon=":material/arrow_forward:")

@@ -48,11 +48,11 @@ import torch  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from torch import nn  # noqa: E402
 
-from playground.data import make_dataset  # noqa: E402
 from playground.jobs import Job  # noqa: E402
-from playground.models.mlp import MLP  # noqa: E402
-from playground.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
-from playground.training import make_optimizer, seeded_model  # noqa: E402
+from playground.mlp.data import make_dataset  # noqa: E402
+from playground.mlp.model import MLP  # noqa: E402
+from playground.mlp.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from playground.torchkit import make_optimizer, seeded_model  # noqa: E402
 from tests.e2e.server import (  # noqa: E402
     CHARTS_JS,
     click_button,

@@ -69,7 +69,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
-from playground.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from playground.mlp.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
 from tests.e2e.server import crash_lines, start_server, stop_server  # noqa: E402
 
 GRACE_S = 5  # PLAYGROUND_SESSION_GRACE_S for the server: a closed tab's job is stopped this long after

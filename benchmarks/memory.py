@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from playground.sequence_presets import SEQUENCE_PRESETS  # noqa: E402
-from playground.sequence_training import build_model  # noqa: E402
+from playground.attention.presets import PRESETS  # noqa: E402
+from playground.attention.training import build_model  # noqa: E402
 from tests.e2e.server import (  # noqa: E402
     click_button,
     go_to,
@@ -45,7 +45,7 @@ MB = 2**20
 
 
 def main() -> None:
-    sizes = {name: sum(p.numel() for p in build_model(cfg).parameters()) for name, (_, cfg) in SEQUENCE_PRESETS.items()}
+    sizes = {name: sum(p.numel() for p in build_model(preset.config).parameters()) for name, preset in PRESETS.items()}
     largest = max(sizes, key=sizes.get)
     os.environ["PLAYGROUND_SESSION_GRACE_S"] = str(GRACE_S)
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,33 +18,31 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playground import memory  # noqa: E402
-from playground.config import (  # noqa: E402
-    DataConfig,
-    MLPConfig,
-    RunConfig,
-    SequenceRunConfig,
-    SequenceTrainConfig,
+from playground.attention.config import (  # noqa: E402
+    AttentionRunConfig,
+    AttentionTrainConfig,
     TaskConfig,
-    TrainConfig,
     TransformerConfig,
 )
-from playground.limits import Limits  # noqa: E402
-from playground.presets import PRESETS  # noqa: E402
-from playground.sequence_presets import SEQUENCE_PRESETS  # noqa: E402
+from playground.attention.presets import PRESETS as ATTENTION_PRESETS  # noqa: E402
+from playground.mlp.config import DataConfig, MLPConfig, MLPRunConfig, TrainConfig  # noqa: E402
+from playground.mlp.presets import PRESETS  # noqa: E402
+from playground.settings import Limits  # noqa: E402
 from tests.playground.peak_memory import measure, short_run  # noqa: E402
 
 
-def mlp(n: int, widths: tuple[int, ...], activation: str = "relu", batch: int = 100_000) -> RunConfig:
-    return RunConfig(DataConfig(n_samples=n), MLPConfig(hidden_sizes=widths, activations=(activation,) * len(widths)),
+def mlp(n: int, widths: tuple[int, ...], activation: str = "relu", batch: int = 100_000) -> MLPRunConfig:
+    model = MLPConfig(hidden_sizes=widths, activations=(activation,) * len(widths))
+    return MLPRunConfig(DataConfig(n_samples=n), model,
                      TrainConfig(batch_size=batch))
 
 
 def attention(task: str, seq_len: int, d_model: int, n_heads: int, n_layers: int, d_ff: int, batch: int,
-              dropout: float = 0.0) -> SequenceRunConfig:
-    return SequenceRunConfig(TaskConfig(task=task, seq_len=seq_len),
+              dropout: float = 0.0) -> AttentionRunConfig:
+    return AttentionRunConfig(TaskConfig(task=task, seq_len=seq_len),
                              TransformerConfig(d_model=d_model, n_heads=n_heads, n_layers=n_layers, d_ff=d_ff,
                                                dropout=dropout, context=max(seq_len, 16)),
-                             SequenceTrainConfig(batch_size=batch))
+                             AttentionTrainConfig(batch_size=batch))
 
 
 CASES: list[tuple[str, object, int]] = [  # (name, config, steps)
@@ -53,7 +51,7 @@ CASES: list[tuple[str, object, int]] = [  # (name, config, steps)
     ("MLP 10,000 samples, 4 x 512 GELU, full batch", mlp(10_000, (512,) * 4, "gelu"), 3),
     ("MLP 10,000 samples, 8 x 512, full batch (form's bounds)", mlp(10_000, (512,) * 8), 3),
     ("MLP 10,000 samples, 8 x 512, batch 4,000", mlp(10_000, (512,) * 8, batch=4000), 3),
-    ("attention preset tiny-lm", SEQUENCE_PRESETS["tiny-lm"][1], 3),
+    ("attention preset tiny-lm", ATTENTION_PRESETS["tiny-lm"].config, 3),
     ("reverse T=64, d 128, 4 heads, 2 layers, batch 64", attention("reverse", 64, 128, 4, 2, 256, 64), 3),
     ("char_lm T=128, d 16, 8 heads, 2 layers, batch 32, dropout", attention("char_lm", 128, 16, 8, 2, 16, 32, 0.1), 3),
     ("reverse T=128, d 128, 8 heads, 6 layers, batch 32", attention("reverse", 128, 128, 8, 6, 256, 32), 3),

@@ -23,9 +23,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from playground.attention.presets import PRESETS  # noqa: E402
+from playground.attention.training import train  # noqa: E402
 from playground.events import EvalEnded, RunFailed, RunStarted  # noqa: E402
-from playground.sequence_presets import SEQUENCE_PRESETS  # noqa: E402
-from playground.sequence_training import train_sequence  # noqa: E402
 
 
 def measure(config, threads: int) -> dict:
@@ -48,13 +48,13 @@ def measure(config, threads: int) -> dict:
 
     def work() -> None:
         torch.set_num_threads(threads)
-        train_sequence(config, emit)
+        train(config, emit)
 
     worker = threading.Thread(target=work)
     worker.start()
     worker.join()
     final = last[0]
-    attention = final.views["attention"]
+    attention = final.views.attention
     t = attention.shape[-1]
     mirror = attention[..., np.arange(t), t - 1 - np.arange(t)].mean(-1).max()
     seconds = out["end"] - t0[0]
@@ -68,9 +68,9 @@ def main() -> None:
     args = parser.parse_args()
     default = torch.get_num_threads()
     if args.all:
-        runs = [(name, config, 1) for name, (_, config) in SEQUENCE_PRESETS.items()]
+        runs = [(name, config, 1) for name, config in ((n, p.config) for n, p in PRESETS.items())]
     else:
-        runs = [("reverse", SEQUENCE_PRESETS["reverse"][1], n) for n in dict.fromkeys((1, default))]
+        runs = [("reverse", PRESETS["reverse"].config, n) for n in dict.fromkeys((1, default))]
     print(f"torch {torch.__version__}, {default} default threads")
     header = ("threads", "to 99% (s)", "held-out", "total (s)", "steps/s", "mirror")
     print(f"{'preset':<10} " + " ".join(f"{h:>{max(len(h), 7)}}" for h in header))

@@ -17,21 +17,11 @@ import sys
 import time
 from typing import Any
 
-from playground import presets
-from playground.limits import Limits
+from playground import kinds
+from playground.events import ACCURACY, Metric
+from playground.settings import Limits
 
 LIST_FIELDS = ("hidden_sizes", "activations")
-
-
-def all_presets() -> dict[str, tuple[str, Any]]:
-    """Every preset, MLP and sequence, as name -> (description, config)."""
-    table = {name: (p.description, p.config) for name, p in presets.PRESETS.items()}
-    try:
-        from playground.sequence_presets import SEQUENCE_PRESETS
-    except ImportError:  # the sequence engine is optional for the MLP command line
-        SEQUENCE_PRESETS = {}
-    table.update(SEQUENCE_PRESETS)
-    return table
 
 
 def apply_overrides(config: Any, assignments: list[str]) -> Any:
@@ -106,13 +96,13 @@ def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
         print(file=sys.stderr)
     snap = job.snapshot()
     last = snap.evals[-1] if snap.evals else None
-    metric = snap.started.metric_name if snap.started else "accuracy"
-    key = "r2" if metric == "R²" else "accuracy"  # "token accuracy", "next-char accuracy": the task's accuracy
+    metric = snap.started.metric if snap.started else Metric(ACCURACY, "accuracy")
+    key = metric.kind  # "token accuracy", "next-char accuracy": the task's accuracy
     return {
         "preset": name,
         "status": snap.status,
         "message": snap.message,
-        "metric": metric,
+        "metric": metric.label,
         "train_loss": last.train_loss if last else None,
         "test_loss": last.test_loss if last else None,
         f"train_{key}": last.train_metric if last else None,
@@ -128,21 +118,21 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("presets", help="list the presets")
     tr = sub.add_parser("train", help="train a preset headlessly")
-    tr.add_argument("--preset", default=presets.DEFAULT_PRESET)
+    tr.add_argument("--preset", default=kinds.KINDS[0].default_preset)
     tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
     tr.add_argument("--json", action="store_true", help="print one JSON object with the result")
     args = parser.parse_args(argv)
-    table = all_presets()
+    table = kinds.all_presets()
     if args.command == "presets":
         width = max(map(len, table))
-        for name, (description, _) in table.items():
-            print(f"{name:<{width}}  {description}")
+        for name, preset in table.items():
+            print(f"{name:<{width}}  {preset.description}")
         return 0
     if args.preset not in table:
         print(f"error: unknown preset {args.preset!r}; choose from {', '.join(table)}.", file=sys.stderr)
         return 2
     try:
-        config = apply_overrides(table[args.preset][1], args.set)
+        config = apply_overrides(table[args.preset].config, args.set)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Protocol
 
 
-class Go(Enum):
+class Command(Enum):
     """What `Control.wait` tells the trainer to do next."""
 
     RUN = "run"  # take the next step as usual
@@ -113,53 +113,53 @@ class Control:
                 return
         callback()
 
-    def wait(self) -> Go:
+    def wait(self) -> Command:
         """Block while paused with no step granted; return what to do next. With a `place`, release it before
         blocking and take one again (blocking in the queue) before returning RUN or STEP."""
         if not self._paused and not self._stopped:  # fast path: one attribute read per step
-            return Go.RUN
+            return Command.RUN
         with self._cond:
             self._blocked_since = time.perf_counter()
         try:
             while True:
-                go = self._next()
-                if go is None:  # paused with no step granted: lend the place, then block
+                command = self._next()
+                if command is None:  # paused with no step granted: lend the place, then block
                     self.place.release()
                     self._holding = False
-                elif go is Go.STOP or self._holding:
-                    return go
-                elif not self._take(go):
-                    return Go.STOP
+                elif command is Command.STOP or self._holding:
+                    return command
+                elif not self._take(command):
+                    return Command.STOP
                 else:
                     self._holding = True
-                    if go is Go.STEP:  # its permit is spent; a RUN looks again (it may be paused by now)
-                        return go
+                    if command is Command.STEP:  # its permit is spent; a RUN looks again (it may be paused by now)
+                        return command
         finally:
             with self._cond:
                 self._waited_s += time.perf_counter() - self._blocked_since
                 self._blocked_since = None
 
-    def _take(self, go: Go) -> bool:
-        """`place.take()` for `go`, the step it is taken for noted meanwhile (see `step_waits`)."""
+    def _take(self, command: Command) -> bool:
+        """`place.take()` for `command`, the step it is taken for noted meanwhile (see `step_waits`)."""
         with self._cond:
-            self._taking_step = go is Go.STEP
+            self._taking_step = command is Command.STEP
         try:
             return self.place.take()
         finally:
             with self._cond:
                 self._taking_step = False
 
-    def _next(self) -> Go | None:
+    def _next(self) -> Command | None:
         """What `wait` does next; None: release the place first. Blocks while paused unless a place is to go."""
         with self._cond:
             while True:
                 if self._stopped:
-                    return Go.STOP
+                    return Command.STOP
                 if not self._paused:
-                    return Go.RUN
+                    return Command.RUN
                 if self._permits > 0:
                     self._permits -= 1
-                    return Go.STEP
+                    return Command.STEP
                 if self._holding and self.place is not None:
                     return None
                 self._cond.wait()

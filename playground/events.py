@@ -1,16 +1,27 @@
 """Plain events a trainer emits while it runs; a job appends them to its log.
 
-Events are immutable and hold only Python numbers, strings and numpy arrays, so a UI thread can read
-them while the training thread goes on. Losses are per example (mean over the batch); metrics are
-accuracy in [0, 1] for classification and R² for regression.
+Events are immutable and hold only Python numbers, strings, numpy arrays and frozen dataclasses of them, so a
+UI thread can read them while the training thread goes on. What is particular to a playground (a run's info,
+the views an evaluation sends for the charts) is a frozen dataclass that playground owns. Losses are per
+example (mean over the batch); metrics are accuracy in [0, 1] for classification and R² for regression.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+ACCURACY, R2 = "accuracy", "r2"  # metric kinds: a share in [0, 1]; the coefficient of determination (<= 1)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a run's metric is: its kind decides how it is drawn, its label how it is named."""
+
+    kind: str  # ACCURACY or R2
+    label: str  # e.g. "accuracy", "R²", "token accuracy", "next-char accuracy"
 
 
 @dataclass(frozen=True)
@@ -19,10 +30,11 @@ class RunStarted:
 
     device: str  # e.g. "cpu" or "cuda:0 (NVIDIA H200)"
     n_params: int  # trainable parameters
-    steps_per_epoch: int
+    steps_per_epoch: int | None  # None for a run counted in steps only
     total_steps: int
-    metric_name: str  # "accuracy" or "R²"
-    info: dict[str, Any] = field(default_factory=dict)  # task-specific: data points, class names, notes
+    metric: Metric
+    info: Any = None  # the playground's frozen run info: data points, class names, the probe, notes
+    held_out: str = "test"  # the held-out split's name: "test", or "validation" where it picks settings
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,7 @@ class StepEnded:
     """One optimizer step. `loss` is the mini-batch training loss before the update."""
 
     step: int  # 1-based count of optimizer steps
-    epoch: int  # 1-based epoch this step belongs to
+    epoch: int | None  # 1-based epoch this step belongs to; None for a run counted in steps only
     loss: float
 
 
@@ -39,12 +51,12 @@ class EvalEnded:
     """Evaluation on the full train and test splits, in eval mode without gradients."""
 
     step: int
-    epoch: int
+    epoch: int | None
     train_loss: float
     test_loss: float
     train_metric: float
     test_metric: float
-    views: dict[str, np.ndarray] = field(default_factory=dict)  # e.g. boundary grid, confusion matrix
+    views: Any = None  # the playground's frozen views for the charts (a boundary grid, attention), if any
     state: dict[str, np.ndarray] | None = None  # a CPU copy of the model's parameters, for inference and export
 
 

@@ -2,14 +2,14 @@
 
 An owner is a string such as "<browser session id>:<page>"; only code that knows the owner reaches
 its job. `RunQueue` admits at most `max_running` jobs to train at once and queues the rest in start
-order. `JobRegistry.reap` stops jobs whose owner has been gone for longer than a grace period, and every
-job is stopped and joined at interpreter exit so no thread is killed inside torch. The cap, the grace
-period and the per-job limits come from playground.settings (environment, then file, then defaults).
+order. `JobRegistry.reap` stops jobs whose owner has been gone for longer than a grace period; every job
+is stopped and joined at interpreter exit (playground.jobs.stop_all) so no thread is killed inside torch.
+`shared()` is the process-wide registry; its cap, grace period and per-job limits come from
+playground.settings (environment, then file, then defaults), read when it is first used.
 """
 
 from __future__ import annotations
 
-import atexit
 import ctypes
 import dataclasses
 import gc
@@ -25,9 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from playground.jobs import Job, Snapshot
-from playground.limits import Limits
-from playground.settings import Settings, load
+from playground.jobs import Job, Snapshot, stop_and_join
+from playground.settings import Limits, Settings, load
 
 KEPT_RUNS = 50  # reaped runs whose final curves are kept for an owner who may come back (oldest dropped first)
 KEPT_S = 300.0  # for this long: Streamlit itself forgets a disconnected session after 2 minutes
@@ -255,7 +254,7 @@ class JobRegistry:
                     reaped.append((owner, self._jobs.pop(owner)))
                     self._last_seen.pop(owner)
         active = [job.alive for _, job in reaped]
-        _stop_and_join([job for _, job in reaped], timeout=5.0)
+        stop_and_join([job for _, job in reaped], timeout=5.0)
         ends = [self._end_of(job, was_active) for (_, job), was_active in zip(reaped, active, strict=True)]
         with self._lock:
             for (owner, _), end in zip(reaped, ends, strict=True):
@@ -276,7 +275,7 @@ class JobRegistry:
         message = (f"Your run was stopped after {lost}." if was_active else
                    " ".join(filter(None, [snap.message, f"Its weights and views were freed after {lost}."])))
         keep = np.unique(np.linspace(0, len(snap.step_x) - 1, min(len(snap.step_x), KEPT_POINTS)).astype(int))
-        return dataclasses.replace(snap, message=message, views={}, state=None, history=(),
+        return dataclasses.replace(snap, message=message, views=None, state=None, history=(),
                                    step_x=snap.step_x[keep], step_loss=snap.step_loss[keep])
 
     def shutdown(self, timeout: float = 10.0) -> None:
@@ -286,17 +285,18 @@ class JobRegistry:
             self._jobs.clear()
             self._last_seen.clear()
             self._kept.clear()
-        _stop_and_join(jobs, timeout)
+        stop_and_join(jobs, timeout)
 
 
-def _stop_and_join(jobs: list[Job], timeout: float) -> None:
-    """Ask every job to stop first, so they wind down together, then join them (`timeout` s in all)."""
-    for job in jobs:
-        job.control.stop()
-    deadline = time.monotonic() + timeout
-    for job in jobs:
-        job.thread.join(max(0.0, deadline - time.monotonic()))
+_shared: JobRegistry | None = None
+_shared_lock = threading.Lock()
 
 
-REGISTRY = JobRegistry()
-atexit.register(REGISTRY.shutdown)
+def shared() -> JobRegistry:
+    """The process-wide registry, created on first use: it reads the server settings then, not at import. Its
+    jobs, as every job, are stopped and joined at interpreter exit by playground.jobs.stop_all."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = JobRegistry()
+        return _shared

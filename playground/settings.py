@@ -1,4 +1,4 @@
-"""Server settings for a shared server (a workshop, Community Cloud): read once, from three places.
+"""Server settings for a shared server (a workshop, Community Cloud), and the per-run `Limits` taken from them.
 
 For each setting an environment variable wins, then the `[server]` table of a TOML settings file,
 then the built-in default. The file is `playground.toml` in the working directory (the app is started
@@ -32,6 +32,9 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
+
+from playground.memory import over_budget  # which asks the playground's own estimate (playground.kinds)
 
 ENV_SETTINGS = "PLAYGROUND_SETTINGS"
 DEFAULT_PATH = "playground.toml"
@@ -157,3 +160,37 @@ def load(environ: Mapping[str, str] | None = None, path: str | os.PathLike[str] 
     named = path is not None or bool(environ.get(ENV_SETTINGS, "").strip())
     from_file = replace(Settings(), **_read_file(Path(path) if path is not None else settings_path(environ), named))
     return replace(from_file, **_read_env(environ, from_file))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits a shared server enforces: a run over one ends with a message that names it. Dataset sizes,
+    epochs and steps are bounded by the configs themselves, histories by playground.jobs."""
+
+    max_params: int = Settings.max_params
+    max_seconds: float = Settings.max_job_seconds
+    max_memory_mb: int = Settings.max_run_memory_mb  # a run whose estimated peak (playground.memory) is above it is
+    # refused before it starts
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Limits:
+        """Limits from `settings`, else from `load()` (environment, file, defaults)."""
+        settings = settings or load()
+        return cls(max_params=settings.max_params, max_seconds=settings.max_job_seconds,
+                   max_memory_mb=settings.max_run_memory_mb)
+
+    def memory_problem(self, config: Any, table: Any = None) -> str | None:
+        """Why this server refuses `config` for its memory (a message naming the estimate in MB and the settings
+        to lower), or None when it fits or no playground owns the config (a test's stand-in trainer). `table`: an
+        MLP run's uploaded DataFrame. Arithmetic on the config, no model built."""
+        return over_budget(config, self.max_memory_mb, table)
+
+    def duration(self) -> str:
+        """`max_seconds` for people: "10 minutes", "90 seconds" (minutes from 2 minutes up), "1 second"."""
+        s = self.max_seconds
+        if s >= 120:
+            return f"{s / 60:g} minutes"
+        return f"{s:g} second{'s' * (s != 1)}"
+
+    def describe(self) -> str:
+        return f"at most {self.max_params:,} parameters and {self.duration()} of training per run"

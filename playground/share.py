@@ -2,9 +2,10 @@
 
 Only settings that differ from the config type's defaults go into the URL, as "part.field=value"
 (lists comma-separated), so links stay short and readable, e.g.
-`?data.dataset=spiral&model.hidden_sizes=32,32&training.learning_rate=0.003`. A user's corpus
-text is never put in a URL. Parsing never raises: a bad or tampered parameter is dropped with a
-notice and the others are kept (see `_drop_one` for which one goes when settings conflict).
+`?data.dataset=spiral&model.hidden_sizes=32,32&training.learning_rate=0.003`. The fields a config type
+names in `not_shared` (a user's corpus, a CSV's column names) are never put in a URL. Parsing never
+raises: a bad or tampered parameter is dropped with a notice and the others are kept (see `_drop_one` for
+which one goes when settings conflict).
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-# ("task", "text"): too large for a URL, and private. ("data", "ignore"): column names, which may hold commas or
-# look like numbers; the CSV they belong to is not in the link either.
-NOT_SHARED = {("task", "text"), ("data", "ignore")}
 
 
 def to_query(config: Any) -> dict[str, str]:
@@ -24,7 +22,7 @@ def to_query(config: Any) -> dict[str, str]:
     out = {}
     for part, fields in d.items():
         for name, value in fields.items():
-            if value != default[part][name] and (part, name) not in NOT_SHARED:
+            if value != default[part][name] and (part, name) not in config.not_shared:
                 out[f"{part}.{name}"] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
     return out
 
@@ -41,7 +39,7 @@ def from_query(cls: type[T], params: Mapping[str, str]) -> tuple[T, list[str]]:
         part, _, name = key.partition(".")
         if not name:
             continue
-        if part not in default or name not in default[part] or (part, name) in NOT_SHARED:
+        if part not in default or name not in default[part] or (part, name) in cls.not_shared:
             notices.append(f"Ignored the unknown link setting {key!r}.")
             continue
         try:

@@ -8,7 +8,7 @@ import threading
 import pytest
 import torch
 
-from playground.config import DataConfig, MLPConfig, RunConfig, TrainConfig
+from playground.mlp.config import DataConfig, MLPConfig, MLPRunConfig, TrainConfig
 
 # Training threads run with one intra-op thread (see playground.jobs); tests that train in the main thread
 # do the same, so they measure the same code path and do not oversubscribe a small CI machine.
@@ -36,9 +36,9 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-def tiny_config(**training) -> RunConfig:
+def tiny_config(**training) -> MLPRunConfig:
     """Moons, 200 points, one hidden layer of 8: trains in a fraction of a second."""
-    return RunConfig(
+    return MLPRunConfig(
         data=DataConfig(dataset="moons", n_samples=200, noise=0.1),
         model=MLPConfig(hidden_sizes=(8,), activations=("tanh",)),
         training=dataclasses.replace(TrainConfig(epochs=5, batch_size=16, learning_rate=0.05), **training),
@@ -46,5 +46,5 @@ def tiny_config(**training) -> RunConfig:
 
 
 @pytest.fixture
-def tiny() -> RunConfig:
+def tiny() -> MLPRunConfig:
     return tiny_config()

@@ -14,7 +14,7 @@ def engine_modules() -> list[str]:
 
 def test_engine_modules_do_not_import_streamlit():
     modules = engine_modules()
-    assert "playground.training" in modules and "playground.jobs" in modules
+    assert "playground.mlp.training" in modules and "playground.jobs" in modules
     code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + "print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

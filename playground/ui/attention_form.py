@@ -1,6 +1,6 @@
-"""The attention playground's config form: widgets in, a validated `SequenceRunConfig` out.
+"""The attention playground's config form: widgets in, a validated `AttentionRunConfig` out.
 
-Widget keys are "attn.<field>"; the last valid config is kept under "attn.saved" so the widgets get
+Widget keys are "attention.<part>.<field>"; the last valid config is kept under "attention.saved" so the widgets get
 their values back after a page switch, as on the MLP page.
 """
 
@@ -10,69 +10,60 @@ from typing import Any
 
 import streamlit as st
 
-from playground import config as C
 from playground import devices
-from playground.sequence_presets import DEFAULT_SEQUENCE_PRESET, SEQUENCE_PRESETS
-from playground.tables import DataError, decode_text
-from playground.ui.forms import (
+from playground.attention.config import (
+    MAX_SEQ_LEN,
+    MAX_VOCAB_SIZE,
+    POSITIONALS,
+    TRANSFORMER_ACTIVATIONS,
+    AttentionRunConfig,
+)
+from playground.attention.presets import DEFAULT_PRESET, PRESETS
+from playground.attention.tasks import MAX_TEXT_CHARS, TASK_NAMES, TASKS
+from playground.config import OPTIMIZER_LABELS, OPTIMIZERS
+from playground.ui import config_form
+from playground.ui.session import init_state
+from playground.ui.text import literal
+from playground.ui.widgets import (
     LEARNING_RATES,
+    form_start,
     over_budget,
     preset_choice,
     preset_or_changed,
-    read_link,
     row,
     write_link,
 )
-from playground.ui.session import entering, init_state, presenter
-from playground.ui.text import literal
+from playground.uploads import DataError, decode_text
 
-P = "attn."
-SAVED = P + "saved"
-FORM_SHOWN = P + "form_shown"  # whether the last run drew the form (not in presenter mode)
-TASK_LABELS = {"copy": "copy", "reverse": "reverse", "sort": "sort digits", "key_value": "key-value recall",
-               "sentiment": "sentiment with negation", "char_lm": "character language model"}
-MAX_UPLOAD_TEXT_BYTES = 4 * C.MAX_TEXT_CHARS + 4  # bytes: MAX_TEXT_CHARS characters of UTF-8 or UTF-16, BOM
+PREFIX = "attention."
+SAVED = PREFIX + "saved"
+MAX_UPLOAD_TEXT_BYTES = 4 * MAX_TEXT_CHARS + 4  # bytes: MAX_TEXT_CHARS characters of UTF-8 or UTF-16, BOM
 
 
-def widget_values(cfg: C.SequenceRunConfig) -> dict[str, Any]:
-    """The widget state that shows `cfg` (every field of every part, prefixed by its part's name)."""
-    values = {}
-    for part in ("task", "model", "training"):
-        for name, value in C.to_dict(getattr(cfg, part)).items():
-            values[f"{P}{part}.{name}"] = value
-    return values
-
-
-def load_config(cfg: C.SequenceRunConfig) -> None:
-    for key, value in widget_values(cfg).items():
-        st.session_state[key] = value
-    st.session_state[SAVED] = cfg
+def load_config(cfg: AttentionRunConfig) -> None:
+    """Show `cfg` in the widgets (keys "attention.<part>.<field>", see config_form) and keep it as the saved one."""
+    config_form.load(cfg, PREFIX, SAVED)
 
 
 def _load_preset() -> None:
-    load_config(SEQUENCE_PRESETS[st.session_state[P + "preset"]][1])
+    load_config(PRESETS[st.session_state[PREFIX + "preset"]].config)
 
 
 def preset_picker() -> Any:
     """The preset selectbox (a lesson list in presenter mode); returns the place for `preset_caption`."""
-    init_state(P + "preset", DEFAULT_SEQUENCE_PRESET)
-    return preset_choice(P + "preset", {n: d for n, (d, _) in SEQUENCE_PRESETS.items()}, _load_preset, "attention")
+    init_state(PREFIX + "preset", DEFAULT_PRESET)
+    return preset_choice(PREFIX + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset, "attention")
 
 
-def preset_caption(place: Any, config: C.SequenceRunConfig | None) -> None:
+def preset_caption(place: Any, config: AttentionRunConfig | None) -> None:
     """The preset's description, or that the settings (`config`, None when they do not make one) differ
     from it, with a button to load it again, as on the MLP page."""
-    name = st.session_state[P + "preset"]
-    description, preset = SEQUENCE_PRESETS[name]
-    preset_or_changed(place, P, name, description, config == preset, _load_preset)
+    name = st.session_state[PREFIX + "preset"]
+    description, preset = PRESETS[name].description, PRESETS[name].config
+    preset_or_changed(place, PREFIX, name, description, config == preset, _load_preset)
 
 
-def _part(part: str) -> dict[str, Any]:
-    prefix = f"{P}{part}."
-    return {k.removeprefix(prefix): v for k, v in st.session_state.items() if k.startswith(prefix)}
-
-
-def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
+def attention_form() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
     """Draw the task, model and training widgets; return the config and problems: None with the problems when
     the settings do not make a config or when this server would refuse its run for memory."""
     cfg, problems = _attention_widgets()
@@ -81,31 +72,22 @@ def attention_form() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
     return None, refused
 
 
-def _attention_widgets() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
+def _attention_widgets() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
     """Draw the task, model and training widgets; return the config (None if invalid) and problems."""
-    read_link(P, C.SequenceRunConfig, load_config)
-    saved = st.session_state.get(SAVED) or SEQUENCE_PRESETS[DEFAULT_SEQUENCE_PRESET][1]
-    # The widgets were not drawn in the last run (another page, or presenter mode): give them back the saved
-    # config, also those drawn only for some tasks, as the corpus (see session.entering).
-    restore = entering("attention") or not st.session_state.get(FORM_SHOWN)
-    st.session_state[FORM_SHOWN] = not presenter()
-    if presenter():  # advanced controls hidden: the lesson list sets everything
-        write_link(saved)
+    saved, presenting = form_start("attention", PREFIX, AttentionRunConfig, load_config, PRESETS[DEFAULT_PRESET].config)
+    if presenting:
         return saved, ()
-    if restore:
-        load_config(saved)
-    for key, value in widget_values(saved).items():
-        init_state(key, value)
-    k = P + "task."
+    config_form.init(saved, PREFIX)
+    k = PREFIX + "task."
     with st.expander("Task", expanded=True):
-        task = st.selectbox("Task", C.SEQUENCE_TASKS, key=k + "task", format_func=TASK_LABELS.get)
+        task = TASKS[st.selectbox("Task", TASK_NAMES, key=k + "task", format_func=lambda name: TASKS[name].label)]
         r = row()
-        r.number_input("seq_len", 2, C.MAX_SEQ_LEN, key=k + "seq_len", help="Tokens per sequence.")
-        r.number_input("vocab_size", 2, C.MAX_VOCAB_SIZE, key=k + "vocab_size",
-                       disabled=task not in C.ALGORITHMIC_TASKS, help="Distinct symbols (algorithmic tasks).")
-        if task == "char_lm":
+        r.number_input("seq_len", 2, MAX_SEQ_LEN, key=k + "seq_len", help="Tokens per sequence.")
+        r.number_input("vocab_size", 2, MAX_VOCAB_SIZE, key=k + "vocab_size",
+                       disabled=not task.uses_vocab_size, help="Distinct symbols (algorithmic tasks).")
+        if task.takes_text:
             _corpus_input(k + "text")
-    k = P + "model."
+    k = PREFIX + "model."
     with st.expander("Model", expanded=True):
         r = row()
         r.number_input("d_model", 16, 256, step=8, key=k + "d_model", help="Width of the residual stream.")
@@ -115,13 +97,13 @@ def _attention_widgets() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
         r.number_input("d_ff", 8, 1024, step=8, key=k + "d_ff", help="Hidden width of the feed-forward layer.")
         r.number_input("Context", 2, 256, key=k + "context", help="Longest sequence the model accepts.")
         r = row()
-        r.selectbox("Activation", C.TRANSFORMER_ACTIVATIONS, key=k + "activation")
-        r.selectbox("Positions", C.POSITIONALS, key=k + "positional", help="Sinusoidal or learned embeddings.")
+        r.selectbox("Activation", TRANSFORMER_ACTIVATIONS, key=k + "activation")
+        r.selectbox("Positions", POSITIONALS, key=k + "positional", help="Sinusoidal or learned embeddings.")
         st.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout")
-    k = P + "training."
+    k = PREFIX + "training."
     with st.expander("Training", expanded=False):
         r = row()
-        r.selectbox("Optimizer", C.OPTIMIZERS, key=k + "optimizer", format_func=C.OPTIMIZER_LABELS.get)
+        r.selectbox("Optimizer", OPTIMIZERS, key=k + "optimizer", format_func=OPTIMIZER_LABELS.get)
         rates = sorted(set(LEARNING_RATES) | {st.session_state[k + "learning_rate"]})
         r.select_slider("Learning rate", rates, key=k + "learning_rate", format_func=lambda v: f"{v:g}")
         r = row()
@@ -135,7 +117,7 @@ def _attention_widgets() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
         r.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=k + "weight_decay")
         r.selectbox("Device", ("auto", *devices.available()), key=k + "device")
     try:
-        cfg = C.SequenceRunConfig.from_dict({part: _part(part) for part in ("task", "model", "training")})
+        cfg = config_form.from_widgets(AttentionRunConfig, PREFIX)
     except ValueError as e:
         return None, (str(e),)
     st.session_state[SAVED] = cfg
@@ -146,25 +128,26 @@ def _attention_widgets() -> tuple[C.SequenceRunConfig | None, tuple[str, ...]]:
 def _corpus_input(key: str) -> None:
     """A text area for the corpus, filled from an uploaded text file when one is given. A file that cannot be
     read keeps its message for as long as it stays in the uploader."""
-    upload = st.file_uploader("Text file (optional)", type=["txt", "md"], key=P + "upload",
-                              help=f"Plain text, at most {C.MAX_TEXT_CHARS:,} characters.")
-    if upload is not None and st.session_state.get(P + "upload_id") != upload.file_id:
-        st.session_state[P + "upload_id"] = upload.file_id
-        st.session_state[P + "upload_error"] = None
+    upload = st.file_uploader("Text file (optional)", type=["txt", "md"], key=PREFIX + "upload",
+                              help=f"Plain text, at most {MAX_TEXT_CHARS:,} characters.")
+    if upload is not None and st.session_state.get(PREFIX + "upload_id") != upload.file_id:
+        st.session_state[PREFIX + "upload_id"] = upload.file_id
+        st.session_state[PREFIX + "upload_error"] = None
         raw = upload.getvalue()
         try:
             if len(raw) > MAX_UPLOAD_TEXT_BYTES:  # before decoding it: no text of the allowed length is this large
                 raise DataError(f"{upload.name} is {len(raw) / 2**20:.1f} MB: too long for a corpus of at most "
-                                f"{C.MAX_TEXT_CHARS:,} characters.")
+                                f"{MAX_TEXT_CHARS:,} characters.")
             text, _ = decode_text(raw, upload.name, "a plain text file")
             if not text.strip():
                 raise DataError(f"{upload.name} is empty.")
-            if len(text) > C.MAX_TEXT_CHARS:
-                raise DataError(f"{upload.name} is too long: {len(text):,} characters; at most {C.MAX_TEXT_CHARS:,}.")
+            if len(text) > MAX_TEXT_CHARS:
+                raise DataError(f"{upload.name} is too long: {len(text):,} characters; at most {MAX_TEXT_CHARS:,}.")
             st.session_state[key] = text
         except DataError as e:
-            st.session_state[P + "upload_error"] = f"{e} The corpus below is used instead (empty: the built-in story)."
-    if upload is not None and st.session_state.get(P + "upload_error"):
-        st.error(literal(st.session_state[P + "upload_error"]))
+            st.session_state[PREFIX + "upload_error"] = (f"{e} The corpus below is used instead (empty: the built-in "
+                                                         "story).")
+    if upload is not None and st.session_state.get(PREFIX + "upload_error"):
+        st.error(literal(st.session_state[PREFIX + "upload_error"]))
     st.text_area("Corpus (empty: the built-in story)", key=key, height=120,
-                 help=f"Paste text to train on, at most {C.MAX_TEXT_CHARS:,} characters.")
+                 help=f"Paste text to train on, at most {MAX_TEXT_CHARS:,} characters.")

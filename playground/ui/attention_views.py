@@ -9,19 +9,21 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from playground import attention_plots, plots, tasks
+from playground import plots
+from playground.attention import plots as attention_plots
+from playground.attention import tasks
+from playground.attention.inference import MAX_GENERATE_CHARS, generate, run_input
+from playground.attention.presets import DEFAULT_PRESET, PRESETS
+from playground.attention.views import AttentionRunInfo
 from playground.jobs import Snapshot
-from playground.sequence_inference import MAX_GENERATE_CHARS, generate, run_input
-from playground.sequence_presets import SEQUENCE_PRESETS
 from playground.ui import live
 from playground.ui.charts import chart
 from playground.ui.text import code, literal
 
-P = "attn."
-FIRST_PRESET = "reverse"  # the preset to start with: its attention pattern (an anti-diagonal) is plain to see
-HELD_OUT = "Validation"  # the held-out split's name in tiles and legends
-REPLAY_UNTIL = P + "replay_until"  # (run, newest step) the replay slider offers, while not following
-SAMPLE = P + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
+PREFIX = "attention."
+FIRST_PRESET = DEFAULT_PRESET  # the preset to start with: its attention pattern (an anti-diagonal) is plain to see
+REPLAY_UNTIL = PREFIX + "replay_until"  # (run, newest step) the replay slider offers, while not following
+SAMPLE = PREFIX + "sample"  # (the run's RunStarted, prompt, continuation) of the last Generate
 
 
 def _picked(name: str, options: list, label: str, widget) -> object:
@@ -34,13 +36,13 @@ def _picked(name: str, options: list, label: str, widget) -> object:
     the widget's starting value, or the nearest option to it, when the widget is drawn again after a page
     switch or when its value left the options (Streamlit then falls back to that starting value).
     """
-    memory = f"{P}{name}.chosen"
+    memory = f"{PREFIX}{name}.chosen"
     if len(options) == 1:
         st.session_state[memory] = options[0]
         return options[0]
     wanted = st.session_state.get(memory, options[-1] if name == "replay" else options[0])
     start = min(options, key=lambda o: abs(o - wanted))
-    chosen = widget(label, options, value=start, key=f"{P}{name}")
+    chosen = widget(label, options, value=start, key=f"{PREFIX}{name}")
     st.session_state[memory] = chosen
     return chosen
 
@@ -60,7 +62,7 @@ def replay_pick(snap: Snapshot) -> tuple[int, dict[str, np.ndarray]]:
     The slider's range stops at the newest snapshot when following was turned off: a range that grew at every
     evaluation moved the thumb under the user's cursor and could end a drag. A button takes in the newer ones."""
     steps = [s for s, _ in snap.history]
-    follow = st.toggle("Follow training live", value=True, key=P + "follow",
+    follow = st.toggle("Follow training live", value=True, key=PREFIX + "follow",
                        help="Turn off to replay how the pattern formed, snapshot by snapshot.")
     if follow or len(steps) < 2:
         st.session_state.pop(REPLAY_UNTIL, None)
@@ -71,7 +73,7 @@ def replay_pick(snap: Snapshot) -> tuple[int, dict[str, np.ndarray]]:
     shown = [s for s in steps if s <= held[1]] or steps[:1]
     chosen = _picked("replay", shown, "Replay: step", st.select_slider)
     if newer := len(steps) - len(shown):
-        st.button(f"Add the {newer:,} newer snapshot{'s' * (newer != 1)} to the slider", key=P + "replay_newer",
+        st.button(f"Add the {newer:,} newer snapshot{'s' * (newer != 1)} to the slider", key=PREFIX + "replay_newer",
                   on_click=st.session_state.pop, args=(REPLAY_UNTIL, None), icon=":material/update:")
     return snap.history[steps.index(chosen)]
 
@@ -82,27 +84,28 @@ def probe_view(snap: Snapshot | None) -> None:
     top = st.container()  # the follow toggle, the replay slider and the head picker
     c1, c2 = st.columns([3, 2])
     if snap is None or not snap.history:
-        chart(plots.empty_figure("attention", 420, "The heatmaps appear at the first evaluation"), "attn.heatmap", c1)
-        chart(plots.empty_figure("attention-grid", 320, ""), "attn.grid", c2)
+        waiting = plots.empty_figure("attention", 420, "The heatmaps appear at the first evaluation")
+        chart(waiting, "attention.heatmap", c1)
+        chart(plots.empty_figure("attention-grid", 320, ""), "attention.grid", c2)
         return
-    info = snap.started.info if snap.started else {}
+    info: AttentionRunInfo = snap.started.info  # views arrive after the run started
     with top:
         step, views = replay_pick(snap)
-        attention = views["attention"]  # (L, H, T, T)
+        attention = views.attention  # (L, H, T, T)
         layer, head = head_picker(*attention.shape[:2])
-    tokens = [str(t) for t in info.get("probe_tokens", [])] or [str(i) for i in range(attention.shape[-1])]
-    predicted, targets = [str(p) for p in views.get("probe_prediction", [])], info.get("probe_targets")
+    tokens = [str(t) for t in info.probe_tokens] or [str(i) for i in range(attention.shape[-1])]
+    predicted, targets = [str(p) for p in views.prediction], info.probe_targets
     if targets and len(targets) == len(predicted) and "" in targets:  # only some positions are scored (recall)
         predicted = [p for p, t in zip(predicted, targets, strict=True) if t]
         targets = [t for t in targets if t]
     c1.caption(f"Probe at step {step:,}: layer {layer + 1}, head {head + 1}. Rows attend to columns.")
-    heatmap = live.cached("attn.heatmap", (views, layer, head),
+    heatmap = live.cached("attention.heatmap", (views, layer, head),
                           lambda: attention_plots.attention_heatmap(attention[layer, head], tokens))
-    chart(heatmap, "attn.heatmap", c1, snap.run)
+    chart(heatmap, "attention.heatmap", c1, snap.run)
     c2.caption("All layers × heads")
-    grid = live.cached("attn.grid", (views, layer, head),
+    grid = live.cached("attention.grid", (views, layer, head),
                        lambda: attention_plots.attention_grid(attention, selected=(layer, head)))
-    chart(grid, "attn.grid", c2, snap.run)
+    chart(grid, "attention.grid", c2, snap.run)
     c2.markdown(f"**Input:** {code(' '.join(tokens))}  \n**Prediction:** {code(' '.join(predicted))}")
     if targets:
         c2.markdown(f"**Target:** {code(' '.join(str(t) for t in targets))}")
@@ -114,23 +117,23 @@ def own_input(snap: Snapshot) -> None:
         return
     st.subheader("Try your own input")
     task = snap.config.task
-    text = st.text_input("Input", key=P + "own_text", placeholder=f"e.g. {tasks.example(task)}",
+    text = st.text_input("Input", key=PREFIX + "own_text", placeholder=f"e.g. {tasks.example(task)}",
                          help=literal(f"{tasks.input_help(task)} Runs on a copy of the latest weights; it updates "
                                       "while training goes on."))
     if text:
         try:
-            result = live.cached("attn.own", (snap.state, text), lambda: run_input(snap.config, snap.state, text))
+            result = live.cached("attention.own", (snap.state, text), lambda: run_input(snap.config, snap.state, text))
         except ValueError as e:
             st.warning(literal(e))
         else:
             st.markdown(f"**Prediction:** {code(result.prediction)}")
             n_layers, n_heads = result.attention.shape[:2]
-            layer = min(st.session_state.get(P + "layer.chosen", 1), n_layers) - 1
-            head = min(st.session_state.get(P + "head.chosen", 1), n_heads) - 1
+            layer = min(st.session_state.get(PREFIX + "layer.chosen", 1), n_layers) - 1
+            head = min(st.session_state.get(PREFIX + "head.chosen", 1), n_heads) - 1
             st.caption(f"Your input: layer {layer + 1}, head {head + 1}.")
-            chart(attention_plots.attention_heatmap(result.attention[layer, head], result.tokens), "attn.own_heatmap",
-                  revision=snap.run)
-    if task.task == "char_lm":
+            fig = attention_plots.attention_heatmap(result.attention[layer, head], result.tokens)
+            chart(fig, "attention.own_heatmap", revision=snap.run)
+    if tasks.task_of(task).takes_text:
         _generate(snap, text)
 
 
@@ -141,11 +144,11 @@ def _generate(snap: Snapshot, text: str) -> None:
         del st.session_state[SAMPLE]
     n_vocab = len(tasks.spec(snap.config.task).vocab)
     c1, c2, c3 = st.columns(3)
-    temperature = c1.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=P + "temperature")
-    top_k = c2.number_input("top-k (0 = all)", 0, n_vocab, 0, key=f"{P}top_k.{n_vocab}",  # a new widget per vocab
+    temperature = c1.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=PREFIX + "temperature")
+    top_k = c2.number_input("top-k (0 = all)", 0, n_vocab, 0, key=f"{PREFIX}top_k.{n_vocab}",  # a new widget per vocab
                             help=f"Draw from the k most likely characters; this model knows {n_vocab}.")
-    n_chars = c3.number_input("Characters", 1, MAX_GENERATE_CHARS, 200, key=P + "n_chars")
-    if st.button("Generate", key=P + "generate"):
+    n_chars = c3.number_input("Characters", 1, MAX_GENERATE_CHARS, 200, key=PREFIX + "n_chars")
+    if st.button("Generate", key=PREFIX + "generate"):
         prompt = text or tasks.example(snap.config.task)
         try:
             out = generate(snap.config, snap.state, prompt, int(n_chars), temperature, int(top_k), seed=0)
@@ -182,13 +185,13 @@ def draw(snap: Snapshot | None, config: object = None) -> None:
     head, curves = st.container(), st.columns(2)
     if snap is None:
         st.session_state.pop(SAMPLE, None)  # Reset: the next run starts without the old sample
-        preset = st.session_state.get(P + "preset")
-        head.info(first_steps(preset, config, SEQUENCE_PRESETS[preset][1] if preset in SEQUENCE_PRESETS else None))
+        preset = st.session_state.get(PREFIX + "preset")
+        head.info(first_steps(preset, config, PRESETS[preset].config if preset in PRESETS else None))
     else:
         with head:
             live.progress(snap)
-            live.metrics_row(snap, held_out=HELD_OUT)
-    live.curve_charts(snap, "attn", curves, height=260, eval_label="eval", held_out=HELD_OUT.lower())
+            live.metrics_row(snap)
+    live.curve_charts(snap, "attention", curves, height=260, eval_label="eval")
     probe_view(snap)
     if snap is not None:
         own_input(snap)

@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from playground import plots
+from playground import plots, registry
+from playground.events import ACCURACY
 from playground.jobs import Job, Snapshot
 from playground.ui import session
 from playground.ui.charts import chart
-from playground.ui.forms import row
 from playground.ui.text import literal
+from playground.ui.widgets import row
 
 UPDATE_S = 0.4  # live refresh period while a job runs (at least twice a second)
 QUEUED_UPDATE_S = 1.0  # while the job waits in the queue: only its place changes
@@ -83,7 +84,7 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     buttons.button("Reset", disabled=snap is None, key=f"{page}.reset")
     for p in problems:
         st.warning(literal(p))
-    limits = session.REGISTRY.limits
+    limits = registry.shared().limits
     st.caption(f"Step pauses and takes one optimizer step; Reset stops and clears the charts. This server trains "
                f"{limits.describe()}, in about {limits.max_memory_mb:,} MB of memory each.")
     if job is not None and config is not None and not job.trains(config, **start_kwargs):
@@ -135,7 +136,7 @@ def progress(snap: Snapshot) -> None:
     """A progress bar with epoch, steps per second, ETA and device; the message of a failed run."""
     total = max(snap.total_steps, 1)
     device = snap.started.device if snap.started else "…"
-    cap = session.REGISTRY.queue.max_running
+    cap = registry.shared().queue.max_running
     if snap.status == "queued":
         st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}"
                               f"{wait_phrase(snap.queue_wait_s)}: training starts by itself when a place frees up "
@@ -149,14 +150,14 @@ def progress(snap: Snapshot) -> None:
     if status == "waiting":
         status = f"waiting for a training place, position {snap.queue_position}{wait_phrase(snap.queue_wait_s)}"
     parts = [f"{STATUS_ICON.get(snap.status, '')} {status}", f"step {snap.step:,}/{snap.total_steps:,}"]
-    if hasattr(snap.config.training, "epochs"):
-        parts.append(f"epoch {snap.epoch}/{snap.config.training.epochs}")
+    if snap.epoch is not None and snap.started and snap.started.steps_per_epoch:  # a run counted in epochs
+        parts.append(f"epoch {snap.epoch}/{snap.total_steps // snap.started.steps_per_epoch}")
     if snap.status not in ("paused", "waiting"):  # while paused (or stepping one at a time) a rate says nothing
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
     parts += [p for p in [_time_part(snap), f"device {device}"] if p]
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
     _end_messages(snap)
-    note = pause_note(snap.status, *session.REGISTRY.queue.counts(), cap)
+    note = pause_note(snap.status, *registry.shared().queue.counts(), cap)
     if note:
         st.caption(note)
 
@@ -221,7 +222,7 @@ def _back_off(run_s: float) -> None:
         time.sleep(min(3 * run_s, MAX_BACK_OFF_S))
 
 
-def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
+def metrics_row(snap: Snapshot) -> None:
     """The latest evaluation as st.metric tiles: held-out and train metric, held-out loss, parameters.
 
     Tiles name the metric by its last word ("Validation accuracy"); a longer name ("next-char accuracy") is in
@@ -229,7 +230,7 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
     cut their text, but a long label would push them there at ordinary widths)."""
     if not snap.evals or snap.started is None:
         return
-    last, metric = snap.evals[-1], snap.started.metric_name
+    last, metric, held_out = snap.evals[-1], snap.started.metric.label, snap.started.held_out.capitalize()
     short = metric.split()[-1]
 
     def about(split: str) -> str | None:
@@ -243,17 +244,17 @@ def metrics_row(snap: Snapshot, held_out: str = "Test") -> None:
 
 
 def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.6, log_y: bool = False,
-                 height: int = 320, eval_label: str = "epoch", held_out: str = "test") -> None:
+                 height: int = 320, eval_label: str = "epoch") -> None:
     """Loss (per step and per evaluation) and metric charts in `columns` (two of `st.columns`), with stable
     keys; empty charts for no run yet, and a note in a chart with nothing to draw for a run (not yet, or the run
-    ended before). `held_out` names the held-out split in the legends ("test", "validation").
+    ended before). The legends name the held-out split as the run does ("test", "validation").
 
     Pages draw these in the same place before a run and during it, so the charts drawn before Train are
     the ones that show the first points (see playground.ui.charts: a chart keeps its plot where it stays).
     """
     empty = np.array([])
     series = snap.eval_series if snap else (lambda _: empty)
-    metric = snap.started.metric_name if snap and snap.started else "accuracy"
+    kind, held_out = (snap.started.metric.kind, snap.started.held_out) if snap and snap.started else (ACCURACY, "test")
     ev_step = series("step")
     x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
     height = session.chart_height(height)
@@ -267,7 +268,7 @@ def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: 
                             empty_message=empty_loss),
           f"{page}.loss_chart", columns[0], run)
     chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
-                              metric_name="R²" if metric == "R²" else "accuracy", height=height,
+                              kind=kind, height=height,
                               empty_message=empty_metric, held_out=held_out),
           f"{page}.metric_chart", columns[1], run)
 

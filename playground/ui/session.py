@@ -18,8 +18,9 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from playground import registry
 from playground.jobs import Job, Snapshot
-from playground.registry import REGISTRY
+from playground.kinds import KINDS
 
 REAP_EVERY_S = 0.5  # also the precision of the grace period; a pass is one session lookup per job
 _reaper_lock = threading.Lock()
@@ -45,7 +46,7 @@ def _session_alive(key: str) -> bool:
 def _reap_forever() -> None:
     while not _reaper_stop.wait(REAP_EVERY_S):
         try:
-            REGISTRY.reap(_session_alive)
+            registry.shared().reap(_session_alive)
         except Exception as e:  # one bad pass must not end reaping for the life of the server
             warnings.warn(f"Reaping jobs failed ({type(e).__name__}: {e}); trying again.", stacklevel=1)
 
@@ -73,21 +74,21 @@ def ensure_reaper() -> None:
 
 def current_job(page: str) -> Job | None:
     ensure_reaper()
-    return REGISTRY.get(job_key(page))
+    return registry.shared().get(job_key(page))
 
 
 def start_job(page: str, config: Any, **kwargs: Any) -> Job:
     ensure_reaper()
-    return REGISTRY.start(job_key(page), config, **kwargs)
+    return registry.shared().start(job_key(page), config, **kwargs)
 
 
 def reaped_run(page: str) -> Snapshot | None:
     """The end of this session's run on `page` that the reaper stopped while the connection was lost, if kept."""
-    return REGISTRY.reaped(job_key(page))
+    return registry.shared().reaped(job_key(page))
 
 
 def reset_job(page: str) -> None:
-    REGISTRY.discard(job_key(page))
+    registry.shared().discard(job_key(page))
 
 
 PAGE, PREVIOUS_PAGE = "nav.page", "nav.previous_page"  # url paths of this full run's page and the run's before
@@ -113,21 +114,18 @@ def init_state(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
-JOB_PAGES = {"mlp": "MLP", "attention": "Attention"}
-
-
 def sidebar_badge() -> None:
     """A line in the sidebar per page whose job exists, with its status (and, once it ended, its steps).
 
     Drawn by full runs only (a live fragment cannot write to the sidebar), so a running job's step count,
     which would stand still here, is left to the page's progress bar.
     """
-    for page, title in JOB_PAGES.items():
-        job = REGISTRY.get(job_key(page))
+    for kind in KINDS:
+        job = registry.shared().get(job_key(kind.name))
         if job is not None:
             snap = job.snapshot()
             steps = "" if snap.active else f" · step {snap.step:,}/{snap.total_steps:,}"
-            st.sidebar.caption(f"{title} job: **{snap.status}**{steps}")
+            st.sidebar.caption(f"{kind.short} job: **{snap.status}**{steps}")
 
 
 # Presenter mode: readable from the back of a room. Streamlit sizes text in rem, so scaling the root

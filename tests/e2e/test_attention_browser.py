@@ -19,10 +19,10 @@ from tests.e2e.server import (
 
 pytestmark = pytest.mark.e2e
 
-# The selected head's heatmap: the chart keyed "attn.heatmap", one heatmap trace. Returns its z as nested
+# The selected head's heatmap: the chart keyed "attention.heatmap", one heatmap trace. Returns its z as nested
 # lists, or null (before the first evaluation the chart is drawn empty).
 HEATMAP_JS = """() => {
-  const el = (__CHARTS__).find(c => c.dataset.name === 'attn.heatmap');
+  const el = (__CHARTS__).find(c => c.dataset.name === 'attention.heatmap');
   const full = (el && el._fullData) || [];
   if (full.length === 1 && full[0].type === 'heatmap') {
     return Array.from(full[0].z, row => Array.from(row, Number));
@@ -31,7 +31,7 @@ HEATMAP_JS = """() => {
 }""".replace("__CHARTS__", CHARTS_JS)
 # The selected head's y range, [bottom, top]: the first query token is drawn at the top.
 Y_RANGE_JS = """() => {
-  const el = (__CHARTS__).find(c => c.dataset.name === 'attn.heatmap');
+  const el = (__CHARTS__).find(c => c.dataset.name === 'attention.heatmap');
   return el && el._fullLayout ? el._fullLayout.yaxis.range : null;
 }""".replace("__CHARTS__", CHARTS_JS)
 # The heatmap and the progress text in one read, so they belong together.
@@ -53,7 +53,7 @@ def test_reverse_heatmap_appears_and_changes_while_training(page, app_url):
     wait_heading(page, "Attention playground")
     page.get_by_role("button", name="Train", exact=True).wait_for()
     wait_idle(page)
-    wait_charts(page, {"attn.loss_chart", "attn.heatmap", "attn.grid"})  # the page has loaded
+    wait_charts(page, {"attention.loss_chart", "attention.heatmap", "attention.grid"})  # the page has loaded
     click_button(page, "Train")
     shown = poll("the first attention heatmap", lambda: (s := page.evaluate(SHOWN_JS))["z"] and s["progress"] and s,
                  timeout=60)

@@ -23,10 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 _WORKER = r"""
 import json, sys
 import torch
-from playground import config as C
+from playground import kinds
 from playground.registry import release_memory
-from playground.sequence_training import train_sequence
-from playground.training import train
 
 def kb(field):
     with open("/proc/self/status") as f:
@@ -34,16 +32,15 @@ def kb(field):
 
 torch.set_num_threads(1)
 out = []
-for kind, text in json.loads(sys.stdin.read()):
+for name, text in json.loads(sys.stdin.read()):
+    kind = kinds.BY_NAME[name]
+    train = kind.trainer()  # its module imported before the measurement starts
     release_memory()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # the high-water mark starts again from the current resident size
     before = kb("VmRSS")
     last = []  # only the last event: a job keeps one copy of the weights, not one per evaluation
-    if kind == "mlp":
-        train(C.RunConfig.from_json(text), lambda e: last.__setitem__(slice(None), [e]))
-    else:
-        train_sequence(C.SequenceRunConfig.from_json(text), lambda e: last.__setitem__(slice(None), [e]))
+    train(kind.config_type.from_json(text), lambda e: last.__setitem__(slice(None), [e]))
     out.append(((kb("VmHWM") - before) / 1024, last[0].status, before / 1024))
     del last
 print(json.dumps(out))
@@ -52,10 +49,10 @@ print(json.dumps(out))
 
 def short_run(config: Any, steps: int) -> Any:
     """`config` cut to about `steps` optimizer steps (MLP: whole epochs) with no evaluation in between."""
-    from playground.config import RunConfig
+    from playground.mlp.config import MLPRunConfig
 
     t = config.training
-    if isinstance(config, RunConfig):
+    if isinstance(config, MLPRunConfig):
         n_train = round(_rows(config) * (1 - config.data.test_fraction))
         per_epoch = -(-n_train // min(t.batch_size, n_train))
         return replace(config, training=replace(t, epochs=max(1, steps // per_epoch)))
@@ -63,7 +60,7 @@ def short_run(config: Any, steps: int) -> Any:
 
 
 def _rows(config: Any) -> int:
-    from playground.memory import data_shape
+    from playground.mlp.memory import data_shape
 
     return data_shape(config.data)[0]
 
@@ -72,9 +69,9 @@ def measure(configs: list[Any], timeout: float = 600) -> list[tuple[float, str, 
     """(MB added at peak, how the run ended, MB resident before it) for each config, trained in one new process.
 
     Raises RuntimeError if the process fails (its stderr in the message)."""
-    from playground.config import RunConfig
+    from playground import kinds
 
-    payload = json.dumps([("mlp" if isinstance(c, RunConfig) else "sequence", c.to_json()) for c in configs])
+    payload = json.dumps([(kinds.kind_of(c).name, c.to_json()) for c in configs])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", _WORKER], input=payload, capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=timeout)

@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
+from playground.attention import presets as attention_presets
 from playground.cli import apply_overrides, main
-from playground.presets import PRESETS
-from playground.sequence_presets import SEQUENCE_PRESETS
+from playground.mlp.presets import PRESETS
 
 
 def test_presets_lists_every_preset(capsys):
@@ -68,14 +68,14 @@ def test_a_new_depth_alone_repeats_the_last_activation():
 
 
 def test_a_run_over_the_memory_budget_is_refused_as_bad_settings(capsys, monkeypatch):
-    from playground.limits import Limits
     from playground.memory import over_budget
+    from playground.settings import Limits
 
     worst = ["--set", "d_model=256", "--set", "n_heads=8", "--set", "n_layers=6", "--set", "d_ff=1024",
              "--set", "context=128", "--set", "seq_len=128", "--set", "batch_size=256"]  # 32,768 tokens a step
     monkeypatch.delenv("PLAYGROUND_MAX_RUN_MEMORY_MB", raising=False)
     assert main(["train", "--preset", "reverse", *worst]) == 2
-    config = apply_overrides(SEQUENCE_PRESETS["reverse"][1], worst[1::2])
+    config = apply_overrides(attention_presets.PRESETS["reverse"].config, worst[1::2])
     err = capsys.readouterr().err
     assert err == f"error: {over_budget(config, Limits.from_settings().max_memory_mb)}\n" and " MB of memory" in err
     monkeypatch.setenv("PLAYGROUND_MAX_RUN_MEMORY_MB", "1")  # the server's setting decides, not a fixed number

@@ -1,10 +1,10 @@
 import threading
 
-from playground.control import Control, Go
+from playground.control import Command, Control
 
 
 def test_running_control_lets_steps_through():
-    assert Control().wait() is Go.RUN
+    assert Control().wait() is Command.RUN
 
 
 def test_pause_blocks_until_resume():
@@ -17,13 +17,13 @@ def test_pause_blocks_until_resume():
     assert t.is_alive() and not result  # still blocked while paused
     c.resume()
     t.join(2)
-    assert result == [Go.RUN]
+    assert result == [Command.RUN]
 
 
 def test_step_grants_exactly_one_step_while_paused():
     c = Control()
     c.step()
-    assert c.paused and c.wait() is Go.STEP
+    assert c.paused and c.wait() is Command.STEP
     t = threading.Thread(target=c.wait)
     t.start()
     t.join(0.2)
@@ -37,7 +37,7 @@ def test_stop_wins_over_pause_and_steps():
     c = Control(paused=True)
     c.step()
     c.stop()
-    assert c.wait() is Go.STOP
+    assert c.wait() is Command.STOP
 
 
 def test_on_stop_calls_back_once_on_the_first_stop():
@@ -84,7 +84,7 @@ def test_a_paused_trainer_lends_its_place_and_takes_it_back_before_the_next_step
     place = RecordingPlace()
     c = Control(place=place)
     for _ in range(100):
-        assert c.wait() is Go.RUN
+        assert c.wait() is Command.RUN
     assert place.calls == []  # running: the place is kept, no call per step
     c.pause()
     result = []
@@ -94,9 +94,9 @@ def test_a_paused_trainer_lends_its_place_and_takes_it_back_before_the_next_step
     assert t.is_alive() and place.calls == ["release"] and c.lent
     c.step()
     t.join(2)
-    assert result == [Go.STEP] and place.calls == ["release", "take"] and not c.lent
+    assert result == [Command.STEP] and place.calls == ["release", "take"] and not c.lent
     c.resume()
-    assert c.wait() is Go.RUN and place.calls == ["release", "take"]  # still held: nothing to take
+    assert c.wait() is Command.RUN and place.calls == ["release", "take"]  # still held: nothing to take
 
 
 def test_a_trainer_stopped_while_it_waits_for_a_place_stops():
@@ -109,4 +109,4 @@ def test_a_trainer_stopped_while_it_waits_for_a_place_stops():
     assert place.calls == ["release"]
     c.resume()
     t.join(2)
-    assert result == [Go.STOP] and place.calls == ["release", "take"]
+    assert result == [Command.STOP] and place.calls == ["release", "take"]

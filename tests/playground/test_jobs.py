@@ -4,10 +4,12 @@ import time
 import numpy as np
 import pytest
 
-from playground import jobs
-from playground.events import EvalEnded, RunFailed, RunFinished, RunStarted, StepEnded
+from playground import runlog
+from playground.events import ACCURACY, EvalEnded, Metric, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.jobs import Job
 from tests.conftest import tiny_config
+
+ACCURACY_METRIC = Metric(ACCURACY, "accuracy")
 
 JOIN_S = 10.0
 
@@ -29,15 +31,15 @@ def test_job_runs_to_completion_in_a_background_thread():
     assert snap.status == "completed" and not snap.active
     assert snap.step == snap.total_steps == 50 and snap.epoch == 5
     assert len(snap.step_loss) == 50 and len(snap.evals) == 5
-    assert snap.evals[-1].views == {} and snap.evals[-1].state is None  # heavy parts are kept once, not per eval
-    assert "grid_values" in snap.views and snap.state is not None
+    assert snap.evals[-1].views is None and snap.evals[-1].state is None  # heavy parts are kept once, not per eval
+    assert snap.views.grid.values is not None and snap.state is not None
     assert snap.steps_per_second > 0 and snap.eta_s is None
 
 
 @pytest.mark.parametrize(("finite_steps", "diverged_at", "epoch"), [(0, 1, 1), (10, 11, 2), (7, 8, 1)])
 def test_the_step_that_diverged_counts_though_its_loss_is_not_logged(finite_steps, diverged_at, epoch):
     def diverging(config, emit, control):
-        emit(RunStarted("cpu", 1, 10, 50, "accuracy"))
+        emit(RunStarted("cpu", 1, 10, 50, ACCURACY_METRIC))
         for step in range(1, finite_steps + 1):
             emit(StepEnded(step, (step - 1) // 10 + 1, 0.5))
         emit(RunFailed("diverged", f"The loss reached nan at step {diverged_at}.", diverged_at, 0.1))
@@ -53,7 +55,7 @@ def test_final_steps_per_second_counts_training_time_not_set_up_or_pauses():
     def slow_set_up(config, emit, control):
         t0 = time.perf_counter()
         time.sleep(0.5)  # building data and model
-        emit(RunStarted("cpu", 1, 100, 100, "accuracy"))
+        emit(RunStarted("cpu", 1, 100, 100, ACCURACY_METRIC))
         for i in range(1, 101):
             control.wait()  # the job starts paused: the first wait blocks until resume
             emit(StepEnded(i, 1, 1.0))
@@ -118,10 +120,10 @@ def test_a_raising_trainer_becomes_a_failed_job():
 
 
 def test_step_history_is_bounded(monkeypatch):
-    monkeypatch.setattr(jobs, "MAX_STEP_POINTS", 100)
+    monkeypatch.setattr(runlog, "MAX_STEP_POINTS", 100)
 
     def many_steps(config, emit, control):
-        emit(RunStarted("cpu", 1, 1000, 1000, "accuracy"))
+        emit(RunStarted("cpu", 1, 1000, 1000, ACCURACY_METRIC))
         for i in range(1, 1001):
             emit(StepEnded(i, 1, float(i)))
         emit(RunFinished("completed", 1000, 1.0))
@@ -141,7 +143,7 @@ def test_step_log_matches_pairwise_averaging_of_every_step(n_steps, cap):
     """StepLog against the plain rule: a point per `stride` steps, pairs averaged past the cap, stride doubled."""
     rng = np.random.default_rng(n_steps)
     losses = rng.exponential(size=n_steps)
-    log = jobs.StepLog(max_points=cap)
+    log = runlog.StepLog(max_points=cap)
     points, pending, stride = [], [], 1
     for step, loss in enumerate(losses, 1):
         log.add(step, float(loss))
@@ -164,14 +166,14 @@ def test_step_log_matches_pairwise_averaging_of_every_step(n_steps, cap):
 
 def test_step_log_needs_room_for_a_point():
     with pytest.raises(ValueError, match="at least 1"):
-        jobs.StepLog(max_points=0)
+        runlog.StepLog(max_points=0)
 
 
 def test_view_history_is_bounded_and_keeps_the_newest(monkeypatch):
-    monkeypatch.setattr(jobs, "MAX_SNAPSHOTS", 10)
+    monkeypatch.setattr(runlog, "MAX_SNAPSHOTS", 10)
 
     def many_views(config, emit, control):
-        emit(RunStarted("cpu", 1, 1, 100, "accuracy"))
+        emit(RunStarted("cpu", 1, 1, 100, ACCURACY_METRIC))
         for i in range(1, 101):
             emit(EvalEnded(i, i, 1.0, 1.0, 0.5, 0.5, {"attention": np.full((1, 1, 2, 2), i)}))
         emit(RunFinished("completed", 100, 1.0))

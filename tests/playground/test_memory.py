@@ -8,52 +8,47 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playground import memory, tasks
-from playground.config import (
-    DataConfig,
-    MLPConfig,
-    RunConfig,
-    SequenceRunConfig,
-    SequenceTrainConfig,
-    TaskConfig,
-    TrainConfig,
-    TransformerConfig,
-)
-from playground.limits import Limits
-from playground.presets import PRESETS
-from playground.sequence_presets import SEQUENCE_PRESETS
-from playground.settings import Settings
+from playground import memory
+from playground.attention import memory as attention_memory
+from playground.attention import tasks
+from playground.attention.config import AttentionRunConfig, AttentionTrainConfig, TaskConfig, TransformerConfig
+from playground.attention.presets import PRESETS as ATTENTION_PRESETS
+from playground.attention.tasks import TASK_NAMES
+from playground.mlp import memory as mlp_memory
+from playground.mlp.config import DataConfig, MLPConfig, MLPRunConfig, TrainConfig
+from playground.mlp.presets import PRESETS
+from playground.settings import Limits, Settings
 from tests.playground.peak_memory import measure, short_run
 
 BUDGET = Settings().max_run_memory_mb
 # The form's bounds at their largest: what one user can ask for on each page.
-WORST_MLP = RunConfig(DataConfig(dataset="spiral", n_samples=10_000, n_classes=5),
+WORST_MLP = MLPRunConfig(DataConfig(dataset="spiral", n_samples=10_000, n_classes=5),
                       MLPConfig(hidden_sizes=(512,) * 8, activations=("gelu",) * 8, dropout=0.5),
                       TrainConfig(optimizer="adam", batch_size=100_000))
-WORST_ATTENTION = SequenceRunConfig(TaskConfig(task="char_lm", seq_len=128),
+WORST_ATTENTION = AttentionRunConfig(TaskConfig(task="char_lm", seq_len=128),
                                     TransformerConfig(d_model=256, n_heads=8, n_layers=6, d_ff=1024, dropout=0.5,
                                                       context=256),
-                                    SequenceTrainConfig(optimizer="adam", batch_size=256))
-ISSUE_ATTENTION = SequenceRunConfig(TaskConfig(task="reverse", seq_len=128),  # the settings that peaked at 6 GB
+                                    AttentionTrainConfig(optimizer="adam", batch_size=256))
+ISSUE_ATTENTION = AttentionRunConfig(TaskConfig(task="reverse", seq_len=128),  # the settings that peaked at 6 GB
                                     TransformerConfig(d_model=256, n_heads=8, n_layers=6, d_ff=1024, context=128),
-                                    SequenceTrainConfig(batch_size=256))
-ISSUE_MLP = RunConfig(DataConfig(n_samples=10_000), MLPConfig(hidden_sizes=(512,) * 8, activations=("relu",) * 8),
+                                    AttentionTrainConfig(batch_size=256))
+ISSUE_MLP = MLPRunConfig(DataConfig(n_samples=10_000), MLPConfig(hidden_sizes=(512,) * 8, activations=("relu",) * 8),
                       TrainConfig(batch_size=10_000))  # full batch
 
 
 def _sequence(task: str = "reverse", seq_len: int = 64, dropout: float = 0.0, batch_size: int = 32,
-              **model) -> SequenceRunConfig:
+              **model) -> AttentionRunConfig:
     shape = {"d_model": 128, "n_heads": 4, "n_layers": 2, "d_ff": 256, **model}
-    return SequenceRunConfig(TaskConfig(task=task, seq_len=seq_len),
+    return AttentionRunConfig(TaskConfig(task=task, seq_len=seq_len),
                              TransformerConfig(**shape, dropout=dropout, context=seq_len),
-                             SequenceTrainConfig(batch_size=batch_size))
+                             AttentionTrainConfig(batch_size=batch_size))
 
 
 # Estimate / measured peak stays within this factor either way. Measured here, 4 runs each: 0.89 to 1.37, 1.31 to
 # 1.57 and 0.97 to 1.33 (the allocator's state varies from run to run). Each is memory-heavy and compute-light.
 FACTOR = 2.0
 MEASURED = [
-    RunConfig(DataConfig(n_samples=10_000), MLPConfig(hidden_sizes=(512,), activations=("relu",)),
+    MLPRunConfig(DataConfig(n_samples=10_000), MLPConfig(hidden_sizes=(512,), activations=("relu",)),
               TrainConfig(batch_size=100_000)),  # full batch: 8,000 x 512 activations
     _sequence(seq_len=96, d_model=32, d_ff=64, batch_size=64),
     _sequence("char_lm", seq_len=128, dropout=0.1, d_model=16, d_ff=16, n_heads=8),  # causal, dropout on the maps
@@ -79,9 +74,9 @@ def test_the_worst_settings_of_both_playgrounds_are_refused_at_the_default_budge
 
 
 def test_every_preset_fits_the_default_budget():
-    for preset in PRESETS.values():
-        assert Limits().memory_problem(preset.config) is None, preset.name
-    for name, (_, config) in SEQUENCE_PRESETS.items():
+    for name, preset in PRESETS.items():
+        assert Limits().memory_problem(preset.config) is None, name
+    for name, config in ((n, p.config) for n, p in ATTENTION_PRESETS.items()):
         assert Limits().memory_problem(config) is None, name
 
 
@@ -103,19 +98,20 @@ def test_a_budget_large_enough_refuses_nothing():
 
 
 def test_parameter_counts_match_the_models():
-    from playground.data import make_dataset
-    from playground.models.mlp import MLP, n_parameters
-    from playground.sequence_training import build_model
+    from playground.attention.training import build_model
+    from playground.mlp.data import make_dataset
+    from playground.mlp.model import MLP
+    from playground.torchkit import n_parameters
 
-    for _, config in SEQUENCE_PRESETS.values():
-        assert memory.transformer_parameters(config) == n_parameters(build_model(config))
+    for config in (p.config for p in ATTENTION_PRESETS.values()):
+        assert attention_memory.transformer_parameters(config) == n_parameters(build_model(config))
     for task in ("copy", "key_value", "sentiment", "char_lm"):
         config = _sequence(task, seq_len=12 if task == "key_value" else 16, positional="learned")
-        assert memory.transformer_parameters(config) == n_parameters(build_model(config)), task
-    for preset in PRESETS.values():
+        assert attention_memory.transformer_parameters(config) == n_parameters(build_model(config)), task
+    for name, preset in PRESETS.items():
         data = make_dataset(preset.config.data)
-        rows, n_in, n_out = memory.data_shape(preset.config.data)
-        assert (rows, n_in) == (len(data.x_train) + len(data.x_test), data.n_features), preset.name
+        rows, n_in, n_out = mlp_memory.data_shape(preset.config.data)
+        assert (rows, n_in) == (len(data.x_train) + len(data.x_test), data.n_features), name
         model = MLP(n_in, max(data.n_classes, 1), preset.config.model)
         widths = [n_in, *preset.config.model.hidden_sizes, n_out]
         expected = sum((a + 1) * b for a, b in zip(widths, widths[1:], strict=False))
@@ -123,7 +119,7 @@ def test_parameter_counts_match_the_models():
 
 
 def test_optimizer_state_is_counted_per_optimizer():
-    config = RunConfig(model=MLPConfig(hidden_sizes=(64,), activations=("relu",)))
+    config = MLPRunConfig(model=MLPConfig(hidden_sizes=(64,), activations=("relu",)))
     by_name = {name: memory.estimate(replace(config, training=replace(config.training, optimizer=name)))
                for name in ("sgd", "momentum", "rmsprop", "adam", "adamw")}
     weights = by_name["sgd"].weights
@@ -133,25 +129,26 @@ def test_optimizer_state_is_counted_per_optimizer():
 
 
 def test_attention_maps_grow_with_the_square_of_seq_len():
-    short, long = (memory.sequence_estimate(_sequence(seq_len=n, n_heads=1)) for n in (32, 64))
+    short, long = (attention_memory.estimate(_sequence(seq_len=n, n_heads=1)) for n in (32, 64))
     assert long.attention / short.attention == pytest.approx(4)
     assert "seq_len" in memory.over_budget(_sequence(seq_len=128, d_model=16, d_ff=8, n_heads=8), 40)
 
 
 def test_the_estimate_mirrors_the_engine_it_describes():
-    from playground import sequence_training, training
+    from playground.attention import training as attention_training
+    from playground.mlp import training
 
-    assert memory.EVAL_CHUNK == (sequence_training.MIN_EVAL_CHUNK, sequence_training.EVAL_CHUNK)
-    assert memory.HELD_OUT == tasks.N_HELD_OUT and memory.GRID_POINTS == training.GRID_SIZE**2
-    for task in ("copy", "reverse", "sort", "key_value", "sentiment", "char_lm"):
+    assert attention_memory.EVAL_CHUNK == (attention_training.MIN_EVAL_CHUNK, attention_training.EVAL_CHUNK)
+    assert attention_memory.HELD_OUT == tasks.N_HELD_OUT and mlp_memory.GRID_POINTS == training.GRID_SIZE**2
+    for task in TASK_NAMES:
         config = _sequence(task, seq_len=12 if task == "key_value" else 16)
         s = tasks.spec(config.task)
-        assert memory.sequence_sizes(config) == (len(s.vocab), len(s.outputs)), task
+        assert attention_memory.sizes(config) == (len(s.vocab), len(s.outputs)), task
 
 
 def test_an_uploaded_table_counts_its_rows_and_one_hot_columns():
     table = pd.DataFrame({"a": np.arange(300.0), "colour": ["red", "green", "blue"] * 100, "y": [0, 1, 2] * 100})
     data = DataConfig(dataset="csv", target="y")
-    assert memory.data_shape(data, table)[:2] == (300, 1 + 3)
-    assert memory.data_shape(replace(data, ignore=("colour",)), table)[:2] == (300, 1)
-    assert memory.data_shape(data)[0] == 10_000  # no table yet: the upload limits bound it
+    assert mlp_memory.data_shape(data, table)[:2] == (300, 1 + 3)
+    assert mlp_memory.data_shape(replace(data, ignore=("colour",)), table)[:2] == (300, 1)
+    assert mlp_memory.data_shape(data)[0] == 10_000  # no table yet: the upload limits bound it

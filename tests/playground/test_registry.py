@@ -5,9 +5,8 @@ import pytest
 
 from playground.events import RunFinished
 from playground.jobs import Job
-from playground.limits import Limits
 from playground.registry import KEPT_POINTS, JobRegistry, default_max_running, queue_wait_s
-from playground.settings import Settings
+from playground.settings import Limits, Settings
 from tests.conftest import tiny_config
 from tests.playground.test_jobs import JOIN_S, wait_for
 
@@ -171,10 +170,10 @@ def test_shutdown_stops_and_joins_every_thread():
 
 
 def test_limits_stop_big_models_and_long_runs():
-    from playground.config import MLPConfig, RunConfig
+    from playground.mlp.config import MLPConfig, MLPRunConfig
 
     reg = JobRegistry(max_running=2, limits=Limits(max_params=1000, max_seconds=0.5))
-    big = reg.start("big", RunConfig(model=MLPConfig(hidden_sizes=(64, 64), activations=("relu", "relu"))))
+    big = reg.start("big", MLPRunConfig(model=MLPConfig(hidden_sizes=(64, 64), activations=("relu", "relu"))))
     long = reg.start("long", tiny_config(epochs=10_000))
     big.thread.join(JOIN_S)
     long.thread.join(JOIN_S)
@@ -384,7 +383,7 @@ def test_a_reaped_run_is_kept_small_for_its_owner_with_the_reason():
     kept, final = reg.reaped("gone"), job.snapshot()
     assert kept.message == "Your run was stopped after the connection was lost for more than 10 s."
     assert kept.status == "stopped" and kept.step == final.step and len(kept.evals) == len(final.evals) > 0
-    assert kept.state is None and kept.history == () and kept.views == {}
+    assert kept.state is None and kept.history == () and kept.views is None
     assert kept.step_x[-1] == final.step_x[-1] and len(kept.step_x) == min(len(final.step_x), KEPT_POINTS)
     assert reg.reaped("other") is None
     reg.start("gone", tiny_config(), trainer=idle)  # a new Train forgets it

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.registry import REGISTRY
+from playground import registry
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -23,7 +23,7 @@ def app():
     at.run()
     assert not at.exception
     yield at
-    REGISTRY.shutdown()  # AppTest has no browser session to end: stop what the test started
+    registry.shared().shutdown()  # AppTest has no browser session to end: stop what the test started
 
 
 def charts(at: AppTest) -> dict[str, dict]:

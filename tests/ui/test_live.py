@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from playground.registry import REGISTRY
+from playground import registry
 from playground.ui import live
 from tests.conftest import tiny_config
 from tests.playground.test_jobs import JOIN_S, wait_for
@@ -36,8 +36,8 @@ def test_a_refresh_backs_off_only_when_it_was_slow(monkeypatch):
 
 
 def test_a_queued_run_shows_its_place_then_trains_when_a_place_frees(app, monkeypatch):
-    monkeypatch.setattr(REGISTRY.queue, "max_running", 1)
-    blocker = REGISTRY.start("someone-else:mlp", tiny_config(epochs=10_000))
+    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    blocker = registry.shared().start("someone-else:mlp", tiny_config(epochs=10_000))
     assert wait_for(lambda: blocker.snapshot().status == "running")
     open_mlp(app)
     app.button(key="mlp.train").click().run()
@@ -52,8 +52,8 @@ def test_a_queued_run_shows_its_place_then_trains_when_a_place_frees(app, monkey
 
 
 def test_a_run_stopped_in_the_queue_says_so_without_steps_rate_or_device(app, monkeypatch):
-    monkeypatch.setattr(REGISTRY.queue, "max_running", 1)
-    blocker = REGISTRY.start("someone-else:mlp", tiny_config(epochs=10_000))
+    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    blocker = registry.shared().start("someone-else:mlp", tiny_config(epochs=10_000))
     assert wait_for(lambda: blocker.snapshot().status == "running")
     open_mlp(app)
     app.button(key="mlp.train").click().run()
@@ -66,9 +66,9 @@ def test_a_run_stopped_in_the_queue_says_so_without_steps_rate_or_device(app, mo
 
 
 def test_home_shows_the_servers_jobs_training_and_waiting(app, monkeypatch):
-    monkeypatch.setattr(REGISTRY.queue, "max_running", 1)
-    running = REGISTRY.start("a:mlp", tiny_config(epochs=10_000))
-    waiting = REGISTRY.start("b:mlp", tiny_config(epochs=10_000))
+    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    running = registry.shared().start("a:mlp", tiny_config(epochs=10_000))
+    waiting = registry.shared().start("b:mlp", tiny_config(epochs=10_000))
     assert wait_for(lambda: waiting.snapshot().status == "queued" and running.snapshot().status == "running")
     app.run()
     status = " ".join(c.value for c in app.caption)
@@ -92,9 +92,9 @@ def test_sidebar_badge_shows_the_state_the_buttons_just_set(app):
 
 
 def test_a_run_past_the_time_limit_shows_when_it_will_stop_instead_of_its_eta(app, monkeypatch):
-    from playground.limits import Limits
+    from playground.settings import Limits
 
-    monkeypatch.setattr(REGISTRY, "limits", Limits(max_params=5_000_000, max_seconds=30))
+    monkeypatch.setattr(registry.shared(), "limits", Limits(max_params=5_000_000, max_seconds=30))
     open_mlp(app)
     app.number_input(key="mlp.epochs").set_value(10_000).run()  # minutes at this speed
     app.button(key="mlp.train").click().run()
@@ -104,9 +104,9 @@ def test_a_run_past_the_time_limit_shows_when_it_will_stop_instead_of_its_eta(ap
 
 
 def test_a_run_that_diverges_at_its_first_step_says_so_in_progress_and_charts(app, monkeypatch):
-    from playground import training
+    from playground.mlp import training
 
-    monkeypatch.setattr(training._Runner, "step", lambda self, idx: float("nan"))  # the first loss is NaN
+    monkeypatch.setattr(training.MLPRunner, "step", lambda self, idx: float("nan"))  # the first loss is NaN
     open_mlp(app)
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "diverged" in progress_text(at))
@@ -147,11 +147,11 @@ def test_the_pause_note_shows_only_when_others_need_the_place():
 
 
 def test_pausing_gives_the_place_to_a_waiting_run_and_says_so(app, monkeypatch):
-    monkeypatch.setattr(REGISTRY.queue, "max_running", 1)
+    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
     open_mlp(app)
     app.number_input(key="mlp.epochs").set_value(10_000).run()
     app.button(key="mlp.train").click().run()
-    other = REGISTRY.start("someone-else:mlp", tiny_config(epochs=10_000))
+    other = registry.shared().start("someone-else:mlp", tiny_config(epochs=10_000))
     assert wait_for(lambda: other.snapshot().status == "queued")
     app.button(key="mlp.pause").click().run()
     assert wait_for(lambda: other.snapshot().status == "running")
@@ -165,12 +165,12 @@ def test_pausing_gives_the_place_to_a_waiting_run_and_says_so(app, monkeypatch):
 
 
 def test_a_step_while_another_run_has_the_place_says_it_waits_and_resume_stays_offered(app, monkeypatch):
-    monkeypatch.setattr(REGISTRY.queue, "max_running", 1)
+    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
     open_mlp(app)
     app.number_input(key="mlp.epochs").set_value(10_000).run()
     app.button(key="mlp.train").click().run()
     app.button(key="mlp.pause").click().run()
-    other = REGISTRY.start("someone-else:mlp", tiny_config(epochs=10_000))
+    other = registry.shared().start("someone-else:mlp", tiny_config(epochs=10_000))
     assert wait_for(lambda: other.snapshot().status == "running")
     app.button(key="mlp.step").click().run()
     run_until(app, lambda at: "waiting for a training place, position 1" in progress_text(at))
@@ -185,12 +185,12 @@ def test_a_step_while_another_run_has_the_place_says_it_waits_and_resume_stays_o
 def test_a_run_reaped_while_the_connection_was_lost_says_so_and_keeps_its_curves(app, monkeypatch):
     import time
 
-    monkeypatch.setattr(REGISTRY, "grace_s", 10)
+    monkeypatch.setattr(registry.shared(), "grace_s", 10)
     open_mlp(app)
     app.number_input(key="mlp.epochs").set_value(10_000).run()
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "running" in progress_text(at) and len(charts(at)["mlp.loss_chart"]["data"][0]["x"]))
-    assert REGISTRY.reap(lambda owner: False, now=time.monotonic() + 11)  # the session was gone for 11 s
+    assert registry.shared().reap(lambda owner: False, now=time.monotonic() + 11)  # the session was gone for 11 s
     app.run()
     assert "stopped" in progress_text(app)
     assert [w.value for w in app.warning] == ["Your run was stopped after the connection was lost for more than 10 s."]

@@ -3,8 +3,7 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from playground import devices
-from playground.registry import REGISTRY
+from playground import devices, registry
 from playground.ui.charts import PRESENTER_FONT_SIZE
 from tests.ui.conftest import APP, HOSTILE, charts, metric, progress_text, run_until, shown_text, values
 
@@ -305,7 +304,7 @@ def test_presenter_mode_shows_lessons_and_hides_advanced_controls():
     app.toggle(key="presenter").set_value(False).run()
     assert app.selectbox(key="mlp.dataset").value == "iris"  # the lesson's settings, now editable
     assert set(chart_font_sizes(app).values()) == {0}  # the figures' own
-    REGISTRY.shutdown()
+    registry.shared().shutdown()
 
 
 def test_presenter_mode_says_when_the_settings_are_not_the_ticked_lessons(app):

@@ -3,6 +3,7 @@
 import threading
 import time
 
+from playground import registry
 from playground.ui import session
 
 
@@ -15,7 +16,7 @@ def test_stop_reaper_ends_a_pass_in_progress_and_the_loop(monkeypatch):
         time.sleep(0.3)
         return []
 
-    monkeypatch.setattr(session.REGISTRY, "reap", slow_reap)
+    monkeypatch.setattr(registry.shared(), "reap", slow_reap)
     monkeypatch.setattr(session, "REAP_EVERY_S", 0.01)
     thread = threading.Thread(target=session._reap_forever, daemon=True)
     monkeypatch.setattr(session, "_reaper", thread)

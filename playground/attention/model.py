@@ -1,0 +1,155 @@
+"""A tiny Transformer written out so every part can be shown, attention weights above all.
+
+Token embedding + positional encoding -> `n_layers` pre-norm blocks -> final LayerNorm -> a head.
+Each block is x + Dropout(MHSA(LN(x))) then x + Dropout(FF(LN(x))): the pre-norm arrangement
+(Xiong et al., 2020, "On Layer Normalization in the Transformer Architecture"), which trains without
+learning-rate warm-up, unlike the post-norm original (Vaswani et al., 2017, "Attention Is All You
+Need"). Attention is softmax(Q K^T / sqrt(d_k)) V with explicit scores and masks, so `forward` can
+return every layer's weights, taken after the softmax and before dropout.
+
+Two forms: an encoder (bidirectional; padding positions are masked as keys) and a causal decoder
+(position i sees positions <= i). Two heads: "tag" gives logits per position (B, T, n_outputs);
+"cls" gives logits from position 0, a [CLS] token (Devlin et al., 2019), shape (B, n_outputs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from playground.attention.config import TransformerConfig
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU}
+HEADS = ("tag", "cls")
+
+
+def scaled_dot_product_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None,
+    dropout: nn.Module | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """softmax(Q K^T / sqrt(d_k)) V (Vaswani et al., 2017, eq. 1), returning output and weights.
+
+    q, k, v: (..., T, d_k). mask: bool, broadcastable to (..., T, T), True where a query may attend
+    to a key. Returns out (..., T, d_k) and the weights (..., T, T), rows summing to 1, taken before
+    `dropout` (applied to the weights for the output only). Every query must be allowed at least one
+    key, or its row is NaN.
+    """
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., T_q, T_k)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = scores.softmax(dim=-1)  # (..., T_q, T_k)
+    return (dropout(weights) if dropout is not None else weights) @ v, weights
+
+
+def sinusoidal_positions(n_positions: int, d_model: int) -> torch.Tensor:
+    """PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(...) (Vaswani et al., 2017, 3.5).
+
+    Returns (n_positions, d_model) float32. An odd d_model drops the last cosine column.
+    """
+    pos = torch.arange(n_positions, dtype=torch.float32)[:, None]  # (P, 1)
+    freq = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model))
+    pe = torch.zeros(n_positions, d_model)
+    pe[:, 0::2] = torch.sin(pos * freq)
+    pe[:, 1::2] = torch.cos(pos * freq)[:, : d_model // 2]
+    return pe
+
+
+class MultiHeadSelfAttention(nn.Module):
+    """n_heads parallel attention heads of width d_k = d_model / n_heads, concatenated and projected."""
+
+    def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
+        super().__init__()
+        self.n_heads, self.d_k = n_heads, d_model // n_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)  # W_Q, W_K, W_V for all heads in one matrix
+        self.out = nn.Linear(d_model, d_model)  # W_O
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, d_model), mask bool broadcastable to (B, H, T, T) -> (B, T, d_model), weights (B, H, T, T)."""
+        b, t, d = x.shape
+        qkv = self.qkv(x).view(b, t, 3, self.n_heads, self.d_k)  # (B, T, 3, H, d_k)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, H, T, d_k)
+        heads, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout)  # (B, H, T, d_k), (B, H, T, T)
+        return self.out(heads.transpose(1, 2).reshape(b, t, d)), weights
+
+
+class Block(nn.Module):
+    """One pre-norm Transformer block: self-attention then a position-wise feed-forward layer."""
+
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.d_model)
+        self.attn = MultiHeadSelfAttention(cfg.d_model, cfg.n_heads, cfg.dropout)
+        self.ln2 = nn.LayerNorm(cfg.d_model)
+        self.ff = nn.Sequential(
+            nn.Linear(cfg.d_model, cfg.d_ff), ACTIVATIONS[cfg.activation](), nn.Linear(cfg.d_ff, cfg.d_model)
+        )
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, d_model) -> (B, T, d_model), attention weights (B, H, T, T)."""
+        a, weights = self.attn(self.ln1(x), mask)
+        x = x + self.dropout(a)
+        x = x + self.dropout(self.ff(self.ln2(x)))
+        return x, weights
+
+
+class Transformer(nn.Module):
+    """A tiny Transformer over token ids.
+
+    vocab_size: input token ids are 0..vocab_size-1. n_outputs: classes of the head. causal: the
+    decoder form (no padding then). head: "tag" or "cls". pad_id: the id whose positions are masked
+    as keys in the encoder form (None: nothing is padding).
+    """
+
+    def __init__(
+        self, vocab_size: int, n_outputs: int, cfg: TransformerConfig, *,
+        causal: bool = False, head: str = "tag", pad_id: int | None = None,
+    ) -> None:
+        super().__init__()
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {', '.join(HEADS)}; got {head!r}.")
+        self.cfg, self.causal, self.head_kind, self.pad_id = cfg, causal, head, pad_id
+        self.embed = nn.Embedding(vocab_size, cfg.d_model)
+        if cfg.positional == "learned":
+            self.positions = nn.Parameter(torch.randn(cfg.context, cfg.d_model) * 0.02)
+        else:  # fixed, so not saved with the weights
+            self.register_buffer("positions", sinusoidal_positions(cfg.context, cfg.d_model), persistent=False)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, n_outputs)
+
+    def mask(self, tokens: torch.Tensor) -> torch.Tensor | None:
+        """Bool (1 or B, 1, T, T), True where query i may attend to key j; None when all may."""
+        t = tokens.shape[1]
+        if self.causal:
+            return torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()[None, None]  # (1, 1, T, T)
+        if self.pad_id is None:
+            return None
+        keys = tokens != self.pad_id  # (B, T)
+        return keys[:, None, None, :].expand(-1, 1, t, -1)  # (B, 1, T, T): padding is never a key
+
+    def forward(
+        self, tokens: torch.Tensor, return_attention: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """tokens (B, T) long, T <= context -> logits (B, T, n_outputs) for "tag", (B, n_outputs) for "cls".
+
+        With return_attention, also a list of n_layers tensors (B, n_heads, T, T). Raises ValueError
+        when T exceeds the context.
+        """
+        t = tokens.shape[1]
+        if t > self.cfg.context:
+            raise ValueError(f"The sequence has {t} tokens; this model's context is {self.cfg.context}.")
+        mask = self.mask(tokens)
+        x = self.dropout(self.embed(tokens) + self.positions[:t])  # (B, T, d_model)
+        attention = []
+        for block in self.blocks:
+            x, weights = block(x, mask)  # (B, T, d_model), (B, H, T, T)
+            if return_attention:  # else a pass without gradients frees each layer's maps before the next layer's
+                attention.append(weights)
+        x = self.ln_f(x)
+        logits = self.head(x if self.head_kind == "tag" else x[:, 0])  # (B, T, n_out) or (B, n_out)
+        return (logits, attention) if return_attention else logits

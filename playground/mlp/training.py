@@ -1,0 +1,180 @@
+"""The MLP trainer: an `MLPRunner` (data, model, optimizer of one run) driven by the one training loop.
+
+`train` runs `playground.loop.fit` in whatever thread calls it; it talks to the outside only through `emit`
+and a `Control`, and never raises. The UI never sees the model:
+what charts need (decision-boundary grid, confusion matrix, a copy of the weights) is computed here
+at evaluation time in eval mode without gradients and sent as numpy arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from playground import devices
+from playground.control import Control
+from playground.events import ACCURACY, R2, EvalEnded, Metric, RunStarted
+from playground.loop import Emit, fit
+from playground.mlp.config import MLPRunConfig
+from playground.mlp.data import Dataset, make_dataset
+from playground.mlp.model import MLP
+from playground.mlp.views import BoundaryGrid, MLPRunInfo, MLPViews, Points
+from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
+
+GRID_SIZE = 60  # decision-boundary resolution per axis (60 x 60 = 3600 forward passes)
+VIEW_INTERVAL_S = 0.4  # expensive views (grid, confusion, weights) at most this often, and at the end
+
+def train(config: MLPRunConfig, emit: Emit, control: Control | None = None, *,
+          table: pd.DataFrame | None = None) -> None:
+    """Train an MLP as `config` says, reporting through `emit` (see playground.loop.fit).
+
+    Emits RunStarted, then a StepEnded per optimizer step and an EvalEnded after every epoch (and
+    after a single step), then exactly one RunFinished ("completed" / "stopped") or RunFailed
+    ("diverged" / "failed"). `table` is the uploaded DataFrame when `config.data.dataset == "csv"`.
+    Deterministic on CPU for a given config, except that dropout draws from torch's global RNG.
+    """
+    fit(MLPRunner(config, table), emit, control)
+
+
+class MLPRunner:
+    """The model, optimizer and device-resident data of one MLP run (a `playground.loop.Runner`)."""
+
+    full_every_s = VIEW_INTERVAL_S
+    evaluates_untrained = False
+
+    def __init__(self, config: MLPRunConfig, table: pd.DataFrame | None = None) -> None:
+        self.config, self.table, self.training = config, table, config.training
+
+    def start(self) -> RunStarted:
+        config = self.config
+        self.data = data = make_dataset(config.data, self.table)
+        self.device = device = devices.resolve(config.training.device)
+        self.classify = data.task == "classification"
+        n_out = data.n_classes if self.classify else 1
+        self.model = seeded_model(config.training.seed, lambda: MLP(data.n_features, n_out, config.model)).to(device)
+        self.optimizer = make_optimizer(config.training, self.model.parameters())
+        self.loss_fn = nn.CrossEntropyLoss() if self.classify else nn.MSELoss()
+        self.example_loss_fn = type(self.loss_fn)(reduction="none")  # the same loss per example, for evaluation
+        self.rng = torch.Generator().manual_seed(config.training.seed)
+        self.batch_size = min(config.training.batch_size, len(data.x_train))
+        y_dtype = torch.long if self.classify else torch.float32
+        self.x = torch.as_tensor(data.x_train, device=device)
+        self.y = torch.as_tensor(data.y_train, dtype=y_dtype, device=device)
+        self.x_test = torch.as_tensor(data.x_test, device=device)
+        self.y_test = torch.as_tensor(data.y_test, dtype=y_dtype, device=device)
+        # Evaluation runs both splits in one forward pass and reads each split's sums of per-example losses
+        # and hits in one transfer: a few tensor ops per epoch instead of a dozen, as an epoch of the moons
+        # preset is only 25 steps.
+        self.x_both, self.y_both = torch.cat([self.x, self.x_test]), torch.cat([self.y, self.y_test])
+        self.split_sizes = (len(self.x), len(self.x_test))
+        # SS_tot of each split for R² (fixed: it depends on the targets only)
+        self.ss_tot = [0.0 if self.classify or not len(t) else float(((t - t.mean()) ** 2).sum())
+                       for t in (self.y, self.y_test)]
+        # Dropout is the MLP's only layer that behaves differently in eval mode; switching modes walks every
+        # module, so an evaluation of a model without dropout skips it.
+        self.has_modes = any(isinstance(m, nn.Dropout) for m in self.model.modules())
+        self.grid = _grid(data) if data.n_features == 2 else None
+        return self._started()
+
+    def _started(self) -> RunStarted:
+        d = self.data
+        points = Points(d.x_train, d.y_train, d.x_test, d.y_test) if d.n_features == 2 else None
+        info = MLPRunInfo(d.task, d.class_names, d.feature_names, d.notes, len(d.x_train), len(d.x_test), d.y_test,
+                          points)
+        per_epoch = math.ceil(len(d.x_train) / self.batch_size)
+        metric = Metric(ACCURACY, "accuracy") if self.classify else Metric(R2, "R²")
+        return RunStarted(devices.describe(self.device), n_parameters(self.model), per_epoch,
+                          per_epoch * self.config.training.epochs, metric, info)
+
+    def batches(self) -> Iterator[tuple[int, torch.Tensor, bool]]:
+        """Each epoch's rows in a fresh random order (the run's own generator), `batch_size` at a time; an
+        evaluation after each epoch's last batch."""
+        n, size = len(self.x), self.batch_size
+        for epoch in range(1, self.config.training.epochs + 1):
+            order = torch.randperm(n, generator=self.rng).to(self.device)
+            for start in range(0, n, size):
+                yield epoch, order[start : start + size], start + size >= n
+
+    def _outputs(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.model(x)
+        return out if self.classify else out.squeeze(-1)
+
+    def step(self, idx: torch.Tensor) -> float:
+        """One optimizer step on the rows `idx`; returns the batch loss before the update."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.loss_fn(self._outputs(self.x[idx]), self.y[idx])
+        value = loss.item()
+        if math.isfinite(value):
+            loss.backward()
+            self.optimizer.step()
+        return value
+
+    @torch.no_grad()
+    def evaluate(self, step: int, epoch: int | None, full: bool) -> EvalEnded:
+        if not self.has_modes:
+            return self._evaluate(step, epoch, full)
+        self.model.eval()
+        try:
+            return self._evaluate(step, epoch, full)
+        finally:
+            self.model.train()  # back to training mode once here, not in every step (it walks every module)
+
+    def _evaluate(self, step: int, epoch: int | None, views: bool) -> EvalEnded:
+        out = self._outputs(self.x_both)
+        (train_loss, test_loss), (train_metric, test_metric) = self._split_means(out)
+        shown = self._views(out[self.split_sizes[0] :]) if views else None
+        state = weights_copy(self.model) if views else None
+        return EvalEnded(step, epoch, train_loss, test_loss, train_metric, test_metric, shown, state)
+
+    def _views(self, out_test: torch.Tensor) -> MLPViews:
+        """The confusion matrix or predictions from the test split's outputs, and the boundary grid."""
+        confusion = y_test_pred = grid = None
+        if self.classify:
+            confusion = confusion_counts(self.data.y_test, out_test.argmax(-1).cpu().numpy(), self.data.n_classes)
+        else:
+            y_test_pred = out_test.cpu().numpy()
+        if self.grid is not None:
+            gx, gy, flat = self.grid
+            out = self._outputs(flat.to(self.device))
+            values = out.softmax(-1) if self.classify else out
+            grid = BoundaryGrid(gx, gy, values.cpu().numpy().reshape(len(gy), len(gx), *values.shape[1:]))
+        return MLPViews(confusion, y_test_pred, grid)
+
+    def _split_means(self, out: torch.Tensor) -> tuple[list[float], list[float]]:
+        """([train loss, test loss], [train metric, test metric]) from the outputs for `x_both`.
+
+        Losses are the mean per example of the run's loss (cross-entropy or MSE); the metric is accuracy
+        for classes, R² = 1 - SS_res / SS_tot for regression (coefficient of determination; 0 when the
+        targets are constant). A split with no rows gets NaN.
+        """
+        example_losses = self.example_loss_fn(out, self.y_both)  # for MSE, the squared errors: SS_res too
+        hits = [(out.argmax(-1) == self.y_both).float()] if self.classify else []
+        per_example = torch.stack([example_losses, *hits], 1)
+        n_train = self.split_sizes[0]
+        # (2 splits, 2 or 1 columns); by slices, as a product with 0/1 rows would spread 0 x inf = NaN
+        sums = torch.stack([per_example[:n_train].sum(0), per_example[n_train:].sum(0)]).tolist()
+        losses = [row[0] / n if n else math.nan for row, n in zip(sums, self.split_sizes, strict=True)]
+        if self.classify:
+            return losses, [row[1] / n if n else math.nan for row, n in zip(sums, self.split_sizes, strict=True)]
+        return losses, [1.0 - row[0] / ss if ss > 0 else 0.0 for row, ss in zip(sums, self.ss_tot, strict=True)]
+
+
+def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """(C, C) counts, rows true class, columns predicted: sklearn.metrics.confusion_matrix's layout, by one
+    bincount (sklearn's own call validates its arguments and took half of an evaluation's time here)."""
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def _grid(data: Dataset) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """Axis coordinates (G,), (G,) covering every point with a margin, and the (G*G, 2) grid points."""
+    pts = np.concatenate([data.x_train, data.x_test])
+    lo, hi = pts.min(0) - 0.5, pts.max(0) + 0.5
+    gx = np.linspace(lo[0], hi[0], GRID_SIZE, dtype=np.float32)
+    gy = np.linspace(lo[1], hi[1], GRID_SIZE, dtype=np.float32)
+    xx, yy = np.meshgrid(gx, gy)  # (G, G): rows follow y, columns follow x
+    return gx, gy, torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], 1))

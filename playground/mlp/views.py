@@ -1,0 +1,53 @@
+"""What the MLP trainer sends the page: a run's info once, and views for the charts at evaluations.
+
+Frozen dataclasses of numpy arrays, computed by the trainer in eval mode without gradients; the page
+never sees the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Points:
+    """The data points of a two-feature dataset, standardised as the model sees them."""
+
+    x_train: np.ndarray  # (n_train, 2) float32
+    y_train: np.ndarray  # (n_train,) class ids or target values
+    x_test: np.ndarray  # (n_test, 2)
+    y_test: np.ndarray  # (n_test,)
+
+
+@dataclass(frozen=True)
+class BoundaryGrid:
+    """The model's output on a grid covering every point: the decision boundary's background."""
+
+    x: np.ndarray  # (G,) float32 axis coordinates
+    y: np.ndarray  # (H,)
+    values: np.ndarray  # (H, G, C) class probabilities, or (H, G) predicted values for regression
+
+
+@dataclass(frozen=True)
+class MLPViews:
+    """One evaluation's views: a confusion matrix (classes) or the predictions (regression), and the grid."""
+
+    confusion: np.ndarray | None = None  # (C, C) counts on the test split, rows true class, columns predicted
+    y_test_pred: np.ndarray | None = None  # (n_test,) predicted values on the test split (regression)
+    grid: BoundaryGrid | None = None  # two-feature datasets only
+
+
+@dataclass(frozen=True)
+class MLPRunInfo:
+    """What the page needs to know about a run's data."""
+
+    task: str  # "classification" or "regression"
+    class_names: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    notes: tuple[str, ...]  # how the data was read or prepared, for the page
+    n_train: int
+    n_test: int
+    y_test: np.ndarray  # (n_test,) for the prediction chart
+    points: Points | None  # two-feature datasets only

@@ -1,0 +1,301 @@
+"""Config forms: widgets in, a validated `MLPRunConfig` out.
+
+Every widget has a key "mlp.<field>". The last valid config is kept in session state under
+"mlp.saved", so widgets get their values back after a page switch (Streamlit drops the state of
+widgets that are not drawn). A preset or a shared link loads a config into the widget keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from playground import devices
+from playground.config import OPTIMIZER_LABELS, OPTIMIZERS
+from playground.mlp.config import (
+    ACTIVATIONS,
+    CLASSIFICATION_2D,
+    DATASETS,
+    INITS,
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_HIDDEN_LAYERS,
+    MAX_SAMPLES,
+    MAX_WIDTH,
+    REGRESSION_2D,
+    TASKS,
+    DataConfig,
+    MLPConfig,
+    MLPRunConfig,
+    TrainConfig,
+)
+from playground.mlp.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
+from playground.mlp.presets import DEFAULT_PRESET, PRESETS
+from playground.mlp.tables import id_like
+from playground.ui.session import init_state
+from playground.ui.text import literal
+from playground.ui.widgets import (
+    LEARNING_RATES,
+    form_start,
+    over_budget,
+    preset_choice,
+    preset_or_changed,
+    row,
+    write_link,
+)
+
+PREFIX = "mlp."
+SAVED = PREFIX + "saved"
+TABLE = PREFIX + "table"  # (file name, DataFrame) of the last upload that could be read
+NEED_TABLE = "Upload a CSV file to train on it."
+PREVIEW_ROWS = 50  # rows of an uploaded table shown in its preview
+TABLE_OK = PREFIX + "table_ok"  # whether that table made a dataset with the chosen target and task
+SEEN = PREFIX + "upload_seen"  # file id of the upload in the uploader at the last run
+READ = PREFIX + "upload_read"  # file id of the upload TABLE was read from: read once, the same table in every run
+ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU",
+                     "tanh": "Tanh", "sigmoid": "Sigmoid", "identity": "Identity (linear)"}
+DATASET_LABELS = {"moons": "moons", "circles": "circles", "blobs": "blobs", "xor": "XOR", "spiral": "spiral",
+                  "gaussian": "Gaussian clusters", "plane": "plane (regression)", "ripple": "ripple (regression)",
+                  "iris": "iris (tabular)", "wine": "wine (tabular)", "breast_cancer": "breast cancer (tabular)",
+                  "digits": "digits (tabular)", "csv": "my CSV file"}
+
+
+@dataclass(frozen=True)
+class FormResult:
+    config: MLPRunConfig | None  # None when a setting is invalid
+    table: pd.DataFrame | None  # the uploaded table for dataset "csv"
+    problems: tuple[str, ...]  # messages to show (plain text, escaped where shown); Train stays disabled meanwhile
+
+
+def widget_values(cfg: MLPRunConfig) -> dict[str, Any]:
+    """The widget state that shows `cfg`."""
+    d, m, t = cfg.data, cfg.model, cfg.training
+    values = {"dataset": d.dataset, "n_samples": d.n_samples, "noise": d.noise, "n_classes": d.n_classes,
+              "test_fraction": d.test_fraction, "data_seed": d.seed, "target": d.target, "task": d.task,
+              "ignore": list(d.ignore),
+              "n_layers": len(m.hidden_sizes), "dropout": m.dropout, "init": m.init,
+              "optimizer": t.optimizer, "learning_rate": t.learning_rate, "batch_size": t.batch_size,
+              "epochs": t.epochs, "weight_decay": t.weight_decay, "seed": t.seed, "device": t.device}
+    for i in range(MAX_HIDDEN_LAYERS):
+        values[f"width.{i}"] = m.hidden_sizes[i] if i < len(m.hidden_sizes) else 8
+        values[f"act.{i}"] = m.activations[i] if i < len(m.activations) else "relu"
+    return {PREFIX + k: v for k, v in values.items()}
+
+
+def load_config(cfg: MLPRunConfig) -> None:
+    """Show `cfg` in the widgets (call from a callback or before the widgets are drawn)."""
+    for key, value in widget_values(cfg).items():
+        st.session_state[key] = value
+    st.session_state[SAVED] = cfg
+
+
+def _load_preset() -> None:
+    load_config(PRESETS[st.session_state[PREFIX + "preset"]].config)
+
+
+def preset_picker() -> Any:
+    """The preset selectbox (a lesson list in presenter mode); returns the place for `preset_caption`,
+    which the page fills after the form has read this run's settings."""
+    init_state(PREFIX + "preset", DEFAULT_PRESET)
+    return preset_choice(PREFIX + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset, "mlp")
+
+
+def preset_caption(place: Any, config: MLPRunConfig | None) -> None:
+    """Under the picker: the preset's description and reference, or that the settings differ from it
+    (with a button to load it again: picking the selected preset once more changes nothing).
+
+    `config` is what the form's widgets make now; None (a CSV without a table yet, settings with a problem)
+    differs from every preset, which is always a valid config."""
+    name = st.session_state[PREFIX + "preset"]
+    preset = PRESETS[name]
+    metric = "R²" if preset.config.data.dataset in REGRESSION_2D else "accuracy"
+    ref = f" Reference test {metric} with seed 0 on CPU: **{preset.reference:.2f}**." if preset.reference else ""
+    preset_or_changed(place, PREFIX, name, preset.description + ref, config == preset.config, _load_preset)
+
+
+def mlp_form() -> FormResult:
+    """Draw the data, model and training widgets; return the config they describe, or None with the problems
+    when they do not make one or when this server would refuse its run for memory (Train stays disabled)."""
+    form = _mlp_widgets()
+    if form.config is None or not (refused := over_budget(form.config, form.table)):
+        return form
+    return FormResult(None, form.table, refused)
+
+
+def _mlp_widgets() -> FormResult:
+    """Draw the data, model and training widgets; return the config they describe."""
+    saved, presenting = form_start("mlp", PREFIX, MLPRunConfig, load_config, PRESETS[DEFAULT_PRESET].config)
+    if presenting:
+        return _presenter_result(saved)
+    for key, value in widget_values(saved).items():
+        init_state(key, value)
+    with st.expander("Data", expanded=True):
+        dataset, table, problems = _data_section()
+    with st.expander("Model", expanded=True):
+        n_layers = _model_section()
+    with st.expander("Training", expanded=True):
+        _training_section()
+    if dataset == "csv" and table is None:  # nothing more to check until there is a table
+        return FormResult(None, None, tuple(problems))
+    try:
+        cfg = _config(dataset, n_layers)
+    except ValueError as e:
+        return FormResult(None, table, (*problems, str(e)))
+    if not problems:
+        st.session_state[SAVED] = cfg
+    write_link(cfg)
+    return FormResult(None if problems else cfg, table, tuple(problems))
+
+
+def _presenter_result(saved: MLPRunConfig) -> FormResult:
+    """In presenter mode the saved config (a lesson's), with the table kept for a CSV dataset."""
+    if saved.data.dataset != "csv":
+        return FormResult(saved, None, ())
+    kept = st.session_state.get(TABLE)
+    if kept is None:
+        return FormResult(None, None, (f"{NEED_TABLE} Turn Presenter mode off to upload one.",))
+    return FormResult(saved, kept[1], ())
+
+
+def _data_section() -> tuple[str, pd.DataFrame | None, list[str]]:
+    """The dataset and its settings; (dataset name, uploaded table or None, problems)."""
+    problems: list[str] = []
+    table = None
+    dataset = st.selectbox("Dataset", DATASETS, key=PREFIX + "dataset", format_func=DATASET_LABELS.get)
+    # Always drawn (disabled where unused): Streamlit forgets the state of a widget it does not draw.
+    generated = dataset in CLASSIFICATION_2D + REGRESSION_2D
+    r = row()
+    r.slider("Samples", 20, MAX_SAMPLES, step=10, key=PREFIX + "n_samples", disabled=not generated,
+             help="Generated datasets only; tables use all their rows.")
+    r.slider("Noise", 0.0, 2.0, step=0.05, key=PREFIX + "noise", disabled=not generated,
+             help="Std of Gaussian noise on each point (generated datasets only).")
+    r.slider("Classes", 2, 5, key=PREFIX + "n_classes", disabled=dataset not in ("blobs", "gaussian", "spiral"),
+             help="Blobs, Gaussian clusters and spiral (one arm per class).")  # one line, as its neighbours
+    if dataset == "csv":
+        table, csv_problems = _csv_section()
+        problems += csv_problems
+    r = row()
+    r.slider("Test fraction", 0.05, 0.5, step=0.05, key=PREFIX + "test_fraction")
+    r.number_input("Data seed", 0, 2**31 - 1, key=PREFIX + "data_seed")
+    return dataset, table, problems
+
+
+def _model_section() -> int:
+    """The hidden layers (a width and an activation each), dropout and initialisation; the number of layers."""
+    s = st.session_state
+    n_layers = st.slider("Hidden layers", 0, MAX_HIDDEN_LAYERS, key=PREFIX + "n_layers")
+    for i in range(n_layers):
+        r = row()
+        r.number_input(f"Layer {i + 1} width", 1, MAX_WIDTH, key=f"{PREFIX}width.{i}")
+        r.selectbox(f"Layer {i + 1} activation", ACTIVATIONS, key=f"{PREFIX}act.{i}",
+                    format_func=ACTIVATION_LABELS.get)
+    # What Train will use: a width typed outside its range is shown in red but never taken.
+    layers = [f"{s[f'{PREFIX}width.{i}']} {ACTIVATION_LABELS[s[f'{PREFIX}act.{i}']]}" for i in range(n_layers)]
+    st.caption("Hidden layers: " + (" → ".join(layers) if layers else "none (a linear model)") + ".")
+    r = row()
+    r.slider("Dropout", 0.0, 0.9, step=0.05, key=PREFIX + "dropout")
+    r.selectbox("Initialisation", INITS, key=PREFIX + "init", help="PyTorch default, Xavier/Glorot or Kaiming/He.")
+    return n_layers
+
+
+def _training_section() -> None:
+    r = row()
+    r.selectbox("Optimizer", OPTIMIZERS, key=PREFIX + "optimizer", format_func=OPTIMIZER_LABELS.get)
+    rates = sorted(set(LEARNING_RATES) | {st.session_state[PREFIX + "learning_rate"]})
+    r.select_slider("Learning rate", rates, key=PREFIX + "learning_rate", format_func=lambda v: f"{v:g}")
+    r = row()
+    r.number_input("Batch size", 1, MAX_BATCH_SIZE, key=PREFIX + "batch_size",
+                   help="Examples per step; larger than the training set means full-batch.")
+    r.number_input("Epochs", 1, MAX_EPOCHS, key=PREFIX + "epochs")
+    r = row()
+    r.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=PREFIX + "weight_decay")
+    r.number_input("Seed", 0, 2**31 - 1, key=PREFIX + "seed", help="Same seed, same curve (on CPU).")
+    st.selectbox("Device", ("auto", *devices.available()), key=PREFIX + "device",
+                 help="auto picks CUDA, then Apple MPS, then CPU.")
+
+
+def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
+    """The upload widget, target and task pickers. Returns the table and any problems."""
+    upload = st.file_uploader(
+        "CSV file", type=["csv", "txt", "tsv"], key=PREFIX + "upload",
+        help=f"At most {MAX_UPLOAD_BYTES // 2**20} MB, {MAX_ROWS:,} rows and {MAX_COLUMNS} columns.")
+    if upload is not None:
+        new = st.session_state.get(SEEN) != upload.file_id
+        st.session_state[SEEN] = upload.file_id
+        try:
+            if st.session_state.get(READ) != upload.file_id:  # a bad file is read again, to show its error again
+                st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name))
+                st.session_state[READ] = upload.file_id
+        except DataError as e:
+            st.error(literal(str(e) if upload.name in str(e) else f"{upload.name}: {e}"))
+            if new and not st.session_state.get(TABLE_OK):  # a new bad file does not fall back on an unusable one
+                _forget_table()
+            if TABLE in st.session_state:
+                st.caption(literal(f"Still using {st.session_state[TABLE][0]}."))
+    if TABLE not in st.session_state:
+        return None, [NEED_TABLE]
+    file_name, table = st.session_state[TABLE]
+    name = literal(file_name)  # for our own sentences around it, which are Markdown
+    if upload is None:  # emptied by its ✕, or by leaving the page: the table is kept until forgotten
+        st.caption(f"Using {name}, uploaded earlier.")
+        st.button(f"Forget {name}", key=PREFIX + "forget_table", on_click=_forget_table, icon=":material/delete:")
+    columns = list(table.columns)
+    if st.session_state.get(PREFIX + "target") not in columns:
+        st.session_state[PREFIX + "target"] = columns[-1]
+    r = row()
+    target = r.selectbox("Target column", columns, key=PREFIX + "target")
+    task = r.selectbox("Task", TASKS, key=PREFIX + "task", help="auto: classes for text or few whole numbers.")
+    features = [c for c in columns if c != target]
+    # before the widget is drawn: names of another table's columns, or of the column just made the target, go
+    st.session_state[PREFIX + "ignore"] = [c for c in st.session_state.get(PREFIX + "ignore") or () if c in features]
+    ignore = st.multiselect("Leave out columns", features, key=PREFIX + "ignore",
+                            help="Columns that are not features: an id, a row number, a copy of the target.")
+    if suspects := [c for c in id_like(table) if c in features and c not in ignore]:
+        quoted = literal(", ".join(f"'{c}'" for c in suspects))
+        it, they = ("it", "it carries") if len(suspects) == 1 else ("them", "they carry")
+        st.caption(f"{quoted} {'looks like a row identifier' if it == 'it' else 'look like row identifiers'}: a "
+                   f"model can learn to recognise rows by {it} instead of from the features. Leave {it} out unless "
+                   f"{they} meaning.")
+        st.button(f"Leave out {quoted}", key=PREFIX + "ignore_ids", on_click=_leave_out, args=(suspects,),
+                  icon=":material/playlist_remove:")
+    with st.expander(f"Preview of {name}"):
+        st.dataframe(table.head(PREVIEW_ROWS), hide_index=True)
+    try:
+        data = make_dataset(DataConfig(dataset="csv", target=target, task=task, ignore=tuple(ignore)), table)
+    except (DataError, ValueError) as e:
+        st.session_state[TABLE_OK] = False
+        return table, [f"{file_name}: {e}"]
+    st.session_state[TABLE_OK] = True
+    kind = f"{data.n_classes} classes" if data.task == "classification" else "regression"
+    n_features = f"{data.n_features} feature{'s' * (data.n_features != 1)}"
+    st.caption(literal(f"{file_name}: {len(table):,} rows, {n_features}, {kind}. " + " ".join(data.notes)))
+    return table, []
+
+
+def _leave_out(columns: list[str]) -> None:
+    st.session_state[PREFIX + "ignore"] = [*(st.session_state.get(PREFIX + "ignore") or ()), *columns]
+
+
+def _forget_table() -> None:
+    st.session_state.pop(TABLE, None)
+    st.session_state.pop(READ, None)
+    st.session_state.pop(TABLE_OK, None)
+
+
+def _config(dataset: str, n_layers: int) -> MLPRunConfig:
+    """The config the widgets describe. Raises ValueError for a setting out of bounds."""
+    s, k = st.session_state, PREFIX
+    data = DataConfig(dataset=dataset, n_samples=s[k + "n_samples"], noise=s[k + "noise"], n_classes=s[k + "n_classes"],
+                      test_fraction=s[k + "test_fraction"], seed=int(s[k + "data_seed"]),
+                      target=s.get(k + "target") or "", task=s[k + "task"],
+                      ignore=tuple(s.get(k + "ignore") or ()) if dataset == "csv" else ())
+    model = MLPConfig(hidden_sizes=tuple(int(s[f"{k}width.{i}"]) for i in range(n_layers)),
+                      activations=tuple(s[f"{k}act.{i}"] for i in range(n_layers)),
+                      dropout=s[k + "dropout"], init=s[k + "init"])
+    training = TrainConfig(optimizer=s[k + "optimizer"], learning_rate=s[k + "learning_rate"],
+                           batch_size=int(s[k + "batch_size"]), epochs=int(s[k + "epochs"]),
+                           weight_decay=float(s[k + "weight_decay"]), seed=int(s[k + "seed"]), device=s[k + "device"])
+    return MLPRunConfig(data=data, model=model, training=training)

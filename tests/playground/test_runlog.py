@@ -1,0 +1,46 @@
+"""Tests for playground.runlog: the run's log as a pure fold of events, without threads."""
+
+import numpy as np
+
+from playground import runlog
+from playground.events import ACCURACY, EvalEnded, Metric, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.runlog import RunLog
+
+ACCURACY_METRIC = Metric(ACCURACY, "accuracy")
+
+
+def test_steps_evaluations_and_the_end_fold_into_the_log():
+    log = RunLog(t0=0.0)
+    log.add(RunStarted("cpu", 10, 4, 8, ACCURACY_METRIC), now=1.0)
+    assert log.t0 == 1.0 and log.epoch == 0
+    for step in range(1, 5):
+        log.add(StepEnded(step, 1, 1.0 / step), now=1.0 + step)
+    log.add(EvalEnded(4, 1, 0.3, 0.4, 0.8, 0.7, {"grid": np.zeros(2)}, {"w": np.ones(1)}), now=5.5)
+    assert (log.step, log.epoch) == (4, 1)
+    x, y = log.steps.arrays()
+    np.testing.assert_allclose(x, [1, 2, 3, 4])
+    np.testing.assert_allclose(y, [1, 1 / 2, 1 / 3, 1 / 4])
+    assert len(log.evals) == 1 and log.evals[0].views is None and log.evals[0].state is None  # kept lean
+    assert "grid" in log.views and log.state["w"][0] == 1 and [s for s, _ in log.history] == [4]
+    assert log.steps_per_second(waited_s=0.0, now=6.0) == 1.0  # 3 steps over the 3 s between the first and last
+    log.add(RunFailed("diverged", "blew up", 6, 5.0), now=7.0)  # the diverging step's loss was not logged
+    assert (log.step, log.epoch, log.end.status) == (6, 2, "diverged")  # its step and epoch count
+    log.add(RunFinished("stopped", 9, 6.0), now=8.0)  # only the first end counts
+    assert log.end.status == "diverged" and log.elapsed(now=100.0) == 6.0
+    assert log.steps_per_second(waited_s=1.0, now=100.0) == 6 / 5  # steps over training time, pauses excluded
+
+
+def test_a_run_counted_in_steps_has_no_epoch():
+    log = RunLog(t0=0.0)
+    log.add(RunStarted("cpu", 10, None, 5, Metric(ACCURACY, "token accuracy")), now=0.0)
+    log.add(StepEnded(1, None, 2.0), now=0.1)
+    log.add(RunFinished("completed", 5, 1.0), now=1.0)
+    assert log.epoch is None and log.step == 5
+
+
+def test_replay_history_keeps_every_other_snapshot_when_full(monkeypatch):
+    monkeypatch.setattr(runlog, "MAX_SNAPSHOTS", 4)
+    log = RunLog(t0=0.0)
+    for step in range(1, 6):
+        log.add(EvalEnded(step, None, 1.0, 1.0, 0.5, 0.5, {"attention": np.full(1, step)}), now=step)
+    assert [s for s, _ in log.history] == [1, 3, 5]  # newest kept
