@@ -14,12 +14,13 @@ from playground.mlp.data import DataError, make_dataset
 from playground.mlp.views import MLPRunInfo, MLPViews
 from playground.ui import live, mlp_network, mlp_replay, session, widgets
 from playground.ui.charts import chart
-from playground.ui.text import literal
+from playground.ui.text import cut, literal
 
 PAGE = "mlp"
 
 CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False}  # widget key -> default
 BOUNDARY_HEIGHT = 420  # pixels, the boundary's and the network view's
+AXIS_NAME_CHARS = 30  # characters of a column name in an axis title, before " (standardised)"
 SAVED_OPTIONS = "mlp.saved_chart_options"  # not a widget key: kept while the user is on another page
 
 
@@ -61,7 +62,11 @@ def axis_titles(snap: Snapshot) -> tuple[str, str]:
     names = snap.started.info.feature_names if snap.started else ()
     if snap.config.data.dataset != "csv" or len(names) != 2:
         return ("x₁", "x₂")
-    return tuple(f"{name} (standardised)" for name in names)
+
+    def short(name: str) -> str:  # a long name would push the note off the chart: its middle goes
+        head, left_out, tail = cut(str(name), AXIS_NAME_CHARS)
+        return f"{head}…{tail}" if left_out else head
+    return tuple(f"{short(name)} (standardised)" for name in names)
 
 
 def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
@@ -109,7 +114,7 @@ def run_views(snap: Snapshot, v: MLPViews | None, info: MLPRunInfo | None, place
             axis_titles=axis_titles(snap), height=BOUNDARY_HEIGHT))
         chart(fig, "mlp.boundary_chart", c1, snap.run)
         mlp_network.network_panel(v.network if v is not None else None, c2, snap.run, BOUNDARY_HEIGHT)
-    else:
+    elif snap.started is not None:  # before it (queued, set-up, ended there) the number of features is unknown
         c2.caption("A table's network: each layer's weights (rows its units) and the spread of its outputs on the "
                    "test split. The decision boundary is drawn for datasets with two features.")
         fig = live.cached("mlp.layers", (v,), lambda: network_plots.layers_figure(v.layers if v else None))
