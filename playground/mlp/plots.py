@@ -31,9 +31,12 @@ from playground.plots import (
 DIVERGING = [[0.0, CLASS_COLOURS[0]], [0.5, "#ffffff"], [1.0, CLASS_COLOURS[1]]]
 BACKGROUND_OPACITY = 0.6  # boundary background drawn lighter than the points on top of it
 MAX_POINTS_DRAWN = 500  # data points drawn per split on the decision boundary
-# The boundary's legend: one entry per class in small type (a class's test points share its train entry), so the
-# square plot keeps most of the chart's height
-COMPACT_LEGEND = {**LEGEND_TOP, "itemsizing": "constant", "font": {"size": 11}}
+# The boundary's legend in small type, so the square plot keeps most of the chart's height; below the plot, as the
+# modebar's row of buttons covers the top of a chart about 310 pixels wide (beside the network view). (One entry
+# per class, its test points grouped with it, hid both splits at a click, and "Reset axes" then left out the
+# hidden class's part of the background.)
+COMPACT_LEGEND = {"orientation": "h", "x": 0, "y": -0.14, "xanchor": "left", "yanchor": "top",
+                  "itemsizing": "constant", "font": {"size": 11}}
 SHARP_SCALE = 4  # pixels per grid cell of a discretized boundary's background (see _background_image)
 
 
@@ -114,8 +117,7 @@ def boundary_figure(
     x_train, x_test: (n, >=2) inputs, the first two columns are plotted (the first MAX_POINTS_DRAWN rows of
     each); y_train, y_test: (n,) class ids or targets.
     Classification points: one trace per class per split, "train · <class>" (circles, white outline)
-    and "test · <class>" (diamonds, dark outline), in one legend group per class shown by its train entry (a
-    compact legend; a click hides both). Regression: traces "train" and "test".
+    and "test · <class>" (diamonds, dark outline). Regression: traces "train" and "test".
     Axes share one scale (scaleanchor), titled `axis_titles`. Raises ValueError for an unknown task.
     """
     if task not in ("classification", "regression"):
@@ -124,8 +126,7 @@ def boundary_figure(
     x_train, x_test = np.asarray(x_train, float)[:MAX_POINTS_DRAWN], np.asarray(x_test, float)[:MAX_POINTS_DRAWN]
     y_train, y_test = np.asarray(y_train).ravel()[:MAX_POINTS_DRAWN], np.asarray(y_test).ravel()[:MAX_POINTS_DRAWN]
     traces: list = []
-    layout = base_layout("boundary", height, plot_bgcolor="#ffffff",  # a compact legend: the plot keeps the room
-                         legend=COMPACT_LEGEND)
+    layout = base_layout("boundary", height, plot_bgcolor="#ffffff", legend=COMPACT_LEGEND)
     splits = (("train", x_train, y_train, {"symbol": "circle", "size": 7, "line": {"color": "#ffffff", "width": 1}}),
               ("test", x_test, y_test, {"symbol": "diamond", "size": 7, "line": {"color": "#333333", "width": 1}}))
     background = values is not None and len(grid_x) > 1 and len(grid_y) > 1
@@ -208,8 +209,7 @@ def _class_points(traces: list, splits: tuple, values: np.ndarray | None, class_
         for c in range(n):
             pts = xs[ys == c] if len(xs) else np.empty((0, 2))
             traces.append(trace("scatter", x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{split} · {names[c]}",
-                                marker={**marker, "color": class_colour(c)}, legendgroup=f"class {c}",
-                                showlegend=split == "train"))
+                                marker={**marker, "color": class_colour(c)}))
     return _class_colours(np.asarray(values, float), discretize) if values is not None else None
 
 

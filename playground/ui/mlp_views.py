@@ -19,7 +19,11 @@ from playground.ui.text import cut, literal
 PAGE = "mlp"
 
 CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False}  # widget key -> default
-BOUNDARY_HEIGHT = 420  # pixels, the boundary's and the network view's
+# Pixels. The boundary's plot is square and, beside the network view, as wide as its column: a chart no taller than
+# that keeps its whole background in view after "Reset axes" (a taller plot area narrows the x range to keep the
+# aspect); the network view takes the row's height.
+BOUNDARY_HEIGHT = 400
+NETWORK_HEIGHT = 420
 AXIS_NAME_CHARS = 30  # characters of a column name in an axis title, before " (standardised)"
 SAVED_OPTIONS = "mlp.saved_chart_options"  # not a widget key: kept while the user is on another page
 
@@ -53,7 +57,7 @@ def preview(config: MLPRunConfig | None, views: list) -> None:
         fig = mlp_plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
                                     task=d.task, class_names=d.class_names, height=BOUNDARY_HEIGHT)
         chart(fig, "mlp.boundary_chart", views[0])
-        mlp_network.network_panel(None, views[1], 0, BOUNDARY_HEIGHT)
+        mlp_network.network_panel(None, views[1], 0, NETWORK_HEIGHT)
 
 
 def axis_titles(snap: Snapshot) -> tuple[str, str]:
@@ -74,7 +78,7 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
     # The same layout before a run and during it: the charts shown before Train show its first points. The
     # charts' places must not move (a chart in a new place is a new iframe, which loads plotly.js again).
     # The boundary and the network view first, so both are above the fold at 1,400 x 1,000; the curves below.
-    head, views, replay = st.container(), st.columns(2), st.container()
+    head, views, replay = st.container(), st.columns([1.1, 1]), st.container()
     curves, below = st.columns(2), st.columns(2)
     with head:
         if snap is not None:
@@ -113,7 +117,7 @@ def run_views(snap: Snapshot, v: MLPViews | None, info: MLPRunInfo | None, place
             pts.y_train, pts.x_test, pts.y_test, task=info.task, class_names=info.class_names, discretize=discretize,
             axis_titles=axis_titles(snap), height=BOUNDARY_HEIGHT))
         chart(fig, "mlp.boundary_chart", c1, snap.run)
-        mlp_network.network_panel(v.network if v is not None else None, c2, snap.run, BOUNDARY_HEIGHT)
+        mlp_network.network_panel(v.network if v is not None else None, c2, snap.run, NETWORK_HEIGHT)
     elif snap.started is not None:  # before it (queued, set-up, ended there) the number of features is unknown
         c2.caption("A table's network: each layer's weights (rows its units) and the spread of its outputs on the "
                    "test split. The decision boundary is drawn for datasets with two features.")
