@@ -195,7 +195,7 @@ def layers_figure(view: LayersView | None, *, height: int = 420) -> go.Figure:
         ax = "" if i == 0 else str(i + 1)
         hx = str(n + i + 1)
         scale = float(np.abs(layer.weights).max()) if layer.weights.size else 1.0
-        cut = f" (top {layer.weights.shape[0]} of {layer.n_units})" if layer.weights.shape[0] < layer.n_units else ""
+        cut = f"<br>top {layer.weights.shape[0]} of {layer.n_units}" if layer.weights.shape[0] < layer.n_units else ""
         traces.append(trace("heatmap", z=layer.weights, colorscale=DIVERGING, zmin=-(scale or 1.0), zmax=scale or 1.0,
                             showscale=False, xaxis=f"x{ax}", yaxis=f"y{ax}", name=f"weights · {layer.name}",
                             hovertemplate="unit %{y} ← %{x}: %{z:+.3f}<extra></extra>"))
@@ -204,7 +204,7 @@ def layers_figure(view: LayersView | None, *, height: int = 420) -> go.Figure:
                             name=f"outputs · {layer.name}", marker={"color": "#808495"},
                             hovertemplate="%{x:.2f}: %{y}<extra></extra>"))
         layout[f"xaxis{ax}"] = {"domain": domain, "anchor": f"y{ax}", "showticklabels": False,
-                                "title": {"text": f"{plain_label(layer.name)}{cut}", "font": {"size": 11}}}
+                                "title": {"text": f"{plain_label(layer.name)}{cut}", "font": {"size": 10}}}
         layout[f"yaxis{ax}"] = {"domain": [0.42, 1.0], "anchor": f"x{ax}", "autorange": "reversed",
                                 "showticklabels": False}
         layout[f"xaxis{hx}"] = {"domain": domain, "anchor": f"y{hx}", "tickfont": {"size": 9}}
