@@ -17,6 +17,7 @@ from playground.attention import tasks
 from playground.attention.config import AttentionRunConfig, TaskConfig
 from playground.attention.model import Transformer
 from playground.attention.training import build_model, probe_views
+from playground.attention.views import AttentionViews
 
 MAX_GENERATE_CHARS = 2000
 MAX_PROMPT_CHARS = 2000
@@ -33,6 +34,7 @@ class InferenceResult:
     outputs: list[str]  # most likely output per position (T), or [label] for sentiment
     probabilities: np.ndarray  # (T,) float32 confidence per position, or (2,) class probabilities
     attention: np.ndarray  # (n_layers, n_heads, T, T) float32, rows sum to 1
+    views: AttentionViews | None = None  # everything the trainer computes for its probe, on this input
 
 
 def load_model(config: AttentionRunConfig, state: dict[str, np.ndarray]) -> Transformer:
@@ -58,14 +60,14 @@ def run_input(config: AttentionRunConfig, state: dict[str, np.ndarray], text: st
     ids = tasks.encode(config.task, text)  # (1, T)
     s = tasks.spec(config.task)
     with torch.no_grad():
-        views = probe_views(load_model(config, state), s, ids)
+        views = probe_views(load_model(config, state), s, ids, tasks.task_of(config.task).mirrored)
     outputs = [str(o) for o in views.prediction]
     if tasks.task_of(config.task).answer_only:
         prediction = outputs[-1]  # the value, or the next character (space shown as "␣")
     else:
         prediction = "".join(outputs) if s.kind == "tag" else outputs[0]
     tokens = [tasks.display(t) for t in s.vocab.decode(ids[0])]
-    return InferenceResult(tokens, prediction, outputs, views.probabilities, views.attention)
+    return InferenceResult(tokens, prediction, outputs, views.probabilities, views.attention, views)
 
 
 def generate(
