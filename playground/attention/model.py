@@ -189,7 +189,7 @@ class Transformer(nn.Module):
         attention = []
         for block in self.blocks:
             x, weights = block(x, mask, return_stages)  # (B, T, d_model), (B, H, T, T) or Stages
-            if return_attention or return_stages:  # else a pass without gradients frees each layer's maps before the next layer's
+            if return_attention or return_stages:  # else a no-grad pass frees each layer's maps before the next's
                 attention.append(weights)
         x = self.ln_f(x)
         logits = self.head(x if self.head_kind == "tag" else x[:, 0])  # (B, T, n_out) or (B, n_out)

@@ -147,7 +147,9 @@ class AttentionRunner:
 
 
 @torch.no_grad()
-def probe_views(model: Transformer, spec: tasks.TaskSpec, inputs: torch.Tensor, mirrored: bool = False) -> AttentionViews:
+def probe_views(
+    model: Transformer, spec: tasks.TaskSpec, inputs: torch.Tensor, mirrored: bool = False
+) -> AttentionViews:
     """The model on one (1, T) input: attention (n_layers, n_heads, T, T) float32, prediction, confidence, output
     distribution, the stages of attention (raw scores, head outputs, mask) and each head's statistics (with the
     "mirror" share when `mirrored`)."""
