@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 from playground.attention.plots import COLORSCALE, _labels
 from playground.attention.sampling import NextChar
@@ -92,24 +93,41 @@ def head_story_figure(
     return make_figure(traces, layout)
 
 
-def heads_overview_figure(values: np.ndarray, label: str, *, selected: tuple[int, int] | None = None,
-                          height: int = 200) -> go.Figure:
-    """Every head (n_layers, n_heads) coloured by one statistic (`label`, e.g. "mirror share"), values written in
-    the cells; the selected (layer, head) outlined."""
-    n_layers, n_heads = values.shape
-    share = label != "entropy (nats)"
-    hm = trace("heatmap", z=values, x=[f"H{i + 1}" for i in range(n_heads)], y=[f"L{j + 1}" for j in range(n_layers)],
-               name=label, colorscale=COLORSCALE, texttemplate="%{z:.2f}",
-               hovertemplate=f"layer %{{y}} · head %{{x}}<br>{label} %{{z:.3f}}<extra></extra>",
-               colorbar={"title": {"text": label}, "thickness": 10},
-               **({"zmin": 0.0, "zmax": 1.0} if share else {"zmin": 0.0}))
-    layout = base_layout("heads-overview", height, xaxis={"side": "top", "type": "category"},
-                         yaxis={"autorange": "reversed", "type": "category"})
-    if selected is not None:
-        layer, head = selected
-        layout["shapes"] = [{"type": "rect", "x0": head - 0.5, "x1": head + 0.5, "y0": layer - 0.5, "y1": layer + 0.5,
-                             "line": {"color": "#d62728", "width": 2}}]
-    return make_figure([hm], layout)
+def heads_story_grid(steps: np.ndarray, values: np.ndarray, label: str, *, top: float = 1.0,
+                     selected: tuple[int, int] | None = None, height: int = 240) -> go.Figure:
+    """Every head's story in one statistic: values (n_evals, n_layers, n_heads) against steps (n_evals,) as small
+    lines, layers down and heads across, each cell coloured by its latest value (0 to `top`: 1 for a share, ln T
+    for entropy) and titled with it; the selected (layer, head) outlined. One trace per head, named "L1 H1"."""
+    _, n_layers, n_heads = values.shape
+    gap = 0.04
+    w, h = (1 - gap * (n_heads - 1)) / n_heads, (1 - gap * (n_layers - 1)) / n_layers
+    traces, shapes, notes = [], [], []
+    layout = base_layout("heads-story-grid", height, margin={"l": 10, "r": 10, "t": 20, "b": 10}, showlegend=False)
+    for layer in range(n_layers):
+        for head in range(n_heads):
+            k = layer * n_heads + head + 1
+            xa, ya = (f"x{k}", f"y{k}") if k > 1 else ("x", "y")
+            y = values[:, layer, head]
+            last = float(y[-1]) if len(y) else 0.0
+            traces.append(trace("scatter", x=steps, y=y, name=f"L{layer + 1} H{head + 1}", xaxis=xa, yaxis=ya,
+                                mode="lines", line={"color": "#08306b", "width": 1.5},
+                                hovertemplate=f"layer {layer + 1} · head {head + 1}<br>step %{{x}}<br>{label} "
+                                              "%{y:.3f}<extra></extra>"))
+            x0, y1 = head * (w + gap), 1 - layer * (h + gap)
+            axis = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False}
+            layout[f"xaxis{k if k > 1 else ''}"] = {**axis, "domain": [round(x0, 9), round(min(x0 + w, 1), 9)],
+                                                    "anchor": ya}
+            layout[f"yaxis{k if k > 1 else ''}"] = {**axis, "domain": [round(max(y1 - h, 0), 9), round(y1, 9)],
+                                                    "anchor": xa, "range": [0, top * 1.05]}
+            fill = sample_colorscale(COLORSCALE, [min(max(last / top, 0.0), 1.0) * 0.6])[0]  # light enough for a line
+            outline = {"color": "#d62728", "width": 2} if selected == (layer, head) else {"width": 0}
+            shapes.append({"type": "rect", "xref": "paper", "yref": "paper", "x0": x0, "x1": x0 + w, "y0": y1 - h,
+                           "y1": y1, "fillcolor": fill, "line": outline, "layer": "below"})
+            notes.append({"text": f"L{layer + 1} H{head + 1}: {last:.2f}", "x": x0 + w / 2, "y": y1, "xref": "paper",
+                          "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 10}})
+    layout["shapes"], layout["annotations"] = shapes, notes
+    layout["margin"]["t"] = 20
+    return make_figure(traces, layout)
 
 
 def class_bars_figure(classes: list[str], probs: np.ndarray, *, height: int = 220) -> go.Figure:

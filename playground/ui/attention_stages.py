@@ -76,12 +76,20 @@ def head_story(snap: Snapshot, layer: int, head: int) -> None:
         stage_plots.head_story_figure(steps, entropy, shares, names, smoothing=smoothing, log_y=log_y)))
     chart(story, "attention.story", c1, snap.run)
     labels = [f"{n} share" for n in names] + [ENTROPY]
-    by = c2.selectbox("Colour heads by", labels, key=COLOUR_BY,
-                      help="Each head's value at the latest evaluation shown.")
-    latest = history[-1][1]
-    values = latest.entropy if by == ENTROPY else latest.shares[labels.index(by)]
-    chart(stage_plots.heads_overview_figure(values, by, selected=(layer, head)), "attention.heads_overview", c2,
-          snap.run)
+    by = c2.selectbox("Colour heads by", labels, key=COLOUR_BY, help="Every head's story in this statistic; each "
+                      "cell is coloured by its latest value.")
+    grid = live.cached("attention.heads_story", (snap.history[-1][1], layer, head, by), lambda: _grid(
+        history, labels, by, (layer, head)))
+    chart(grid, "attention.heads_story", c2, snap.run)
+
+
+def _grid(history: list, labels: list[str], by: str, selected: tuple[int, int]):
+    steps = np.array([s for s, _ in history])
+    if by == ENTROPY:
+        values, top = np.array([v.entropy for _, v in history]), float(np.log(history[-1][1].attention.shape[-1]))
+    else:
+        values, top = np.array([v.shares[labels.index(by)] for _, v in history]), 1.0
+    return stage_plots.heads_story_grid(steps, values, by, top=max(top, 1e-6), selected=selected)
 
 
 def output_bars(views: AttentionViews, tokens: list[str], outputs: list[str], kind: str, key: str) -> None:

@@ -24,18 +24,22 @@ def test_reverse_stages_story_and_chart_options(app):
     assert softmax[0].argmax() == 9  # the first position reads the last one
     np.testing.assert_allclose(_z(stages, 1), _z(stages, 0) / np.sqrt(32), rtol=1e-4)
     assert any("d_model = 32, n_heads = 1, d_k = d_model / n_heads = 32" in c.value for c in app.caption)
+    smoothed = values(shown["attention.story"]["data"][3]["y"]).astype(float)
+    # chart options as on the MLP page: smoothing (the loss and the heads' stories) and a log axis
+    app.slider(key="attention.smoothing").set_value(0.0).run()
+    shown = charts(app)
+    assert "train (smoothed)" not in [t["name"] for t in shown["attention.loss_chart"]["data"]]
     story = shown["attention.story"]
     assert [t["name"] for t in story["data"]] == ["previous", "self", "first", "mirror", "entropy"]
     mirror, entropy = (values(story["data"][i]["y"]).astype(float) for i in (3, 4))
     assert mirror[0] < 0.3 and mirror[-1] > 0.8 and entropy[-1] < entropy[0] / 2  # the head locked in
-    overview = shown["attention.heads_overview"]
-    assert overview["data"][0]["name"] == "previous share"
+    assert not np.allclose(smoothed, mirror) and smoothed[-1] < mirror[-1]  # smoothing lags the rise
+    grid = shown["attention.heads_story"]
+    assert [t["name"] for t in grid["data"]] == ["L1 H1"] and "previous share" in grid["data"][0]["hovertemplate"]
     app.selectbox(key="attention.colour_heads_by").set_value("mirror share").run()
-    overview = charts(app)["attention.heads_overview"]
-    assert overview["data"][0]["name"] == "mirror share" and _z(overview, 0)[0, 0] > 0.8
-    # chart options as on the MLP page: smoothing and a log axis (loss, and the heads' entropy)
-    app.slider(key="attention.smoothing").set_value(0.0).run()
-    assert "train (smoothed)" not in [t["name"] for t in charts(app)["attention.loss_chart"]["data"]]
+    grid = charts(app)["attention.heads_story"]
+    np.testing.assert_allclose(values(grid["data"][0]["y"]).astype(float), mirror)  # the same story
+    assert grid["layout"]["annotations"][0]["text"] == f"L1 H1: {mirror[-1]:.2f}"
     app.toggle(key="attention.log_y").set_value(True).run()
     shown = charts(app)
     assert shown["attention.loss_chart"]["layout"]["yaxis"]["type"] == "log"

@@ -58,12 +58,20 @@ def test_head_story_figure_draws_each_pattern_and_the_entropy():
     assert smoothed.data[3].y[0] == pytest.approx(0.1) and smoothed.data[3].y[2] < 0.95  # a moving average
 
 
-def test_heads_overview_colours_every_head_by_a_statistic():
-    values = np.array([[0.9, 0.1], [0.3, 0.5]])
-    fig = _valid(stage_plots.heads_overview_figure(values, "mirror share", selected=(1, 0)))
-    np.testing.assert_allclose(fig.data[0].z, values)
-    assert list(fig.data[0].x) == ["H1", "H2"] and list(fig.data[0].y) == ["L1", "L2"]
-    assert fig.layout.shapes[0].y0 == 0.5 and fig.layout.shapes[0].x0 == -0.5
+def test_heads_story_grid_draws_a_small_line_per_head_coloured_by_its_latest_value():
+    steps = np.array([0, 50, 100])
+    values = np.zeros((3, 2, 2))
+    values[:, 0, 0] = [0.1, 0.5, 0.9]  # L1 H1 locks in
+    values[:, 1, 1] = [0.2, 0.2, 0.2]
+    fig = _valid(stage_plots.heads_story_grid(steps, values, "mirror share", selected=(1, 0)))
+    assert [t.name for t in fig.data] == ["L1 H1", "L1 H2", "L2 H1", "L2 H2"]
+    np.testing.assert_allclose(fig.data[0].y, [0.1, 0.5, 0.9])
+    assert fig.data[2].xaxis == "x3" and fig.data[2].yaxis == "y3"
+    fills = [s.fillcolor for s in fig.layout.shapes]
+    assert len(set(fills)) == 3 and fills[1] == fills[2]  # 0.9, 0.0 (twice) and 0.2 get their own colours
+    assert [a.text for a in fig.layout.annotations][:2] == ["L1 H1: 0.90", "L1 H2: 0.00"]
+    assert fig.layout.shapes[2].line.width == 2 and fig.layout.shapes[0].line.width == 0  # the selected head
+    assert fig.layout.yaxis.range[1] == pytest.approx(1.05)
 
 
 def test_output_bars_for_a_classifier_and_a_tagger():
