@@ -17,7 +17,7 @@ from playground.plots import LEGEND_TOP, base_layout, class_colour, make_figure,
 from playground.series import smooth
 
 DIVERGING = [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]]  # scores and outputs: negative blue, positive red
-STAGE_TITLES = ("Q Kᵀ", "÷ √d_k", "masked", "softmax", "output (weights · V)")
+STAGE_TITLES = ("Q Kᵀ", "÷ √d_k", "masked", "softmax", "output: weights · V")
 MAX_BARS = 20  # next-character bars: the most likely this many
 
 
@@ -44,8 +44,7 @@ def stages_figure(h: HeadStages, tokens: list[str], *, height: int = 260) -> go.
     """
     labels = _labels(tokens)
     t, gap = len(tokens), 0.03
-    widths = np.array([t, t, t, t, max(h.d_k, 2)], dtype=float)
-    widths = widths / widths.sum() * (1 - gap * 4)
+    widths = np.full(5, (1 - gap * 4) / 5)  # equal panels: the titles never run into each other
     traces, layout = [], base_layout("attention-stages", height, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     annotations, x0 = [], 0.0
     for i, ((z, style), title) in enumerate(zip(_stage_traces(h, labels), STAGE_TITLES, strict=True)):
@@ -96,8 +95,9 @@ def head_story_figure(
 def heads_story_grid(steps: np.ndarray, values: np.ndarray, label: str, *, top: float = 1.0,
                      selected: tuple[int, int] | None = None, height: int = 240) -> go.Figure:
     """Every head's story in one statistic: values (n_evals, n_layers, n_heads) against steps (n_evals,) as small
-    lines, layers down and heads across, each cell coloured by its latest value (0 to `top`: 1 for a share, ln T
-    for entropy) and titled with it; the selected (layer, head) outlined. One trace per head, named "L1 H1"."""
+    lines, layers down (L1, L2, ...) and heads across (H1, H2, ...), each cell coloured by its latest value (0 to
+    `top`: 1 for a share, ln T for entropy) and showing it at its top; the selected (layer, head) outlined.
+    One trace per head, named "L1 H1"."""
     _, n_layers, n_heads = values.shape
     gap = 0.04
     w, h = (1 - gap * (n_heads - 1)) / n_heads, (1 - gap * (n_layers - 1)) / n_layers
@@ -123,10 +123,14 @@ def heads_story_grid(steps: np.ndarray, values: np.ndarray, label: str, *, top: 
             outline = {"color": "#d62728", "width": 2} if selected == (layer, head) else {"width": 0}
             shapes.append({"type": "rect", "xref": "paper", "yref": "paper", "x0": x0, "x1": x0 + w, "y0": y1 - h,
                            "y1": y1, "fillcolor": fill, "line": outline, "layer": "below"})
-            notes.append({"text": f"L{layer + 1} H{head + 1}: {last:.2f}", "x": x0 + w / 2, "y": y1, "xref": "paper",
-                          "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 10}})
+            notes.append({"text": f"{last:.2f}", "x": x0 + w / 2, "y": y1, "xref": "paper", "yref": "paper",
+                          "yanchor": "top", "showarrow": False, "font": {"size": 10}})
+    notes += [{"text": f"H{i + 1}", "x": i * (w + gap) + w / 2, "y": 1.0, "xref": "paper", "yref": "paper",
+               "yanchor": "bottom", "showarrow": False, "font": {"size": 11}} for i in range(n_heads)]
+    notes += [{"text": f"L{j + 1}", "x": 0, "y": 1 - j * (h + gap) - h / 2, "xref": "paper", "yref": "paper",
+               "xanchor": "right", "showarrow": False, "font": {"size": 11}} for j in range(n_layers)]
     layout["shapes"], layout["annotations"] = shapes, notes
-    layout["margin"]["t"] = 20
+    layout["margin"]["l"] = 30
     return make_figure(traces, layout)
 
 

@@ -32,7 +32,7 @@ def test_reverse_head_taken_apart_and_the_probability_bars(page, app_url):
     wait_status(page, "completed", timeout=120)
     wait_idle(page)
     stages = poll("the stages of the head", lambda: page.evaluate(TRACES_JS, "attention.stages"), timeout=60)
-    assert [t["name"] for t in stages] == ["Q Kᵀ", "÷ √d_k", "masked", "softmax", "output (weights · V)"]
+    assert [t["name"] for t in stages] == ["Q Kᵀ", "÷ √d_k", "masked", "softmax", "output: weights · V"]
     softmax = stages[3]["z"]
     assert len(softmax) == 10 and "%{z:.3f}" in stages[3]["hover"]  # hover gives the numbers
     first = softmax[0]

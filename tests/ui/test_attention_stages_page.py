@@ -18,7 +18,7 @@ def test_reverse_stages_story_and_chart_options(app):
     run_until(app, lambda at: "completed" in progress_text(at), timeout=120)
     shown = charts(app)
     stages = shown["attention.stages"]
-    assert [t["name"] for t in stages["data"]] == ["Q Kᵀ", "÷ √d_k", "masked", "softmax", "output (weights · V)"]
+    assert [t["name"] for t in stages["data"]] == ["Q Kᵀ", "÷ √d_k", "masked", "softmax", "output: weights · V"]
     softmax = _z(stages, 3)
     np.testing.assert_allclose(softmax, _z(shown["attention.heatmap"], 0), atol=1e-6)  # the weights shown above
     assert softmax[0].argmax() == 9  # the first position reads the last one
@@ -39,7 +39,7 @@ def test_reverse_stages_story_and_chart_options(app):
     app.selectbox(key="attention.colour_heads_by").set_value("mirror share").run()
     grid = charts(app)["attention.heads_story"]
     np.testing.assert_allclose(values(grid["data"][0]["y"]).astype(float), mirror)  # the same story
-    assert grid["layout"]["annotations"][0]["text"] == f"L1 H1: {mirror[-1]:.2f}"
+    assert grid["layout"]["annotations"][0]["text"] == f"{mirror[-1]:.2f}"
     app.toggle(key="attention.log_y").set_value(True).run()
     shown = charts(app)
     assert shown["attention.loss_chart"]["layout"]["yaxis"]["type"] == "log"

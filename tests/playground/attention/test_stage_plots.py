@@ -69,7 +69,7 @@ def test_heads_story_grid_draws_a_small_line_per_head_coloured_by_its_latest_val
     assert fig.data[2].xaxis == "x3" and fig.data[2].yaxis == "y3"
     fills = [s.fillcolor for s in fig.layout.shapes]
     assert len(set(fills)) == 3 and fills[1] == fills[2]  # 0.9, 0.0 (twice) and 0.2 get their own colours
-    assert [a.text for a in fig.layout.annotations][:2] == ["L1 H1: 0.90", "L1 H2: 0.00"]
+    assert [a.text for a in fig.layout.annotations] == ["0.90", "0.00", "0.00", "0.20", "H1", "H2", "L1", "L2"]
     assert fig.layout.shapes[2].line.width == 2 and fig.layout.shapes[0].line.width == 0  # the selected head
     assert fig.layout.yaxis.range[1] == pytest.approx(1.05)
 
