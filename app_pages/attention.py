@@ -20,4 +20,4 @@ with left:
 with right:
     live.job_controls(PAGE, config, problems)
     attention_stages.chart_options()
-    live.live_panel(PAGE, attention_views.draw)
+    live.live_panel(PAGE, lambda snap: attention_views.draw(snap, config))
