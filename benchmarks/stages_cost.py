@@ -8,7 +8,8 @@ output distribution and the heads' entropy and pattern shares. "without" swaps i
 (the attention weights, prediction and confidence only). Runs alternate A, B, A, B... in one process, each in
 a worker thread with one torch thread (as the job runner trains), timed from RunStarted to the end; steps/s
 counts evaluations in, at the preset's own eval_every. A second table times one evaluation's probe views
-alone (median of many calls). The figures are medians with the range [min, max] over the pairs.
+alone (median of 200 calls) and what the difference comes to over a run: evaluations per run x the added
+time, over the run's time at the median steps/s without. The figures are medians with the range [min, max].
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"torch {torch.__version__}, 1 torch thread; steps/s median [min, max] over {args.pairs} pairs")
     print(f"{'preset':<8} {'steps':>5} {'eval_every':>10} {'without':>22} {'with':>22} {'cost':>12}")
+    rates = {}
     for name in ("reverse", "tiny-lm"):
         config = PRESETS[name].config
         if args.steps:
@@ -100,13 +102,17 @@ def main() -> None:
             a.append(steps_per_s(config, without))
             b.append(steps_per_s(config, WITH))
         ratios = [1 - y / x for x, y in zip(a, b, strict=True)]
+        rates[name] = statistics.median(a)
         cost = f"{100 * statistics.median(ratios):+.1f}% [{100 * min(ratios):+.1f}, {100 * max(ratios):+.1f}]"
         print(f"{name:<8} {config.training.steps:>5} {config.training.eval_every:>10} {spread(a):>22} {spread(b):>22}"
               f" {cost}", flush=True)
-    print(f"\n{'preset':<8} {'probe views without (ms)':>25} {'with (ms)':>10}")
+    print(f"\n{'preset':<8} {'probe views without (ms)':>25} {'with (ms)':>10} {'share of a run':>15}")
     for name in ("reverse", "tiny-lm"):
         config = PRESETS[name].config
-        print(f"{name:<8} {eval_ms(config, without):>25.3f} {eval_ms(config, WITH):>10.3f}", flush=True)
+        t = config.training
+        a, b = eval_ms(config, without), eval_ms(config, WITH)
+        share = (b - a) / 1000 * (t.steps // t.eval_every + 2) / (t.steps / rates[name])
+        print(f"{name:<8} {a:>25.3f} {b:>10.3f} {100 * share:>14.2f}%", flush=True)
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ def heads_story_grid(steps: np.ndarray, values: np.ndarray, label: str, *, top: 
             k = layer * n_heads + head + 1
             xa, ya = (f"x{k}", f"y{k}") if k > 1 else ("x", "y")
             y = values[:, layer, head]
-            last = float(y[-1]) if len(y) else 0.0
+            last = float(np.nan_to_num(y[-1])) if len(y) else 0.0  # NaN: a pattern undefined on a 1-token input
             traces.append(trace("scatter", x=steps, y=y, name=f"L{layer + 1} H{head + 1}", xaxis=xa, yaxis=ya,
                                 mode="lines", line={"color": "#08306b", "width": 1.5},
                                 hovertemplate=f"layer {layer + 1} · head {head + 1}<br>step %{{x}}<br>{label} "

@@ -130,3 +130,10 @@ def test_a_trained_reverse_head_locks_onto_the_mirror():
     assert last.shares[3, 0, 0] > 0.8 > first.shares[3, 0, 0]
     assert last.entropy[0, 0] < 0.5 * first.entropy[0, 0]
     assert first.entropy[0, 0] > 0.8 * math.log(6)
+
+
+def test_a_one_token_input_has_no_previous_or_first_share():
+    """On one token, "previous" and "first" are defined nowhere (NaN), "self" is the whole row, entropy 0."""
+    names = stages.patterns(False)
+    np.testing.assert_array_equal(stages.shares(np.ones((1, 1)), names), [np.nan, 1.0, np.nan])
+    assert stages.entropy(np.ones((1, 1))) == 0.0
