@@ -104,11 +104,15 @@ class HealthProbe:
         dead, saturated = [], []
         for act, z, a in zip(self.activations, pre, post, strict=False):  # hidden layers only
             z, a = z[:n_train], a[:n_train]
-            dead.append(1.0 - (z > 0).any(0).float().mean() if act in RELU_FAMILY else nan)
-            magnitude = (2 * a - 1).abs() if act == "sigmoid" else a.abs()
-            level = 2 * SATURATION_LEVEL - 1 if act == "sigmoid" else SATURATION_LEVEL
-            share = ((magnitude > level).float().mean(0) > SATURATED_POINTS).float().mean()
-            saturated.append(share if act in SATURATING else nan)
+            # Only what applies is computed (an evaluation's cost): a max over the points, not `(z > 0).any(0)`,
+            # which took ten times as long on CPU here.
+            dead.append((z.amax(0) <= 0).float().mean() if act in RELU_FAMILY else nan)
+            if act in SATURATING:
+                magnitude, level = ((2 * a - 1).abs(), 2 * SATURATION_LEVEL - 1) if act == "sigmoid" else \
+                    (a.abs(), SATURATION_LEVEL)
+                saturated.append(((magnitude > level).sum(0) > SATURATED_POINTS * n_train).float().mean())
+            else:
+                saturated.append(nan)
         return torch.stack([*dead, nan]), torch.stack([*saturated, nan])
 
 
