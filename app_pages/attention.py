@@ -19,4 +19,4 @@ with left:
     attention_form.preset_caption(preset_place, config)
 with right:
     live.job_controls(PAGE, config, problems)
-    live.live_panel(PAGE, attention_views.draw)
+    live.live_panel(PAGE, lambda snap: attention_views.draw(snap, config))

@@ -48,6 +48,7 @@ class Control:
         self._blocked_since: float | None = None  # while the trainer is inside the slow path of `wait`
         self.place = place
         self._holding = True  # whether the trainer holds its place (always, without one)
+        self._taking_step = False  # whether the trainer waits in the queue for a place to take a single step
 
     @property
     def paused(self) -> bool:
@@ -69,6 +70,12 @@ class Control:
     def lent(self) -> bool:
         """Whether the trainer has given its place up (paused, or waiting for one again)."""
         return not self._holding
+
+    @property
+    def step_waits(self) -> bool:
+        """Whether a single step granted while paused waits for a place (the trainer has lent its own)."""
+        with self._cond:
+            return not self._holding and (self._permits > 0 or self._taking_step)
 
     def pause(self) -> None:
         with self._cond:
@@ -121,7 +128,7 @@ class Control:
                     self._holding = False
                 elif command is Command.STOP or self._holding:
                     return command
-                elif not self.place.take():
+                elif not self._take(command):
                     return Command.STOP
                 else:
                     self._holding = True
@@ -131,6 +138,16 @@ class Control:
             with self._cond:
                 self._waited_s += time.perf_counter() - self._blocked_since
                 self._blocked_since = None
+
+    def _take(self, command: Command) -> bool:
+        """`place.take()` for `command`, the step it is taken for noted meanwhile (see `step_waits`)."""
+        with self._cond:
+            self._taking_step = command is Command.STEP
+        try:
+            return self.place.take()
+        finally:
+            with self._cond:
+                self._taking_step = False
 
     def _next(self) -> Command | None:
         """What `wait` does next; None: release the place first. Blocks while paused unless a place is to go."""

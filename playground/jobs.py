@@ -193,7 +193,7 @@ class Job:
             return end.status, getattr(end, "message", "") or self._note
         if self._log.started is None:
             return ("queued" if position else "starting"), ""
-        if self.control.paused:
+        if self.control.paused and not self.control.step_waits:  # a Step that waits for a place: waiting
             return "paused", ""
         return ("waiting" if self.control.lent else "running"), ""
 

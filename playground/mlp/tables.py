@@ -65,11 +65,19 @@ def read_csv(raw: bytes, name: str = "upload.csv") -> pd.DataFrame:
     sep = _sniff(text)
     try:
         table = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True)
+        decimal_comma = False
+        if sep == ";":  # a spreadsheet's export where the decimal mark is a comma: "0,5" is a number
+            comma = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, decimal=",")
+            decimal_comma = _numbers(comma) > _numbers(table)
+            table = comma if decimal_comma else table
     except pd.errors.EmptyDataError:
         raise DataError("The file is empty.") from None
     except (ValueError, csv.Error) as e:  # pandas' ParserError is a ValueError
         reason = str(e).strip().splitlines()[0].removeprefix("Error tokenizing data. C error: ")[:200]
         raise DataError(f"Could not read {name} as a CSV file: {reason.rstrip('.')}.") from None
+    if table.index.nlevels > 1:  # pandas took the leading fields of longer rows as row names (one is R's style)
+        raise DataError(f"The rows of {name} have {table.index.nlevels} more fields than its header row has names. "
+                        "Give every column a name in the header row.")
     rows, cols = table.shape
     if cols < 2:
         raise DataError(f"{name} has only one column; a dataset needs at least two (features and a target). "
@@ -80,7 +88,7 @@ def read_csv(raw: bytes, name: str = "upload.csv") -> pd.DataFrame:
         raise DataError(f"{name} has a header row but no data rows.")
     if rows > MAX_ROWS:
         raise DataError(f"{name} has {rows:,} rows; the limit is {MAX_ROWS:,} rows.")
-    notes = []
+    notes = [f"Read decimal commas in {name} as decimal points (0,5 as 0.5)."] if decimal_comma else []
     if encoding not in ("utf-8-sig", "UTF-16"):
         label = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
         notes.append(f"Read {name} as {label} text, as it is not valid UTF-8.")
@@ -102,6 +110,11 @@ def _duplicates_note(written: list, columns: list) -> str | None:
     shown = "; ".join(f"{w!r}, read as " + ", ".join(repr(str(c)) for c, x in zip(columns, written, strict=True)
                                                       if x == w) for w in twice)
     return f"More than one column has the same name ({shown}). Rename them in the file to tell them apart."
+
+
+def _numbers(table: pd.DataFrame) -> int:
+    """How many of `table`'s columns are numbers."""
+    return sum(_is_number(table[c]) for c in table.columns)
 
 
 def _is_number(s: pd.Series) -> bool:

@@ -13,7 +13,7 @@ from playground import plots
 from playground.attention import plots as attention_plots
 from playground.attention import tasks
 from playground.attention.inference import MAX_GENERATE_CHARS, generate, run_input
-from playground.attention.presets import DEFAULT_PRESET
+from playground.attention.presets import DEFAULT_PRESET, PRESETS
 from playground.attention.views import AttentionRunInfo
 from playground.jobs import Snapshot
 from playground.ui import live
@@ -162,10 +162,16 @@ def _generate(snap: Snapshot, text: str) -> None:
         st.text(prompt + out)
 
 
-def first_steps(preset: str | None) -> str:
-    """What to do before the first run, given the picked preset's name: reverse is the one to start with."""
+def first_steps(preset: str | None, config: object = None, preset_config: object = None) -> str:
+    """What to do before the first run, given the picked preset's name, the form's settings (None: they cannot
+    train as they are) and the preset's: reverse is the one to start with."""
     if preset is None:
         return f"Pick a preset (start with **{FIRST_PRESET}**), then press Train and watch the attention form."
+    if config is None:
+        return (f"Change the settings as the message above says, or reload the **{preset}** preset; then press "
+                "Train and watch the attention form.")
+    if config != preset_config:
+        return f"Settings changed from the **{preset}** preset: press Train and watch the attention form."
     if preset == FIRST_PRESET:
         return (f"The **{FIRST_PRESET}** preset, a good first one, is picked: press Train and watch the attention "
                 "form. Then try another preset.")
@@ -173,12 +179,14 @@ def first_steps(preset: str | None) -> str:
             "the plainest one to start with).")
 
 
-def draw(snap: Snapshot | None) -> None:
+def draw(snap: Snapshot | None, config: object = None) -> None:
+    """The live panel; `config` is the form's (None: it cannot train), for the hint before a first run."""
     # The same layout before a run and during it: the charts shown before Train show its first points.
     head, curves = st.container(), st.columns(2)
     if snap is None:
         st.session_state.pop(SAMPLE, None)  # Reset: the next run starts without the old sample
-        head.info(first_steps(st.session_state.get(PREFIX + "preset")))
+        preset = st.session_state.get(PREFIX + "preset")
+        head.info(first_steps(preset, config, PRESETS[preset].config if preset in PRESETS else None))
     else:
         with head:
             live.progress(snap)

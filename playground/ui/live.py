@@ -55,7 +55,7 @@ def _apply_click(page: str, config: Any, start_kwargs: dict) -> Job | None:
             session.reset_job(page)  # the end of a reaped run
         return None
     elif "pause" in clicked:
-        job.resume() if job.snapshot().status == "paused" else job.pause()
+        job.resume() if job.control.paused else job.pause()  # paused also while a Step waits for a place
     elif "step" in clicked:
         job.step()
     elif "stop" in clicked:
@@ -71,7 +71,7 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     job = _apply_click(page, config, start_kwargs)
     snap = job.snapshot() if job else session.reaped_run(page)
     active = bool(snap and snap.active)
-    paused = bool(snap and snap.status == "paused")
+    paused = bool(snap and snap.active and (job.control.paused if job else snap.status == "paused"))
     queued = bool(snap and snap.status == "queued")  # nothing to pause or step until it trains
     buttons = row()
     # No help= on these buttons: the cursor rests on a button after its click, and its tooltip then sat over
@@ -143,6 +143,10 @@ def progress(snap: Snapshot) -> None:
                               f"(this server trains {cap} job{'s' * (cap != 1)} at a time).")
         return
     status = snap.status
+    if snap.started is None and not snap.active:  # ended in the queue or in its set-up: no step, rate or device
+        st.progress(0.0, text=f"{STATUS_ICON.get(status, '')} {status} before it started training")
+        _end_messages(snap)
+        return
     if status == "waiting":
         status = f"waiting for a training place, position {snap.queue_position}{wait_phrase(snap.queue_wait_s)}"
     parts = [f"{STATUS_ICON.get(snap.status, '')} {status}", f"step {snap.step:,}/{snap.total_steps:,}"]
@@ -152,15 +156,20 @@ def progress(snap: Snapshot) -> None:
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
     parts += [p for p in [_time_part(snap), f"device {device}"] if p]
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
+    _end_messages(snap)
+    note = pause_note(snap.status, *registry.shared().queue.counts(), cap)
+    if note:
+        st.caption(note)
+
+
+def _end_messages(snap: Snapshot) -> None:
+    """Under the progress bar: why the run diverged or failed, or any other message it ended with."""
     if snap.status == "diverged":
         st.error(literal(snap.message), icon=STATUS_ICON["diverged"])  # the message says it diverged, and why
     elif snap.status == "failed":
         st.error(f"**The run failed.** {literal(snap.message)}")
     elif snap.message:
         st.warning(literal(snap.message))
-    note = pause_note(snap.status, *registry.shared().queue.counts(), cap)
-    if note:
-        st.caption(note)
 
 
 def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:

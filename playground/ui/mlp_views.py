@@ -13,12 +13,13 @@ from playground.mlp.data import DataError, make_dataset
 from playground.mlp.views import MLPRunInfo
 from playground.ui import live, mlp_health, session, widgets
 from playground.ui.charts import chart
-from playground.ui.text import literal
+from playground.ui.text import cut, literal
 
 PAGE = "mlp"
 
 CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False,
                  "mlp.health": False}  # widget key -> default
+AXIS_NAME_CHARS = 30  # characters of a column name in an axis title, before " (standardised)"
 SAVED_OPTIONS = "mlp.saved_chart_options"  # not a widget key: kept while the user is on another page
 
 
@@ -60,7 +61,11 @@ def axis_titles(snap: Snapshot) -> tuple[str, str]:
     names = snap.started.info.feature_names if snap.started else ()
     if snap.config.data.dataset != "csv" or len(names) != 2:
         return ("x₁", "x₂")
-    return tuple(f"{name} (standardised)" for name in names)
+
+    def short(name: str) -> str:  # a long name would push the note off the chart: its middle goes
+        head, left_out, tail = cut(str(name), AXIS_NAME_CHARS)
+        return f"{head}…{tail}" if left_out else head
+    return tuple(f"{short(name)} (standardised)" for name in names)
 
 
 def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
@@ -103,7 +108,7 @@ def run_views(snap: Snapshot, info: MLPRunInfo | None, places: list, discretize:
             pts.y_train, pts.x_test, pts.y_test, task=info.task, class_names=info.class_names, discretize=discretize,
             axis_titles=axis_titles(snap)))
         chart(fig, "mlp.boundary_chart", c1, snap.run)
-    else:
+    elif snap.started is not None:  # before it (queued, set-up, ended there) the number of features is unknown
         c1.caption("The decision boundary is drawn for datasets with two features.")
     if v is not None and v.confusion is not None:
         fig = live.cached("mlp.confusion", (v,), lambda: mlp_plots.confusion_figure(v.confusion, info.class_names))

@@ -11,6 +11,7 @@ Escaping has two parts: a backslash before each character that starts a Markdown
 ASCII punctuation be escaped and shows it as written), and a word joiner (U+2060, invisible) after a ":" or "@"
 that a word follows and inside "www.": Streamlit finds icons, emoji and bare addresses in the parsed text, where
 a backslash is already gone.
+Bidirectional controls, which would reorder the text on screen, are shown as escapes, as Python writes them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ JOINER = "\u2060"  # WORD JOINER: no width, no line break
 _ALWAYS = re.compile(r"([\\`*\[\]<>|~$&])")  # these start a construct wherever they stand
 _LINE_START = re.compile(r"^([#>+=*-]|\d+[.)])", re.MULTILINE)  # headings, quotes, lists, rules, setext lines
 _UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # "_" not between two letters or digits can emphasise
+# Bidirectional controls reorder the text around them on screen ("evil\u202egpj.csv" shows as "evilvsc.jpg"):
+# shown as escapes, as Python writes them
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _TEXT_TRIGGERS = re.compile(r"([:@])(?=\S)|(?i:(?<![^\W_])(www))(?=\.)")
 
 
@@ -35,6 +39,10 @@ def cut(text: str, limit: int = MAX_CHARS) -> tuple[str, int, str]:
     tail = min(TAIL_CHARS, limit // 4)
     head = limit - tail
     return text[:head], len(text) - limit, text[len(text) - tail:] if tail else ""
+
+
+def _visible(text: str) -> str:
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _escape(text: str) -> str:
@@ -50,7 +58,7 @@ def literal(text: object, limit: int = MAX_CHARS) -> str:
     """`text` (str() of it) as Markdown that Streamlit shows as written: no link, image, tag, emphasis, icon,
     colour, math or heading comes out of it; line breaks stay line breaks. A text longer than `limit` characters
     loses its middle, replaced by a note of how many characters were left out."""
-    plain = re.sub(r"\r\n?", "\n", str(text)).strip()
+    plain = _visible(re.sub(r"\r\n?", "\n", str(text)).strip())
     head, left_out, tail = cut(plain, limit)
     if not left_out:
         return _escape(head)
@@ -59,7 +67,7 @@ def literal(text: object, limit: int = MAX_CHARS) -> str:
 
 def code(text: object, limit: int = MAX_CHARS) -> str:
     """`text` as inline code (monospace, shown as written), cut as `literal` cuts; line breaks become spaces."""
-    head, left_out, tail = cut(re.sub(r"\s*[\r\n]+\s*", " ", str(text)), limit)
+    head, left_out, tail = cut(_visible(re.sub(r"\s*[\r\n]+\s*", " ", str(text))), limit)
     if left_out:
         return f"{code(head, limit)} … ({left_out:,} characters not shown) … {code(tail, limit)}"
     # Streamlit turns ":material/" into ":material_" before parsing, also inside code: a joiner stops that.

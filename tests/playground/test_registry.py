@@ -325,7 +325,8 @@ def test_step_while_paused_waits_for_a_place_and_takes_exactly_one_step():
     step = a.snapshot().step
     a.step()
     assert wait_for(lambda: a.snapshot().queue_position == 1)  # the single step needs a place too
-    assert a.snapshot().step == step
+    snap = a.snapshot()
+    assert snap.step == step and snap.status == "waiting"  # not "paused": the page says it waits for a place
     b.stop(join_timeout=JOIN_S)
     assert wait_for(lambda: a.snapshot().step == step + 1 and reg.queue.counts() == (0, 0))  # then lends it again
     assert a.snapshot().status == "paused"

@@ -248,6 +248,13 @@ def test_the_first_hint_does_not_ask_for_the_preset_already_picked(app):
     app.selectbox(key="attention.preset").set_value("sort").run()
     hint = app.info[0].value
     assert "**sort** preset is picked" in hint and "Pick a preset" not in hint
+    app.number_input(key="attention.model.d_ff").set_value(72).run()  # no longer the preset's settings
+    assert app.info[0].value == "Settings changed from the **sort** preset: press Train and watch the attention form."
+    app.number_input(key="attention.training.batch_size").set_value(1024).run()  # refused: Train is disabled
+    app.number_input(key="attention.model.n_layers").set_value(6).run()
+    app.number_input(key="attention.model.d_ff").set_value(1024).run()
+    assert app.button(key="attention.train").disabled and "MB of memory" in app.warning[0].value
+    assert "press Train" not in app.info[0].value.split(";")[0] and "Change the settings" in app.info[0].value
 
 
 def test_typed_input_and_a_corpus_file_name_are_shown_as_written(app):

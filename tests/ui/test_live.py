@@ -51,6 +51,20 @@ def test_a_queued_run_shows_its_place_then_trains_when_a_place_frees(app, monkey
     assert "queued" not in progress_text(app)
 
 
+def test_a_run_stopped_in_the_queue_says_so_without_steps_rate_or_device(app, monkeypatch):
+    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    blocker = registry.shared().start("someone-else:mlp", tiny_config(epochs=10_000))
+    assert wait_for(lambda: blocker.snapshot().status == "running")
+    open_mlp(app)
+    app.button(key="mlp.train").click().run()
+    app.button(key="mlp.stop").click().run()
+    run_until(app, lambda at: "stopped" in progress_text(at))
+    assert progress_text(app) == ":material/stop_circle: stopped before it started training"
+    assert not [c for c in app.caption if "two features" in c.value]  # moons has two; the run never learnt that
+    assert not app.button(key="mlp.train").disabled and not app.button(key="mlp.reset").disabled
+    assert blocker.stop(join_timeout=JOIN_S)
+
+
 def test_home_shows_the_servers_jobs_training_and_waiting(app, monkeypatch):
     monkeypatch.setattr(registry.shared().queue, "max_running", 1)
     running = registry.shared().start("a:mlp", tiny_config(epochs=10_000))
@@ -147,6 +161,24 @@ def test_pausing_gives_the_place_to_a_waiting_run_and_says_so(app, monkeypatch):
     run_until(app, lambda at: "waiting for a training place, position 1, about" in progress_text(at))
     assert other.stop(join_timeout=JOIN_S)
     run_until(app, lambda at: "running" in progress_text(at))
+    app.button(key="mlp.stop").click().run()
+
+
+def test_a_step_while_another_run_has_the_place_says_it_waits_and_resume_stays_offered(app, monkeypatch):
+    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(10_000).run()
+    app.button(key="mlp.train").click().run()
+    app.button(key="mlp.pause").click().run()
+    other = registry.shared().start("someone-else:mlp", tiny_config(epochs=10_000))
+    assert wait_for(lambda: other.snapshot().status == "running")
+    app.button(key="mlp.step").click().run()
+    run_until(app, lambda at: "waiting for a training place, position 1" in progress_text(at))
+    assert app.button(key="mlp.pause").label == "Resume"  # the run is still paused: one step waits
+    app.button(key="mlp.pause").click().run()  # Resume: it waits for the place, then trains on
+    assert other.stop(join_timeout=JOIN_S)
+    run_until(app, lambda at: "running" in progress_text(at))
+    assert app.button(key="mlp.pause").label == "Pause"
     app.button(key="mlp.stop").click().run()
 
 

@@ -204,6 +204,19 @@ def test_a_bad_file_after_an_unusable_one_names_only_itself(app):
     assert app.button(key="mlp.train").disabled
 
 
+def test_a_long_column_name_is_cut_in_the_boundary_axis_title_which_still_says_standardised(app):
+    open_mlp(app)
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    rows = "\n".join(f"{i % 7},{(i * 3) % 11},{'yes' if i % 7 > 3 else 'no'}" for i in range(60))
+    name = "L" * 5000
+    app.get("file_uploader")[0].set_value(("long.csv", f"{name},b,label\n{rows}\n".encode(), "text/csv")).run()
+    app.number_input(key="mlp.epochs").set_value(2).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    title = charts(app)["mlp.boundary_chart"]["layout"]["xaxis"]["title"]["text"]
+    assert title.endswith("L (standardised)") and "…" in title and len(title) < 50
+
+
 def test_csv_regression_with_three_features_draws_predicted_against_actual(app):
     """No decision boundary beyond two features, but the regression check is drawn all the same."""
     open_mlp(app)

@@ -32,6 +32,12 @@ def test_plain_prose_stays_readable():
     assert literal("see http://x.org") == f"see http:{JOINER}//x.org"
 
 
+def test_bidirectional_controls_show_as_escapes_and_reorder_nothing():
+    name = "invoice\u202egpj.csv"  # shows as "invoicevsc.jpg" where the control acts
+    assert shown_text(literal(name)) == "invoice\\u202egpj.csv"
+    assert code("a\u2066b") == "`a\\u2066b`"
+
+
 def test_four_leading_spaces_make_no_code_block():
     assert literal("    indented\n    again") == "indented  \nagain"
 

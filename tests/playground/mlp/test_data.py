@@ -151,6 +151,11 @@ def test_noise_zero_xor_is_separable_by_quadrant():
 # --- CSV reading ---------------------------------------------------------------------------------
 
 
+def test_csv_with_row_names_one_field_left_of_the_header_reads_them_as_the_index():
+    table = read_csv(b"x,y,label\n" + b"".join(b"r%d,%d,2,a\n" % (i, i) for i in range(20)), "r.csv")
+    assert list(table.columns) == ["x", "y", "label"] and table["x"].tolist() == list(range(20))
+
+
 def test_csv_round_trip():
     df = table()
     got = read_csv(csv_bytes(df), "pets.csv")
@@ -165,6 +170,14 @@ def test_csv_round_trip():
 def test_csv_semicolon_delimiter_and_bom():
     got = read_csv("\ufeffa;b;c\n1;2;x\n3;4;y\n".encode())
     assert list(got.columns) == ["a", "b", "c"] and got["b"].tolist() == [2, 4]
+
+
+def test_csv_with_semicolons_and_decimal_commas_reads_numbers_and_says_so():
+    got = read_csv(b"a;b;c\n0,5;2;x\n1,25;4;y\n", "eu.csv")
+    assert got["a"].tolist() == [0.5, 1.25] and got["b"].tolist() == [2, 4]
+    assert got.attrs["notes"] == ("Read decimal commas in eu.csv as decimal points (0,5 as 0.5).",)
+    got = read_csv(b"a;b;c\n0.5;2;x\n1.25;4;y\n", "points.csv")  # decimal points with semicolons: as written
+    assert got["a"].tolist() == [0.5, 1.25] and "notes" not in got.attrs
 
 
 def test_latin1_csv_is_read():
@@ -196,6 +209,7 @@ def test_columns_with_the_same_name_get_a_note_that_names_them():
         (b'a,b\n"1,2\n', ["Could not read"]),
         (b"only\n1\n2\n", ["one column", "at least two"]),
         (b"a,b\n", ["no data rows"]),
+        (b"x,y,label\n" + b"1,2,a,9,9\n" * 20, ["have 2 more fields than its header row has names"]),
     ],
 )
 def test_bad_csv_gives_clear_message(raw, words):
