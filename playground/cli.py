@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from playground import kinds
+from playground import coach, kinds
 from playground.events import ACCURACY, Metric
 from playground.settings import Limits
 
@@ -113,6 +113,7 @@ def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
         "steps": snap.step,
         "seconds": round(snap.elapsed_s, 3),
         "device": snap.started.device if snap.started else None,
+        "diagnoses": [d.to_json() for d in coach.diagnose(coach.RunHistory.from_snapshot(snap))],
         **_views_summary(snap.views),
     }
 
@@ -157,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         labels = {"seconds": "training seconds"}
         for k, v in result.items():
-            if v not in ("", None):
+            if v not in ("", None) and k != "diagnoses":
                 label = labels.get(k, k)
                 print(f"{label:>26}: {v:.4f}" if isinstance(v, float) else f"{label:>26}: {v}")
         print(f"{'wall seconds (set-up too)':>26}: {time.perf_counter() - t0:.2f}")
+        for d in result["diagnoses"]:
+            print(f"{'coach (' + d['kind'] + ')':>26}: {d['message']}")
     return 1 if result["status"] == "failed" else 0

@@ -90,7 +90,7 @@ class RunLog:
         self.step = 0
         self.epoch: int | None = None  # None for a run counted in steps only (and before RunStarted)
         self.steps = StepLog(MAX_STEP_POINTS)
-        self.evals: list[EvalEnded] = []  # without views or weights
+        self.evals: list[EvalEnded] = []  # without views or weights (health kept: small, and the coach reads it)
         self.views: Any = None  # the latest evaluation's views (a playground's frozen views), if any
         self.state: dict[str, np.ndarray] | None = None  # the latest copy of the weights
         self.history: list[tuple[int, Any]] = []  # (step, views) for replay
@@ -119,7 +119,7 @@ class RunLog:
 
     def _evaluated(self, event: EvalEnded) -> None:
         self.evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
-                                    event.train_metric, event.test_metric))
+                                    event.train_metric, event.test_metric, health=event.health))
         if event.views is not None:
             self.views = event.views
             self.history.append((event.step, event.views))

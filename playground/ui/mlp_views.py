@@ -11,13 +11,14 @@ from playground.mlp import plots as mlp_plots
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import DataError, make_dataset
 from playground.mlp.views import MLPRunInfo
-from playground.ui import live, session, widgets
+from playground.ui import live, mlp_health, session, widgets
 from playground.ui.charts import chart
 from playground.ui.text import cut, literal
 
 PAGE = "mlp"
 
-CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False}  # widget key -> default
+CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False,
+                 "mlp.health": False}  # widget key -> default
 AXIS_NAME_CHARS = 30  # characters of a column name in an axis title, before " (standardised)"
 SAVED_OPTIONS = "mlp.saved_chart_options"  # not a widget key: kept while the user is on another page
 
@@ -34,6 +35,8 @@ def chart_options() -> None:
                width=200)
     row.toggle("Log loss axis", key="mlp.log_y")
     row.toggle("Discretize boundary", key="mlp.discretize", help="Hard class regions instead of confidence.")
+    row.toggle("Training health", key="mlp.health", help="Per layer over the run: weight and gradient norms, the "
+               "size of each update against the weights, dead and saturated units, and weight histograms.")
     saved.update({key: st.session_state[key] for key in CHART_OPTIONS})
 
 
@@ -81,6 +84,8 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
         return
     info: MLPRunInfo | None = snap.started.info if snap.started else None
     run_views(snap, info, views, opts["discretize"])
+    if opts["health"]:
+        mlp_health.draw(snap)
     for note in info.notes if info else ():
         st.caption(literal(note))
     if not snap.active and snap.state is not None:
