@@ -3,6 +3,9 @@
     python -m playground presets
     python -m playground train --preset NAME [--set key=value ...] [--json]
 
+With --json, an attention preset's result also has "heads": per layer and head, its final entropy (nats) and
+pattern shares on the probe (see playground.attention.stages).
+
 `--set` takes a dotted field path (`training.learning_rate=0.5`) or a field name that is unique
 across the config's parts (`learning_rate=0.5`); lists are comma-separated (`hidden_sizes=32,32`).
 Exit status: 0 for a run that completed, stopped or diverged (its status says which), 2 for bad
@@ -111,7 +114,15 @@ def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
         "seconds": round(snap.elapsed_s, 3),
         "device": snap.started.device if snap.started else None,
         "diagnoses": [d.to_json() for d in coach.diagnose(coach.RunHistory.from_snapshot(snap))],
+        **_views_summary(snap.views),
     }
+
+
+def _views_summary(views: Any) -> dict[str, Any]:
+    """What a playground's latest views add to the JSON result (their `summary()`, e.g. the attention heads'
+    statistics), or nothing for views without one."""
+    summary = getattr(views, "summary", None)
+    return summary() if callable(summary) else {}
 
 
 def main(argv: list[str] | None = None) -> int:
