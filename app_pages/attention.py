@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground.attention import training  # noqa: F401  (imported here so the first Train starts at once)
-from playground.ui import attention_form, attention_views, live
+from playground.ui import attention_form, attention_stages, attention_views, live
 
 PAGE = "attention"
 st.title("Attention playground")
@@ -19,4 +19,5 @@ with left:
     attention_form.preset_caption(preset_place, config)
 with right:
     live.job_controls(PAGE, config, problems)
+    attention_stages.chart_options()
     live.live_panel(PAGE, lambda snap: attention_views.draw(snap, config))

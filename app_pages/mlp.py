@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground.mlp import training  # noqa: F401  (imported here so the first Train starts at once)
-from playground.ui import live, mlp_form, mlp_replay, mlp_views
+from playground.ui import coach, live, mlp_form, mlp_replay, mlp_views
 
 PAGE = "mlp"
 st.title("MLP playground")
@@ -15,5 +15,6 @@ with left:
     mlp_form.preset_caption(preset_place, form.config)
 with right:
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
+    coach.banner(PAGE, mlp_form.load_config)
     mlp_views.chart_options()
     live.live_panel(PAGE, lambda snap: mlp_views.draw(form.config, snap), animate=mlp_replay.playing)

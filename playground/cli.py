@@ -3,6 +3,9 @@
     python -m playground presets
     python -m playground train --preset NAME [--set key=value ...] [--json]
 
+With --json, an attention preset's result also has "heads": per layer and head, its final entropy (nats) and
+pattern shares on the probe (see playground.attention.stages).
+
 `--set` takes a dotted field path (`training.learning_rate=0.5`) or a field name that is unique
 across the config's parts (`learning_rate=0.5`); lists are comma-separated (`hidden_sizes=32,32`).
 Exit status: 0 for a run that completed, stopped or diverged (its status says which), 2 for bad
@@ -17,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from playground import kinds
+from playground import coach, kinds
 from playground.events import ACCURACY, Metric
 from playground.settings import Limits
 
@@ -110,7 +113,16 @@ def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
         "steps": snap.step,
         "seconds": round(snap.elapsed_s, 3),
         "device": snap.started.device if snap.started else None,
+        "diagnoses": [d.to_json() for d in coach.diagnose(coach.RunHistory.from_snapshot(snap))],
+        **_views_summary(snap.views),
     }
+
+
+def _views_summary(views: Any) -> dict[str, Any]:
+    """What a playground's latest views add to the JSON result (their `summary()`, e.g. the attention heads'
+    statistics), or nothing for views without one."""
+    summary = getattr(views, "summary", None)
+    return summary() if callable(summary) else {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         labels = {"seconds": "training seconds"}
         for k, v in result.items():
-            if v not in ("", None):
+            if v not in ("", None) and k != "diagnoses":
                 label = labels.get(k, k)
                 print(f"{label:>26}: {v:.4f}" if isinstance(v, float) else f"{label:>26}: {v}")
         print(f"{'wall seconds (set-up too)':>26}: {time.perf_counter() - t0:.2f}")
+        for d in result["diagnoses"]:
+            print(f"{'coach (' + d['kind'] + ')':>26}: {d['message']}")
     return 1 if result["status"] == "failed" else 0

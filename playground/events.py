@@ -58,6 +58,7 @@ class EvalEnded:
     test_metric: float
     views: Any = None  # the playground's frozen views for the charts (a boundary grid, attention), if any
     state: dict[str, np.ndarray] | None = None  # a CPU copy of the model's parameters, for inference and export
+    health: Any = None  # the playground's frozen training health (norms, dead units), if it records one
 
 
 @dataclass(frozen=True)

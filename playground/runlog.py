@@ -1,13 +1,14 @@
 """A run's log, a pure fold of the events its trainer emits, and the frozen `Snapshot` of it the UI draws.
 
 `RunLog.add(event, now)` is the only way in; it keeps the last step, a bounded history of the training loss
-(`StepLog`), the evaluations, the latest views and weights, snapshots for replay, the step rate over a
-trailing window, and how the run ended. It knows nothing of threads, limits or queues (playground.jobs holds
-one under a lock), so it is tested by feeding it events.
+(`StepLog`), the evaluations, the latest views and weights, snapshots for replay (bounded in number and in
+bytes), the step rate over a trailing window, and how the run ended. It knows nothing of threads, limits or
+queues (playground.jobs holds one under a lock), so it is tested by feeding it events.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections import deque
@@ -20,6 +21,7 @@ from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStart
 
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
+MAX_HISTORY_BYTES = 32 * 2**20  # and the arrays they hold: a Transformer's maps grow with n_layers * n_heads * T^2
 RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
 
 
@@ -79,6 +81,20 @@ class Snapshot:
         return table
 
 
+def array_bytes(obj: Any) -> int:
+    """Bytes of the numpy arrays in `obj`: an array, or a dataclass, dict, tuple or list holding them, at any
+    depth."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return sum(array_bytes(getattr(obj, f.name)) for f in dataclasses.fields(obj))
+    if isinstance(obj, dict):
+        obj = list(obj.values())
+    if isinstance(obj, tuple | list):
+        return sum(array_bytes(item) for item in obj)
+    return 0
+
+
 class RunLog:
     """The fold of one run's events. Not thread-safe: its owner serialises `add` and reads."""
 
@@ -90,10 +106,11 @@ class RunLog:
         self.step = 0
         self.epoch: int | None = None  # None for a run counted in steps only (and before RunStarted)
         self.steps = StepLog(MAX_STEP_POINTS)
-        self.evals: list[EvalEnded] = []  # without views or weights
+        self.evals: list[EvalEnded] = []  # without views or weights (health kept: small, and the coach reads it)
         self.views: Any = None  # the latest evaluation's views (a playground's frozen views), if any
         self.state: dict[str, np.ndarray] | None = None  # the latest copy of the weights
         self.history: list[tuple[int, Any]] = []  # (step, views) for replay
+        self._history_bytes: list[int] = []  # the array bytes each snapshot in `history` holds
         self._rate: deque[tuple[float, int]] = deque()
 
     def add(self, event: Event, now: float) -> None:
@@ -119,12 +136,15 @@ class RunLog:
 
     def _evaluated(self, event: EvalEnded) -> None:
         self.evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
-                                    event.train_metric, event.test_metric))
+                                    event.train_metric, event.test_metric, health=event.health))
         if event.views is not None:
             self.views = event.views
             self.history.append((event.step, event.views))
-            if len(self.history) > MAX_SNAPSHOTS:
+            self._history_bytes.append(array_bytes(event.views))
+            while len(self.history) > 1 and (len(self.history) > MAX_SNAPSHOTS
+                                             or sum(self._history_bytes) > MAX_HISTORY_BYTES):
                 self.history = self.history[::-2][::-1]  # every other one, newest kept
+                self._history_bytes = self._history_bytes[::-2][::-1]
         if event.state is not None:
             self.state = event.state
 

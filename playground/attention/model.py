@@ -15,6 +15,7 @@ Two forms: an encoder (bidirectional; padding positions are masked as keys) and 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -23,6 +24,39 @@ from playground.attention.config import TransformerConfig
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU}
 HEADS = ("tag", "cls")
+
+
+class Stages(NamedTuple):
+    """Each stage of softmax(Q K^T / sqrt(d_k)) V for a batch of heads, in the order they are computed."""
+
+    scores: torch.Tensor  # (..., T, T) Q K^T, raw
+    scaled: torch.Tensor  # (..., T, T) scores / sqrt(d_k)
+    masked: torch.Tensor  # (..., T, T) scaled, -inf where a query may not attend to a key
+    weights: torch.Tensor  # (..., T, T) softmax of masked over keys: rows sum to 1
+    out: torch.Tensor  # (..., T, d_k) weights @ V (dropout applied to the weights first when training)
+
+
+def scale(scores: torch.Tensor, d_k: int) -> torch.Tensor:
+    """Q K^T / sqrt(d_k): keeps the scores' variance near 1 for unit-variance q and k (Vaswani et al., 2017, 3.2.1)."""
+    return scores / math.sqrt(d_k)
+
+
+def apply_mask(scaled: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """-inf where `mask` (bool, broadcastable, True = may attend) is False, so softmax gives those keys 0."""
+    return scaled if mask is None else scaled.masked_fill(~mask, float("-inf"))
+
+
+def attention_stages(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None,
+    dropout: nn.Module | None = None,
+) -> Stages:
+    """softmax(Q K^T / sqrt(d_k)) V stage by stage (see `scaled_dot_product_attention` for shapes)."""
+    scores = q @ k.transpose(-2, -1)  # (..., T_q, T_k)
+    scaled = scale(scores, q.shape[-1])
+    masked = apply_mask(scaled, mask)
+    weights = masked.softmax(dim=-1)  # (..., T_q, T_k)
+    out = (dropout(weights) if dropout is not None else weights) @ v  # (..., T_q, d_k)
+    return Stages(scores, scaled, masked, weights, out)
 
 
 def scaled_dot_product_attention(
@@ -34,13 +68,10 @@ def scaled_dot_product_attention(
     q, k, v: (..., T, d_k). mask: bool, broadcastable to (..., T, T), True where a query may attend
     to a key. Returns out (..., T, d_k) and the weights (..., T, T), rows summing to 1, taken before
     `dropout` (applied to the weights for the output only). Every query must be allowed at least one
-    key, or its row is NaN.
+    key, or its row is NaN. The same code as `attention_stages`, keeping only what training needs.
     """
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., T_q, T_k)
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    weights = scores.softmax(dim=-1)  # (..., T_q, T_k)
-    return (dropout(weights) if dropout is not None else weights) @ v, weights
+    s = attention_stages(q, k, v, mask, dropout)
+    return s.out, s.weights
 
 
 def sinusoidal_positions(n_positions: int, d_model: int) -> torch.Tensor:
@@ -66,13 +97,20 @@ class MultiHeadSelfAttention(nn.Module):
         self.out = nn.Linear(d_model, d_model)  # W_O
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, T, d_model), mask bool broadcastable to (B, H, T, T) -> (B, T, d_model), weights (B, H, T, T)."""
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, capture: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | Stages]:
+        """x (B, T, d_model), mask bool broadcastable to (B, H, T, T) -> (B, T, d_model), weights (B, H, T, T);
+        with `capture`, every stage (`Stages`, each (B, H, T, T) or (B, H, T, d_k)) in place of the weights."""
         b, t, d = x.shape
         qkv = self.qkv(x).view(b, t, 3, self.n_heads, self.d_k)  # (B, T, 3, H, d_k)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, H, T, d_k)
-        heads, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout)  # (B, H, T, d_k), (B, H, T, T)
-        return self.out(heads.transpose(1, 2).reshape(b, t, d)), weights
+        if capture:
+            stages = attention_stages(q, k, v, mask, self.dropout)
+            heads, maps = stages.out, stages
+        else:
+            heads, maps = scaled_dot_product_attention(q, k, v, mask, self.dropout)  # (B, H, T, d_k), (B, H, T, T)
+        return self.out(heads.transpose(1, 2).reshape(b, t, d)), maps
 
 
 class Block(nn.Module):
@@ -88,9 +126,11 @@ class Block(nn.Module):
         )
         self.dropout = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, T, d_model) -> (B, T, d_model), attention weights (B, H, T, T)."""
-        a, weights = self.attn(self.ln1(x), mask)
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, capture: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | Stages]:
+        """x (B, T, d_model) -> (B, T, d_model), attention weights (B, H, T, T) (or `Stages` with `capture`)."""
+        a, weights = self.attn(self.ln1(x), mask, capture)
         x = x + self.dropout(a)
         x = x + self.dropout(self.ff(self.ln2(x)))
         return x, weights
@@ -133,12 +173,13 @@ class Transformer(nn.Module):
         return keys[:, None, None, :].expand(-1, 1, t, -1)  # (B, 1, T, T): padding is never a key
 
     def forward(
-        self, tokens: torch.Tensor, return_attention: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        self, tokens: torch.Tensor, return_attention: bool = False, return_stages: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]] | tuple[torch.Tensor, list[Stages]]:
         """tokens (B, T) long, T <= context -> logits (B, T, n_outputs) for "tag", (B, n_outputs) for "cls".
 
-        With return_attention, also a list of n_layers tensors (B, n_heads, T, T). Raises ValueError
-        when T exceeds the context.
+        With return_attention, also a list of n_layers tensors (B, n_heads, T, T); with return_stages, a list of
+        n_layers `Stages` instead (every stage of every head, from the same code). Raises ValueError when T
+        exceeds the context.
         """
         t = tokens.shape[1]
         if t > self.cfg.context:
@@ -147,9 +188,9 @@ class Transformer(nn.Module):
         x = self.dropout(self.embed(tokens) + self.positions[:t])  # (B, T, d_model)
         attention = []
         for block in self.blocks:
-            x, weights = block(x, mask)  # (B, T, d_model), (B, H, T, T)
-            if return_attention:  # else a pass without gradients frees each layer's maps before the next layer's
+            x, weights = block(x, mask, return_stages)  # (B, T, d_model), (B, H, T, T) or Stages
+            if return_attention or return_stages:  # else a no-grad pass frees each layer's maps before the next's
                 attention.append(weights)
         x = self.ln_f(x)
         logits = self.head(x if self.head_kind == "tag" else x[:, 0])  # (B, T, n_out) or (B, n_out)
-        return (logits, attention) if return_attention else logits
+        return (logits, attention) if return_attention or return_stages else logits

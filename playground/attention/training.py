@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from playground import devices
-from playground.attention import tasks
+from playground.attention import stages, tasks
 from playground.attention.config import AttentionRunConfig
 from playground.attention.model import Transformer
 from playground.attention.views import AttentionRunInfo, AttentionViews
@@ -92,13 +92,14 @@ class AttentionRunner:
         sample = tasks.make_batch(config.task, n_train, np.random.default_rng([config.task.seed, 2]))
         self.train_eval = [t.to(device) for t in sample]
         self.probe = tasks.probe(config.task)
+        self.mirrored = tasks.task_of(config.task).mirrored
         return self._started()
 
     def _started(self) -> RunStarted:
         c, s, p = self.config, self.spec, self.probe
         outputs = [tasks.display(o) for o in s.outputs]
         info = AttentionRunInfo(c.task.task, s.kind, p.tokens, p.targets, c.model.n_layers, c.model.n_heads, outputs,
-                                len(self.held_out[0]), tasks.task_of(c.task).note)
+                                len(self.held_out[0]), tasks.task_of(c.task).note, c.model.d_model)
         n, metric = c.training.steps, Metric(ACCURACY, s.metric_name)
         return RunStarted(devices.describe(self.device), n_parameters(self.model), None, n, metric, info,
                           held_out="validation")
@@ -139,20 +140,34 @@ class AttentionRunner:
         self.model.eval()
         train_loss, train_acc = self._score(*self.train_eval)
         test_loss, test_acc = self._score(*self.held_out)
-        views = probe_views(self.model, self.spec, self.probe.inputs.to(self.device))
+        views = probe_views(self.model, self.spec, self.probe.inputs.to(self.device), self.mirrored)
         state = weights_copy(self.model) if full else None
         self.model.train()  # back to training mode once here, not in every step (it walks every module)
         return EvalEnded(step, epoch, train_loss, test_loss, train_acc, test_acc, views, state)
 
 
 @torch.no_grad()
-def probe_views(model: Transformer, spec: tasks.TaskSpec, inputs: torch.Tensor) -> AttentionViews:
-    """Attention (n_layers, n_heads, T, T) float32, prediction and confidence for one (1, T) input."""
+def probe_views(
+    model: Transformer, spec: tasks.TaskSpec, inputs: torch.Tensor, mirrored: bool = False
+) -> AttentionViews:
+    """The model on one (1, T) input: attention (n_layers, n_heads, T, T) float32, prediction, confidence, output
+    distribution, the stages of attention (raw scores, head outputs, mask) and each head's statistics (with the
+    "mirror" share when `mirrored`)."""
     model.eval()
-    logits, attention = model(inputs, return_attention=True)
+    logits, layers = model(inputs, return_stages=True)
     probs = logits[0].float().softmax(-1)  # (T, C), or (C,) for a "cls" head
     top = probs.max(-1)
     labels = [tasks.display(spec.outputs[int(i)]) for i in top.indices.reshape(-1)]
     confidence = probs if spec.kind == "classify" else top.values
-    return AttentionViews(torch.stack([w[0] for w in attention]).float().cpu().numpy(),  # (L, H, T, T)
-                          np.array(labels), confidence.cpu().numpy().astype(np.float32))
+    attention = torch.stack([s.weights[0] for s in layers]).float().cpu().numpy()  # (L, H, T, T)
+    mask = model.mask(inputs)
+    names = stages.patterns(mirrored)
+    return AttentionViews(
+        attention, np.array(labels), confidence.cpu().numpy().astype(np.float32),
+        scores=torch.stack([s.scores[0] for s in layers]).float().cpu().numpy(),  # (L, H, T, T)
+        head_outputs=torch.stack([s.out[0] for s in layers]).float().cpu().numpy(),  # (L, H, T, d_k)
+        mask=None if mask is None else mask[0, 0].cpu().numpy(),  # (T, T)
+        distribution=probs.cpu().numpy().astype(np.float32),
+        patterns=names, entropy=stages.entropy(attention).astype(np.float32),
+        shares=stages.shares(attention, names).astype(np.float32),
+    )

@@ -23,6 +23,7 @@ from playground.loop import Emit, fit
 from playground.mlp import features
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset
+from playground.mlp.health import Health, HealthProbe
 from playground.mlp.layer_stats import layers_view
 from playground.mlp.model import MLP
 from playground.mlp.network import NetworkView, grid_forward, network_view, shown_units
@@ -49,11 +50,13 @@ class MLPRunner:
 
     full_every_s = VIEW_INTERVAL_S
     evaluates_untrained = False
+    records_health = True  # read a Health at each evaluation (mlp/health.py); off only to measure its cost
 
     network_view = True  # the network view's pictures at each full evaluation (off: benchmarks/network_view.py)
 
     def __init__(self, config: MLPRunConfig, table: pd.DataFrame | None = None) -> None:
         self.config, self.table, self.training = config, table, config.training
+        self.measure_update = False  # set by `batches` for the step an evaluation follows
 
     def start(self) -> RunStarted:
         config = self.config
@@ -88,6 +91,7 @@ class MLPRunner:
         self.grid = _grid(data) if data.n_features == 2 else None
         # the grid's inputs as the network gets them (derived features), on the device once, not per evaluation
         self.grid_inputs = self.inputs[0](self.grid[2].to(device)) if self.grid is not None else None
+        self.probe = HealthProbe(self.model, config.model.activations) if self.records_health else None
         return self._started()
 
     def _inputs_of(self, data: Dataset) -> tuple:
@@ -114,6 +118,7 @@ class MLPRunner:
         for epoch in range(1, self.config.training.epochs + 1):
             order = torch.randperm(n, generator=self.rng).to(self.device)
             for start in range(0, n, size):
+                self.measure_update = self.probe is not None and start + size >= n  # the step an evaluation follows
                 yield epoch, order[start : start + size], start + size >= n
 
     def _outputs(self, x: torch.Tensor) -> torch.Tensor:
@@ -127,6 +132,8 @@ class MLPRunner:
         value = loss.item()
         if math.isfinite(value):
             loss.backward()
+            if self.measure_update:
+                self.probe.keep_before()
             self.optimizer.step()
         return value
 
@@ -141,11 +148,19 @@ class MLPRunner:
             self.model.train()  # back to training mode once here, not in every step (it walks every module)
 
     def _evaluate(self, step: int, epoch: int | None, views: bool) -> EvalEnded:
-        out = self._outputs(self.x_both)
+        out, health = self._outputs_and_health()
         (train_loss, test_loss), (train_metric, test_metric) = self._split_means(out)
         shown = self._views(out[self.split_sizes[0] :]) if views else None
         state = weights_copy(self.model) if views else None
-        return EvalEnded(step, epoch, train_loss, test_loss, train_metric, test_metric, shown, state)
+        return EvalEnded(step, epoch, train_loss, test_loss, train_metric, test_metric, shown, state, health)
+
+    def _outputs_and_health(self) -> tuple[torch.Tensor, Health | None]:
+        """The outputs for `x_both`, and the run's health read from the same forward pass (None when off)."""
+        if self.probe is None:
+            return self._outputs(self.x_both), None
+        out, pre, post = self.probe.forward(self.x_both)
+        health = self.probe.read(pre, post, self.split_sizes[0])
+        return (out if self.classify else out.squeeze(-1)), health
 
     def _views(self, out_test: torch.Tensor) -> MLPViews:
         """The confusion matrix or predictions from the test split's outputs, and the boundary grid."""

@@ -16,7 +16,7 @@ from playground.attention.inference import MAX_GENERATE_CHARS, generate, run_inp
 from playground.attention.presets import DEFAULT_PRESET, PRESETS
 from playground.attention.views import AttentionRunInfo
 from playground.jobs import Snapshot
-from playground.ui import live
+from playground.ui import attention_stages, live
 from playground.ui.charts import chart
 from playground.ui.text import code, literal
 
@@ -109,6 +109,9 @@ def probe_view(snap: Snapshot | None) -> None:
     c2.markdown(f"**Input:** {code(' '.join(tokens))}  \n**Prediction:** {code(' '.join(predicted))}")
     if targets:
         c2.markdown(f"**Target:** {code(' '.join(str(t) for t in targets))}")
+    st.markdown(f"**Layer {layer + 1}, head {head + 1} taken apart** (the probe at step {step:,})")
+    attention_stages.stages_view(views, info, tokens, layer, head, "attention.stages", snap.run)
+    attention_stages.head_story(snap, layer, head)
 
 
 def own_input(snap: Snapshot) -> None:
@@ -133,6 +136,12 @@ def own_input(snap: Snapshot) -> None:
             st.caption(f"Your input: layer {layer + 1}, head {head + 1}.")
             fig = attention_plots.attention_heatmap(result.attention[layer, head], result.tokens)
             chart(fig, "attention.own_heatmap", revision=snap.run)
+            info: AttentionRunInfo = snap.started.info
+            attention_stages.stages_view(result.views, info, result.tokens, layer, head, "attention.own_stages",
+                                         snap.run)
+            st.caption("The output's probabilities: " + ("per class." if info.kind == "classify" else
+                       "the most likely output at each position (hover for the three most likely)."))
+            attention_stages.output_bars(result.views, result.tokens, info.outputs, info.kind, "attention.own_bars")
     if tasks.task_of(task).takes_text:
         _generate(snap, text)
 
@@ -143,15 +152,19 @@ def _generate(snap: Snapshot, text: str) -> None:
     if sample is not None and sample[0] is not snap.started:  # another run (or a Reset since): not this model's
         del st.session_state[SAMPLE]
     n_vocab = len(tasks.spec(snap.config.task).vocab)
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     temperature = c1.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key=PREFIX + "temperature")
     top_k = c2.number_input("top-k (0 = all)", 0, n_vocab, 0, key=f"{PREFIX}top_k.{n_vocab}",  # a new widget per vocab
                             help=f"Draw from the k most likely characters; this model knows {n_vocab}.")
-    n_chars = c3.number_input("Characters", 1, MAX_GENERATE_CHARS, 200, key=PREFIX + "n_chars")
+    top_p = c3.slider("top-p (nucleus)", 0.05, 1.0, 1.0, 0.05, key=PREFIX + "top_p",
+                      help="Draw from the fewest most likely characters whose probabilities sum to at least p.")
+    n_chars = c4.number_input("Characters", 1, MAX_GENERATE_CHARS, 200, key=PREFIX + "n_chars")
+    prompt = text or tasks.example(snap.config.task)
+    attention_stages.next_char_bars(snap, prompt, temperature, int(top_k), top_p)
     if st.button("Generate", key=PREFIX + "generate"):
-        prompt = text or tasks.example(snap.config.task)
         try:
-            out = generate(snap.config, snap.state, prompt, int(n_chars), temperature, int(top_k), seed=0)
+            out = generate(snap.config, snap.state, prompt, int(n_chars), temperature, int(top_k), seed=0,
+                           top_p=top_p)
         except ValueError as e:
             st.session_state.pop(SAMPLE, None)
             st.warning(literal(e))
@@ -191,7 +204,8 @@ def draw(snap: Snapshot | None, config: object = None) -> None:
         with head:
             live.progress(snap)
             live.metrics_row(snap)
-    live.curve_charts(snap, "attention", curves, height=260, eval_label="eval")
+    smoothing, log_y = attention_stages.options()
+    live.curve_charts(snap, "attention", curves, smoothing=smoothing, log_y=log_y, height=260, eval_label="eval")
     probe_view(snap)
     if snap is not None:
         own_input(snap)

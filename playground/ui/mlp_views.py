@@ -12,13 +12,14 @@ from playground.mlp import plots as mlp_plots
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import DataError, make_dataset
 from playground.mlp.views import MLPRunInfo, MLPViews
-from playground.ui import live, mlp_network, mlp_replay, session, widgets
+from playground.ui import live, mlp_health, mlp_network, mlp_replay, session, widgets
 from playground.ui.charts import chart
 from playground.ui.text import cut, literal
 
 PAGE = "mlp"
 
-CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False}  # widget key -> default
+CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False,
+                 "mlp.health": False}  # widget key -> default
 # Pixels. The boundary's plot is square and, beside the network view, as wide as its column: a chart no taller than
 # that keeps its whole background in view after "Reset axes" (a taller plot area narrows the x range to keep the
 # aspect); the network view takes the row's height.
@@ -41,6 +42,8 @@ def chart_options() -> None:
                width=200)
     row.toggle("Log loss axis", key="mlp.log_y")
     row.toggle("Discretize boundary", key="mlp.discretize", help="Hard class regions instead of confidence.")
+    row.toggle("Training health", key="mlp.health", help="Per layer over the run: weight and gradient norms, the "
+               "size of each update against the weights, dead and saturated units, and weight histograms.")
     saved.update({key: st.session_state[key] for key in CHART_OPTIONS})
 
 
@@ -93,6 +96,8 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
     with replay:
         shown = mlp_replay.replay_pick(snap)
     run_views(snap, shown, info, [*views, below[0]], opts["discretize"])
+    if opts["health"]:
+        mlp_health.draw(snap)
     for note in info.notes if info else ():
         st.caption(literal(note))
     if not snap.active and snap.state is not None:

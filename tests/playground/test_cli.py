@@ -24,12 +24,21 @@ def test_train_json_prints_one_object_with_the_result(capsys):
     assert result["device"] == "cpu" or result["device"].startswith(("cuda", "mps"))
     for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "seconds"):
         assert isinstance(result[key], float)
+    assert result["diagnoses"] == []  # a healthy run
+
+
+def test_train_json_has_the_coachs_diagnoses(capsys):
+    assert main(["train", "--preset", "moons", "--set", "learning_rate=0.00001", "--set", "epochs=20", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [d["kind"] for d in result["diagnoses"]] == ["learning_rate_too_low"]
+    assert "too low" in result["diagnoses"][0]["message"]
 
 
 def test_diverged_run_exits_zero_and_says_so(capsys):
     code = main(["train", "--preset", "moons", "--set", "optimizer=sgd", "--set", "learning_rate=10", "--json"])
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and result["status"] == "diverged" and "learning rate" in result["message"]
+    assert result["diagnoses"] == [{"kind": "diverged", "message": result["message"]}]
 
 
 @pytest.mark.parametrize(
@@ -81,3 +90,13 @@ def test_a_run_over_the_memory_budget_is_refused_as_bad_settings(capsys, monkeyp
     monkeypatch.setenv("PLAYGROUND_MAX_RUN_MEMORY_MB", "1")  # the server's setting decides, not a fixed number
     assert main(["train", "--preset", "iris-keras", "--set", "epochs=1", "--json"]) == 2
     assert "this server allows 1 MB per run" in capsys.readouterr().err
+
+
+def test_attention_json_has_diagnoses_with_divergence(capsys):
+    args = ["train", "--preset", "reverse", "--set", "optimizer=sgd", "--set", "learning_rate=10", "--json"]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "diverged"
+    assert result["diagnoses"] == [{"kind": "diverged", "message": result["message"]}]
+    assert main(["train", "--preset", "reverse", "--set", "steps=20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["diagnoses"] == []

@@ -44,3 +44,25 @@ def test_replay_history_keeps_every_other_snapshot_when_full(monkeypatch):
     for step in range(1, 6):
         log.add(EvalEnded(step, None, 1.0, 1.0, 0.5, 0.5, {"attention": np.full(1, step)}), now=step)
     assert [s for s, _ in log.history] == [1, 3, 5]  # newest kept
+
+
+def test_replay_history_is_thinned_to_fit_its_bytes(monkeypatch):
+    """Large views (a Transformer's maps grow with T^2) thin the replay history before its count is reached."""
+    monkeypatch.setattr(runlog, "MAX_HISTORY_BYTES", 4 * 800)
+    log = RunLog(t0=0.0)
+    for step in range(1, 6):  # 800 bytes a snapshot: the fifth passes the bound
+        log.add(EvalEnded(step, None, 1.0, 1.0, 0.5, 0.5, {"attention": np.full(100, step, dtype=np.float64)}),
+                now=step)
+    assert [s for s, _ in log.history] == [1, 3, 5]  # newest kept, evenly thinned
+    assert sum(runlog.array_bytes(views) for _, views in log.history) <= runlog.MAX_HISTORY_BYTES
+
+
+def test_array_bytes_counts_arrays_inside_frozen_views():
+    from playground.attention.views import AttentionViews
+
+    views = AttentionViews(attention=np.zeros((1, 2, 2, 2), np.float32),
+                           prediction=np.array(["a", "b"]), probabilities=np.zeros(2, np.float32),
+                           scores=np.zeros((1, 2, 2, 2), np.float32))
+    expected = sum(a.nbytes for a in (views.attention, views.prediction, views.probabilities, views.scores,
+                                      views.entropy, views.shares))
+    assert runlog.array_bytes(views) == expected > 0

@@ -85,6 +85,7 @@ class Task(Protocol):
     uses_vocab_size: bool  # whether TaskConfig.vocab_size means anything to it
     takes_text: bool  # whether it trains on a corpus (TaskConfig.text), and so can generate text
     answer_only: bool  # whether its prediction for an input is the last position's output alone
+    mirrored: bool  # whether position i should read position T-1-i: heads' "mirror" share is then measured
     n_held_out: int  # held-out examples scored at each evaluation
     note: str  # what its metric counts, shown beside the charts ("" if nothing to add)
 

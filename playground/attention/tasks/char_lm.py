@@ -59,6 +59,7 @@ class CharLMTask:
     uses_vocab_size = False
     takes_text = True
     answer_only = True  # the next character
+    mirrored = False
     n_held_out = N_HELD_OUT_WINDOWS
     note = ""
 

@@ -41,6 +41,7 @@ class KeyValueTask:
     uses_vocab_size = True  # the number of distinct keys
     takes_text = False
     answer_only = True
+    mirrored = False
     n_held_out = N_HELD_OUT
     note = TAG_NOTE
 

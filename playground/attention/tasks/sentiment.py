@@ -81,6 +81,7 @@ class SentimentTask:
     uses_vocab_size = False
     takes_text = False
     answer_only = False
+    mirrored = False
     n_held_out = N_HELD_OUT
     note = ""
 

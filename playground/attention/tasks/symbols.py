@@ -48,6 +48,7 @@ class SymbolTask:
     uses_vocab_size: bool = True
     takes_text: bool = False
     answer_only: bool = False
+    mirrored: bool = False  # whether position i reads position T-1-i (a head's "mirror" share is measured)
     n_held_out: int = N_HELD_OUT
     note: str = TAG_NOTE
 
@@ -93,6 +94,6 @@ class SymbolTask:
 
 TASKS = (
     SymbolTask("copy", "copy", lambda x: x),
-    SymbolTask("reverse", "reverse", lambda x: x[:, ::-1]),
+    SymbolTask("reverse", "reverse", lambda x: x[:, ::-1], mirrored=True),
     SymbolTask("sort", "sort digits", lambda x: np.sort(x, axis=1)),
 )

@@ -190,9 +190,9 @@ def test_evaluation_runs_a_batch_sized_chunk_at_a_time(monkeypatch, batch_size, 
     sizes: list[tuple[bool, int]] = []
     forward = Transformer.forward
 
-    def recording(self, tokens, return_attention=False):
+    def recording(self, tokens, return_attention=False, **kwargs):
         sizes.append((torch.is_grad_enabled(), len(tokens)))
-        return forward(self, tokens, return_attention)
+        return forward(self, tokens, return_attention, **kwargs)
 
     monkeypatch.setattr(Transformer, "forward", recording)
     seq_len = 2 if batch_size == 1024 else 6  # within the tokens-per-step cap
