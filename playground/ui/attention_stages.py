@@ -52,7 +52,9 @@ def stages_view(views: AttentionViews, info: AttentionRunInfo, tokens: list[str]
     h = live.cached(key, (views, layer, head), lambda: stages.head_stages(
         views.scores[layer, head], views.mask, views.attention[layer, head], views.head_outputs[layer, head]))
     st.caption(literal(stages.formula(info.d_model or h.d_k * info.n_heads, info.n_heads, len(tokens),
-                                      info.kind == "lm")) + " Hover a cell for its number.")
+                                      info.kind == "lm")) + " Each panel has its own colour scale, so scaling "
+               "changes the numbers (hover a cell), not the picture" + ("." if info.kind == "lm" else
+                                                                       "; with no mask, masked equals scaled."))
     fig = live.cached(key + ".figure", (h,), lambda: stage_plots.stages_figure(h, tokens))
     chart(fig, key, revision=revision)
 
