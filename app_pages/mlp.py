@@ -15,6 +15,6 @@ with left:
     mlp_form.preset_caption(preset_place, form.config)
 with right:
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
-    coach.banner(PAGE, mlp_form.load_config)
+    coach.banner(PAGE, mlp_form.load_config, form.config)
     mlp_views.chart_options()
     live.live_panel(PAGE, lambda snap: mlp_views.draw(form.config, snap), animate=mlp_replay.playing)

@@ -52,7 +52,9 @@ def stages_view(views: AttentionViews, info: AttentionRunInfo, tokens: list[str]
     h = live.cached(key, (views, layer, head), lambda: stages.head_stages(
         views.scores[layer, head], views.mask, views.attention[layer, head], views.head_outputs[layer, head]))
     st.caption(literal(stages.formula(info.d_model or h.d_k * info.n_heads, info.n_heads, len(tokens),
-                                      info.kind == "lm")) + " Hover a cell for its number.")
+                                      info.kind == "lm")) + " Each panel has its own colour scale, so scaling "
+               "changes the numbers (hover a cell), not the picture" + ("." if info.kind == "lm" else
+                                                                       "; with no mask, masked equals scaled."))
     fig = live.cached(key + ".figure", (h,), lambda: stage_plots.stages_figure(h, tokens))
     chart(fig, key, revision=revision)
 
@@ -76,8 +78,10 @@ def head_story(snap: Snapshot, layer: int, head: int) -> None:
         stage_plots.head_story_figure(steps, entropy, shares, names, smoothing=smoothing, log_y=log_y)))
     chart(story, "attention.story", c1, snap.run)
     labels = [f"{n} share" for n in names] + [ENTROPY]
-    by = c2.selectbox("Colour heads by", labels, key=COLOUR_BY, help="Every head's story in this statistic; each "
-                      "cell is coloured by its latest value.")
+    # mirror where the task has one (reverse's heads lock in on it), else entropy, which every task's heads show
+    start = labels.index("mirror share") if "mirror share" in labels else labels.index(ENTROPY)
+    by = c2.selectbox("Colour heads by", labels, index=start, key=COLOUR_BY,
+                      help="Every head's story in this statistic; each cell is coloured by its latest value.")
     grid = live.cached("attention.heads_story", (snap.history[-1][1], layer, head, by), lambda: _grid(
         history, labels, by, (layer, head)))
     chart(grid, "attention.heads_story", c2, snap.run)

@@ -35,7 +35,6 @@ def test_coach_explains_a_too_low_learning_rate_and_its_button_fixes_it(page, ap
     banner = poll("the coach's banner", lambda: alert.count() and alert.first.inner_text(), timeout=30)
     assert "looks too low" in banner and "fell only" in banner
     wait_idle(page)
-    page.screenshot(path="/tmp/coach-banner.png", full_page=False)
     click_button(page, "Set the learning rate to 0.001")
     poll("the learning rate 0.001 in the form", lambda: _learning_rate_shown(page) == "0.001", timeout=30)
     assert not exceptions(page)

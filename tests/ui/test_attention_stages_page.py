@@ -24,6 +24,7 @@ def test_reverse_stages_story_and_chart_options(app):
     assert softmax[0].argmax() == 9  # the first position reads the last one
     np.testing.assert_allclose(_z(stages, 1), _z(stages, 0) / np.sqrt(32), rtol=1e-4)
     assert any("d_model = 32, n_heads = 1, d_k = d_model / n_heads = 32" in c.value for c in app.caption)
+    assert any("own colour scale" in c.value and "masked equals scaled" in c.value for c in app.caption)
     smoothed = values(shown["attention.story"]["data"][3]["y"]).astype(float)
     # chart options as on the MLP page: smoothing (the loss and the heads' stories) and a log axis
     app.slider(key="attention.smoothing").set_value(0.0).run()
@@ -34,12 +35,15 @@ def test_reverse_stages_story_and_chart_options(app):
     mirror, entropy = (values(story["data"][i]["y"]).astype(float) for i in (3, 4))
     assert mirror[0] < 0.3 and mirror[-1] > 0.8 and entropy[-1] < entropy[0] / 2  # the head locked in
     assert not np.allclose(smoothed, mirror) and smoothed[-1] < mirror[-1]  # smoothing lags the rise
-    grid = shown["attention.heads_story"]
-    assert [t["name"] for t in grid["data"]] == ["L1 H1"] and "previous share" in grid["data"][0]["hovertemplate"]
-    app.selectbox(key="attention.colour_heads_by").set_value("mirror share").run()
-    grid = charts(app)["attention.heads_story"]
+    grid = shown["attention.heads_story"]  # it starts with the pattern the heads lock in on: mirror, for reverse
+    assert [t["name"] for t in grid["data"]] == ["L1 H1"] and "mirror share" in grid["data"][0]["hovertemplate"]
     np.testing.assert_allclose(values(grid["data"][0]["y"]).astype(float), mirror)  # the same story
     assert grid["layout"]["annotations"][0]["text"] == f"{mirror[-1]:.2f}"
+    previous = values(story["data"][0]["y"]).astype(float)
+    app.selectbox(key="attention.colour_heads_by").set_value("previous share").run()
+    grid = charts(app)["attention.heads_story"]
+    np.testing.assert_allclose(values(grid["data"][0]["y"]).astype(float), previous)
+    assert grid["layout"]["annotations"][0]["text"] == f"{previous[-1]:.2f}"
     app.toggle(key="attention.log_y").set_value(True).run()
     shown = charts(app)
     assert shown["attention.loss_chart"]["layout"]["yaxis"]["type"] == "log"
@@ -59,6 +63,8 @@ def test_sentiment_shows_class_probability_bars(app):
     bars = charts(app)["attention.own_bars"]["data"][0]
     assert bars["x"] == ["negative", "positive"]
     assert sum(values(bars["y"]).astype(float)) == pytest.approx(1.0, abs=1e-5)
+    # no mirror in this task: the heads' grid starts with entropy, which every head has
+    assert app.selectbox(key="attention.colour_heads_by").value == "entropy (nats)"
 
 
 def test_language_model_next_character_bars_follow_top_k_and_top_p(app):

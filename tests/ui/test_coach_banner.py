@@ -22,6 +22,9 @@ def test_a_too_low_learning_rate_gets_the_coachs_banner_and_its_fix(app):
     assert not app.exception
     assert app.select_slider(key="mlp.learning_rate").value == 0.001
     assert app.number_input(key="mlp.epochs").value == 20  # the rest of the run's settings stay
+    # the banner gives way once its fix is in the form: no second press that does nothing
+    assert _coach(app) == [] and not [b for b in app.button if b.key.startswith("mlp.coach_fix")]
+    assert any("coach's fix is in the settings" in c.value for c in app.caption)
 
 
 def test_a_healthy_preset_run_gets_no_banner(app):
