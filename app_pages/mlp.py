@@ -3,12 +3,12 @@
 import streamlit as st
 
 from playground.mlp import training  # noqa: F401  (imported here so the first Train starts at once)
-from playground.ui import coach, live, mlp_form, mlp_views
+from playground.ui import coach, live, mlp_form, mlp_replay, mlp_views
 
 PAGE = "mlp"
 st.title("MLP playground")
 
-left, right = st.columns([1, 2], gap="large")
+left, right = st.columns([1, 2.6], gap="large")  # the boundary and the network view side by side
 with left:
     preset_place = mlp_form.preset_picker()
     form = mlp_form.mlp_form()
@@ -17,4 +17,4 @@ with right:
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
     coach.banner(PAGE, mlp_form.load_config, form.config)
     mlp_views.chart_options()
-    live.live_panel(PAGE, lambda snap: mlp_views.draw(form.config, snap))
+    live.live_panel(PAGE, lambda snap: mlp_views.draw(form.config, snap), animate=mlp_replay.playing)

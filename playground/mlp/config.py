@@ -21,6 +21,7 @@ DATASETS = CLASSIFICATION_2D + REGRESSION_2D + TABULAR + ("csv",)
 TASKS = ("auto", "classification", "regression")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "identity")
 INITS = ("default", "xavier", "kaiming")
+FEATURES = ("x", "y", "x2", "y2", "xy", "sin_x", "sin_y")  # derived inputs of 2-D datasets (mlp/features.py)
 
 MAX_HIDDEN_LAYERS = 8
 MAX_WIDTH = 512
@@ -42,6 +43,7 @@ class DataConfig:
     target: str = ""  # csv only: the target column's name
     task: str = "auto"  # csv only: auto infers classification or regression from the target
     ignore: tuple[str, ...] = ()  # csv only: columns left out of the features (an id, a leak of the target)
+    features: tuple[str, ...] = ("x", "y")  # 2-D datasets: the inputs the network gets, from FEATURES, in its order
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ignore", tuple(str(c) for c in self.ignore))  # round-trips give lists
@@ -54,6 +56,12 @@ class DataConfig:
         check_int("seed", self.seed, 0, MAX_SEED)
         check_choice("task", self.task, TASKS)
         check(self.dataset != "csv" or bool(self.target), "A CSV dataset needs a target column.")
+        given = tuple(str(f) for f in self.features)
+        for f in given:
+            check_choice("input feature", f, FEATURES)
+        check(bool(given), "Choose at least one input feature.")
+        check(len(set(given)) == len(given), "Each input feature can be chosen once.")
+        object.__setattr__(self, "features", tuple(f for f in FEATURES if f in given))  # one order: equal configs
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ def estimate(config: MLPRunConfig, table: Any = None) -> MemoryEstimate:
     1-byte mask with dropout), and backward holds two more B w_max gradients. Evaluation runs every row (and
     the decision-boundary grid) through the model without gradients: two N w_max tensors at a time.
     """
-    rows, n_in, n_out = data_shape(config.data, table)
+    rows, n_points, n_out = data_shape(config.data, table)
+    n_in = len(config.data.features) if n_points == 2 else n_points  # a 2-D set's derived inputs (mlp/features.py)
     m, t = config.model, config.training
     widths = [n_in, *m.hidden_sizes, n_out]
     params = sum((a + 1) * b for a, b in zip(widths, widths[1:], strict=False))
@@ -53,7 +54,7 @@ def estimate(config: MLPRunConfig, table: Any = None) -> MemoryEstimate:
                    for w, a in zip(m.hidden_sizes, m.activations, strict=True))
     widest = max(widths)
     train = held(FLOAT * batch * (per_item + 2 * widest + n_in + 2 * n_out), FLOAT * batch * widest)
-    evaluated = rows + (GRID_POINTS if n_in == 2 else 0)
+    evaluated = rows + (GRID_POINTS if n_points == 2 else 0)
     evaluate = held(FLOAT * 2 * evaluated * widest, FLOAT * evaluated * widest)
     data = FLOAT * rows * (n_in + 1) * 3  # numpy arrays, the torch views of them, the joined splits
     lower = "batch_size or the hidden layers' widths"

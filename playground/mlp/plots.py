@@ -31,6 +31,12 @@ from playground.plots import (
 DIVERGING = [[0.0, CLASS_COLOURS[0]], [0.5, "#ffffff"], [1.0, CLASS_COLOURS[1]]]
 BACKGROUND_OPACITY = 0.6  # boundary background drawn lighter than the points on top of it
 MAX_POINTS_DRAWN = 500  # data points drawn per split on the decision boundary
+# The boundary's legend in small type, so the square plot keeps most of the chart's height; below the plot, as the
+# modebar's row of buttons covers the top of a chart about 310 pixels wide (beside the network view). (One entry
+# per class, its test points grouped with it, hid both splits at a click, and "Reset axes" then left out the
+# hidden class's part of the background.)
+COMPACT_LEGEND = {"orientation": "h", "x": 0, "y": -0.14, "xanchor": "left", "yanchor": "top",
+                  "itemsizing": "constant", "font": {"size": 11}}
 SHARP_SCALE = 4  # pixels per grid cell of a discretized boundary's background (see _background_image)
 
 
@@ -120,7 +126,7 @@ def boundary_figure(
     x_train, x_test = np.asarray(x_train, float)[:MAX_POINTS_DRAWN], np.asarray(x_test, float)[:MAX_POINTS_DRAWN]
     y_train, y_test = np.asarray(y_train).ravel()[:MAX_POINTS_DRAWN], np.asarray(y_test).ravel()[:MAX_POINTS_DRAWN]
     traces: list = []
-    layout = base_layout("boundary", height, plot_bgcolor="#ffffff", legend={**LEGEND_TOP, "itemsizing": "constant"})
+    layout = base_layout("boundary", height, plot_bgcolor="#ffffff", legend=COMPACT_LEGEND)
     splits = (("train", x_train, y_train, {"symbol": "circle", "size": 7, "line": {"color": "#ffffff", "width": 1}}),
               ("test", x_test, y_test, {"symbol": "diamond", "size": 7, "line": {"color": "#333333", "width": 1}}))
     background = values is not None and len(grid_x) > 1 and len(grid_y) > 1

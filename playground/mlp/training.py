@@ -20,10 +20,13 @@ from playground import devices
 from playground.control import Control
 from playground.events import ACCURACY, R2, EvalEnded, Metric, RunStarted
 from playground.loop import Emit, fit
+from playground.mlp import features
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset
 from playground.mlp.health import Health, HealthProbe
+from playground.mlp.layer_stats import layers_view
 from playground.mlp.model import MLP
+from playground.mlp.network import NetworkView, grid_forward, network_view, shown_units
 from playground.mlp.views import BoundaryGrid, MLPRunInfo, MLPViews, Points
 from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
 
@@ -49,6 +52,8 @@ class MLPRunner:
     evaluates_untrained = False
     records_health = True  # read a Health at each evaluation (mlp/health.py); off only to measure its cost
 
+    network_view = True  # the network view's pictures at each full evaluation (off: benchmarks/network_view.py)
+
     def __init__(self, config: MLPRunConfig, table: pd.DataFrame | None = None) -> None:
         self.config, self.table, self.training = config, table, config.training
         self.measure_update = False  # set by `batches` for the step an evaluation follows
@@ -59,16 +64,18 @@ class MLPRunner:
         self.device = device = devices.resolve(config.training.device)
         self.classify = data.task == "classification"
         n_out = data.n_classes if self.classify else 1
-        self.model = seeded_model(config.training.seed, lambda: MLP(data.n_features, n_out, config.model)).to(device)
+        self.inputs = self._inputs_of(data)
+        n_in = len(self.inputs[1])
+        self.model = seeded_model(config.training.seed, lambda: MLP(n_in, n_out, config.model)).to(device)
         self.optimizer = make_optimizer(config.training, self.model.parameters())
         self.loss_fn = nn.CrossEntropyLoss() if self.classify else nn.MSELoss()
         self.example_loss_fn = type(self.loss_fn)(reduction="none")  # the same loss per example, for evaluation
         self.rng = torch.Generator().manual_seed(config.training.seed)
         self.batch_size = min(config.training.batch_size, len(data.x_train))
         y_dtype = torch.long if self.classify else torch.float32
-        self.x = torch.as_tensor(data.x_train, device=device)
+        self.x = self.inputs[0](torch.as_tensor(data.x_train, device=device))
         self.y = torch.as_tensor(data.y_train, dtype=y_dtype, device=device)
-        self.x_test = torch.as_tensor(data.x_test, device=device)
+        self.x_test = self.inputs[0](torch.as_tensor(data.x_test, device=device))
         self.y_test = torch.as_tensor(data.y_test, dtype=y_dtype, device=device)
         # Evaluation runs both splits in one forward pass and reads each split's sums of per-example losses
         # and hits in one transfer: a few tensor ops per epoch instead of a dozen, as an epoch of the moons
@@ -82,8 +89,17 @@ class MLPRunner:
         # module, so an evaluation of a model without dropout skips it.
         self.has_modes = any(isinstance(m, nn.Dropout) for m in self.model.modules())
         self.grid = _grid(data) if data.n_features == 2 else None
+        # the grid's inputs as the network gets them (derived features), on the device once, not per evaluation
+        self.grid_inputs = self.inputs[0](self.grid[2].to(device)) if self.grid is not None else None
         self.probe = HealthProbe(self.model, config.model.activations) if self.records_health else None
         return self._started()
+
+    def _inputs_of(self, data: Dataset) -> tuple:
+        """(points -> the network's inputs, their names): a 2-D dataset's derived features (mlp/features.py)."""
+        names = self.config.data.features
+        if data.n_features != 2 or features.is_plain(names):
+            return (lambda points: points), data.feature_names
+        return (lambda points: features.derive(points, names)), tuple(features.LABELS[n] for n in names)
 
     def _started(self) -> RunStarted:
         d = self.data
@@ -153,12 +169,26 @@ class MLPRunner:
             confusion = confusion_counts(self.data.y_test, out_test.argmax(-1).cpu().numpy(), self.data.n_classes)
         else:
             y_test_pred = out_test.cpu().numpy()
+        network = layers = None
+        if self.grid is None and self.network_view:  # a table: weights and outputs per layer instead of pictures
+            layers = layers_view(self.model, self.x_test)
         if self.grid is not None:
-            gx, gy, flat = self.grid
-            out = self._outputs(flat.to(self.device))
-            values = out.softmax(-1) if self.classify else out
+            gx, gy, _ = self.grid
+            out, network = self._grid_pass(self.grid_inputs)
+            values = out.softmax(-1) if self.classify else out.squeeze(-1)
             grid = BoundaryGrid(gx, gy, values.cpu().numpy().reshape(len(gy), len(gx), *values.shape[1:]))
-        return MLPViews(confusion, y_test_pred, grid)
+        return MLPViews(confusion, y_test_pred, grid, network, layers)
+
+    def _grid_pass(self, inputs: torch.Tensor) -> tuple[torch.Tensor, NetworkView | None]:
+        """The boundary grid's forward pass from its `inputs` (G*G, n_in), keeping the network view's pictures
+        (None when turned off)."""
+        if not self.network_view:
+            return self.model(inputs), None
+        d = self.data
+        units, cut = shown_units(self.model, len(self.inputs[1]))
+        out, images = grid_forward(self.model, inputs, GRID_SIZE, units)
+        names = d.class_names if self.classify else ("prediction",)
+        return out, network_view(self.model, units, images, self.grid[0], self.grid[1], self.inputs[1], names, cut)
 
     def _split_means(self, out: torch.Tensor) -> tuple[list[float], list[float]]:
         """([train loss, test loss], [train metric, test metric]) from the outputs for `x_both`.

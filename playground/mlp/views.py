@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from playground.mlp.layer_stats import LayersView
+from playground.mlp.network import NetworkView
+
 
 @dataclass(frozen=True)
 class Points:
@@ -37,6 +40,8 @@ class MLPViews:
     confusion: np.ndarray | None = None  # (C, C) counts on the test split, rows true class, columns predicted
     y_test_pred: np.ndarray | None = None  # (n_test,) predicted values on the test split (regression)
     grid: BoundaryGrid | None = None  # two-feature datasets only
+    network: NetworkView | None = None  # two-feature datasets only: each neuron's picture and the weights
+    layers: LayersView | None = None  # tables: each layer's weight matrix and the spread of its outputs
 
 
 @dataclass(frozen=True)

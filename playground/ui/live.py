@@ -172,16 +172,18 @@ def _end_messages(snap: Snapshot) -> None:
         st.warning(literal(snap.message))
 
 
-def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
+def live_panel(page: str, draw: Callable[[Snapshot | None], None], animate: Callable[[], bool] = lambda: False
+               ) -> None:
     """Draw the page's job with `draw`, refreshing while it is active.
 
     The refresh period is UPDATE_S while the job trains and QUEUED_UPDATE_S while it waits in the queue;
     when the job leaves the queue or ends, one full rerun redraws the page and sets the new period.
-    Each refresh backs off under load (see `_back_off`).
+    Each refresh backs off under load (see `_back_off`). While `animate()` (a replay playing) it refreshes every
+    UPDATE_S also when the job is idle.
     """
     job = session.current_job(page)
     kept = None if job else session.reaped_run(page)  # a run stopped while the connection was lost
-    every = refresh_period(job.snapshot() if job else None)
+    every = refresh_period(job.snapshot() if job else None) or (UPDATE_S if animate() else None)
 
     @st.fragment(run_every=every)
     def panel() -> None:
@@ -191,7 +193,7 @@ def live_panel(page: str, draw: Callable[[Snapshot | None], None]) -> None:
             progress(snap)  # nothing else to draw until it trains
         else:
             draw(snap)
-        if refresh_period(snap) != every:  # the job left the queue or ended
+        if (refresh_period(snap) or (UPDATE_S if animate() else None)) != every:  # left the queue, ended, replay
             st.rerun()  # once: the whole page shows the new state, and the refresh period follows it
         if every is not None:
             _back_off(time.perf_counter() - t0)

@@ -19,6 +19,7 @@ from playground.mlp.config import (
     ACTIVATIONS,
     CLASSIFICATION_2D,
     DATASETS,
+    FEATURES,
     INITS,
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
@@ -33,6 +34,7 @@ from playground.mlp.config import (
     TrainConfig,
 )
 from playground.mlp.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
+from playground.mlp.features import LABELS
 from playground.mlp.presets import DEFAULT_PRESET, PRESETS
 from playground.mlp.tables import id_like
 from playground.ui.session import init_state
@@ -75,7 +77,7 @@ def widget_values(cfg: MLPRunConfig) -> dict[str, Any]:
     d, m, t = cfg.data, cfg.model, cfg.training
     values = {"dataset": d.dataset, "n_samples": d.n_samples, "noise": d.noise, "n_classes": d.n_classes,
               "test_fraction": d.test_fraction, "data_seed": d.seed, "target": d.target, "task": d.task,
-              "ignore": list(d.ignore),
+              "ignore": list(d.ignore), "features": list(d.features),
               "n_layers": len(m.hidden_sizes), "dropout": m.dropout, "init": m.init,
               "optimizer": t.optimizer, "learning_rate": t.learning_rate, "batch_size": t.batch_size,
               "epochs": t.epochs, "weight_decay": t.weight_decay, "seed": t.seed, "device": t.device}
@@ -174,6 +176,8 @@ def _data_section() -> tuple[str, pd.DataFrame | None, list[str]]:
              help="Std of Gaussian noise on each point (generated datasets only).")
     r.slider("Classes", 2, 5, key=PREFIX + "n_classes", disabled=dataset not in ("blobs", "gaussian", "spiral"),
              help="Blobs, Gaussian clusters and spiral (one arm per class).")  # one line, as its neighbours
+    st.multiselect("Input features", FEATURES, key=PREFIX + "features", format_func=LABELS.get, disabled=not generated,
+                   help="What the network gets from each point (x, y): derived features can stand in for depth.")
     if dataset == "csv":
         table, csv_problems = _csv_section()
         problems += csv_problems
@@ -291,7 +295,8 @@ def _config(dataset: str, n_layers: int) -> MLPRunConfig:
     data = DataConfig(dataset=dataset, n_samples=s[k + "n_samples"], noise=s[k + "noise"], n_classes=s[k + "n_classes"],
                       test_fraction=s[k + "test_fraction"], seed=int(s[k + "data_seed"]),
                       target=s.get(k + "target") or "", task=s[k + "task"],
-                      ignore=tuple(s.get(k + "ignore") or ()) if dataset == "csv" else ())
+                      ignore=tuple(s.get(k + "ignore") or ()) if dataset == "csv" else (),
+                      features=tuple(s[k + "features"]) if dataset in CLASSIFICATION_2D + REGRESSION_2D else ("x", "y"))
     model = MLPConfig(hidden_sizes=tuple(int(s[f"{k}width.{i}"]) for i in range(n_layers)),
                       activations=tuple(s[f"{k}act.{i}"] for i in range(n_layers)),
                       dropout=s[k + "dropout"], init=s[k + "init"])

@@ -7,11 +7,12 @@ import streamlit as st
 
 from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
+from playground.mlp import network_plots
 from playground.mlp import plots as mlp_plots
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import DataError, make_dataset
-from playground.mlp.views import MLPRunInfo
-from playground.ui import live, mlp_health, session, widgets
+from playground.mlp.views import MLPRunInfo, MLPViews
+from playground.ui import live, mlp_health, mlp_network, mlp_replay, session, widgets
 from playground.ui.charts import chart
 from playground.ui.text import cut, literal
 
@@ -19,6 +20,11 @@ PAGE = "mlp"
 
 CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False,
                  "mlp.health": False}  # widget key -> default
+# Pixels. The boundary's plot is square and, beside the network view, as wide as its column: a chart no taller than
+# that keeps its whole background in view after "Reset axes" (a taller plot area narrows the x range to keep the
+# aspect); the network view takes the row's height.
+BOUNDARY_HEIGHT = 400
+NETWORK_HEIGHT = 420
 AXIS_NAME_CHARS = 30  # characters of a column name in an axis title, before " (standardised)"
 SAVED_OPTIONS = "mlp.saved_chart_options"  # not a widget key: kept while the user is on another page
 
@@ -30,7 +36,8 @@ def chart_options() -> None:
     saved = st.session_state.setdefault(SAVED_OPTIONS, dict(CHART_OPTIONS))
     if session.entering(PAGE):  # as the form does (see session.entering)
         st.session_state.update(saved)
-    row = st.container(horizontal=True, gap="medium", vertical_alignment="bottom")  # wraps rather than cuts labels
+    # In a popover: the boundary and the network view keep the height a row of options would take above the fold
+    row = st.popover("Chart options", icon=":material/tune:")
     row.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.",
                width=200)
     row.toggle("Log loss axis", key="mlp.log_y")
@@ -51,8 +58,9 @@ def preview(config: MLPRunConfig | None, views: list) -> None:
         return
     if d.n_features == 2:
         fig = mlp_plots.boundary_figure(None, None, None, d.x_train, d.y_train, d.x_test, d.y_test,
-                                    task=d.task, class_names=d.class_names)
+                                    task=d.task, class_names=d.class_names, height=BOUNDARY_HEIGHT)
         chart(fig, "mlp.boundary_chart", views[0])
+        mlp_network.network_panel(None, views[1], 0, NETWORK_HEIGHT)
 
 
 def axis_titles(snap: Snapshot) -> tuple[str, str]:
@@ -72,7 +80,9 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
     """The page's live panel: progress, tiles, curves, the boundary and the confusion or prediction chart."""
     # The same layout before a run and during it: the charts shown before Train show its first points. The
     # charts' places must not move (a chart in a new place is a new iframe, which loads plotly.js again).
-    head, curves, views = st.container(), st.columns(2), st.columns(2)
+    # The boundary and the network view first, so both are above the fold at 1,400 x 1,000; the curves below.
+    head, views, replay = st.container(), st.columns([1.1, 1]), st.container()
+    curves, below = st.columns(2), st.columns(2)
     with head:
         if snap is not None:
             live.progress(snap)
@@ -83,7 +93,9 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
         preview(config, views)
         return
     info: MLPRunInfo | None = snap.started.info if snap.started else None
-    run_views(snap, info, views, opts["discretize"])
+    with replay:
+        shown = mlp_replay.replay_pick(snap)
+    run_views(snap, shown, info, [*views, below[0]], opts["discretize"])
     if opts["health"]:
         mlp_health.draw(snap)
     for note in info.notes if info else ():
@@ -98,20 +110,27 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
 
 
 
-def run_views(snap: Snapshot, info: MLPRunInfo | None, places: list, discretize: bool) -> None:
-    """The decision boundary (two-feature datasets) and the confusion matrix or the predictions of a run."""
-    (c1, c2), v = places, snap.views
+def run_views(snap: Snapshot, v: MLPViews | None, info: MLPRunInfo | None, places: list, discretize: bool) -> None:
+    """The decision boundary and the network view (two-feature datasets) and the confusion matrix or the
+    predictions of a run's views `v` (the newest, or a replayed one). `places`: the boundary's, the network
+    view's, and the confusion's for a 2-D run (a table's run draws its confusion or predictions first)."""
+    c1, c2, c3 = places
     if info is not None and info.points is not None:
         pts, grid = info.points, v.grid if v is not None else None
         fig = live.cached("mlp.boundary", (v, pts, discretize), lambda: mlp_plots.boundary_figure(
             grid.x if grid else None, grid.y if grid else None, grid.values if grid else None, pts.x_train,
             pts.y_train, pts.x_test, pts.y_test, task=info.task, class_names=info.class_names, discretize=discretize,
-            axis_titles=axis_titles(snap)))
+            axis_titles=axis_titles(snap), height=BOUNDARY_HEIGHT))
         chart(fig, "mlp.boundary_chart", c1, snap.run)
+        mlp_network.network_panel(v.network if v is not None else None, c2, snap.run, NETWORK_HEIGHT)
     elif snap.started is not None:  # before it (queued, set-up, ended there) the number of features is unknown
-        c1.caption("The decision boundary is drawn for datasets with two features.")
+        c2.caption("A table's network: each layer's weights (rows its units) and the spread of its outputs on the "
+                   "test split. The decision boundary is drawn for datasets with two features.")
+        fig = live.cached("mlp.layers", (v,), lambda: network_plots.layers_figure(v.layers if v else None))
+        chart(fig, "mlp.layers_chart", c2, snap.run)
+        c3 = c1
     if v is not None and v.confusion is not None:
         fig = live.cached("mlp.confusion", (v,), lambda: mlp_plots.confusion_figure(v.confusion, info.class_names))
-        chart(fig, "mlp.confusion_chart", c2, snap.run)
+        chart(fig, "mlp.confusion_chart", c3, snap.run)
     elif v is not None and v.y_test_pred is not None:
-        chart(mlp_plots.prediction_figure(info.y_test, v.y_test_pred), "mlp.prediction_chart", c2, snap.run)
+        chart(mlp_plots.prediction_figure(info.y_test, v.y_test_pred), "mlp.prediction_chart", c3, snap.run)

@@ -28,7 +28,8 @@ def test_train_moons_to_completion_with_live_charts(app):
     run_until(app, lambda at: "completed" in progress_text(at))
     assert metric(app, "Test accuracy") >= 0.9
     drawn = charts(app)
-    assert set(drawn) == {"mlp.loss_chart", "mlp.metric_chart", "mlp.boundary_chart", "mlp.confusion_chart"}
+    assert set(drawn) == {"mlp.loss_chart", "mlp.metric_chart", "mlp.boundary_chart", "mlp.confusion_chart",
+                          "mlp.network_chart"}
     loss = drawn["mlp.loss_chart"]
     assert loss["data"][0]["name"] == "train (per step)" and len(values(loss["data"][0]["x"])) > 100
     boundary = drawn["mlp.boundary_chart"]  # the decision boundary: the model's output under the points
@@ -372,7 +373,7 @@ def test_the_charts_keep_their_places_from_before_train_to_the_end(app):
     open_mlp(app)
     app.number_input(key="mlp.epochs").set_value(30).run()
     before = chart_places(app)
-    assert set(before) == {"mlp.loss_chart", "mlp.metric_chart", "mlp.boundary_chart"}
+    assert set(before) == {"mlp.loss_chart", "mlp.metric_chart", "mlp.boundary_chart", "mlp.network_chart"}
     app.button(key="mlp.train").click().run()
     seen = [chart_places(app)]
     run_until(app, lambda at: seen.append(chart_places(at)) or "completed" in progress_text(at))
