@@ -75,6 +75,12 @@ def lesson(prefix: str, cls: type, fields: Collection[str]) -> Lesson:
     return st.session_state[key]
 
 
+def lesson_caption(place: Any, lesson: Lesson) -> None:
+    """In place of the preset's note: that the settings are a lesson's, and how many it fixes."""
+    fixed = len(lesson.rules.fixed)
+    place.caption(f"A lesson from your teacher's link: {fixed} setting{'s' * (fixed != 1)} fixed by it.")
+
+
 def builder(prefix: str, page: str, config: Any, labels: Mapping[str, str]) -> None:
     """Presenter mode's classroom link: pick the settings (`labels`: field -> label) to hide and to lock, and copy
     a link that opens `page` with `config` (the lesson's settings) and those rules."""

@@ -132,8 +132,7 @@ def preset_caption(place: Any, config: MLPRunConfig | None) -> None:
     `config` is what the form's widgets make now; None (a CSV without a table yet, settings with a problem)
     differs from every preset, which is always a valid config."""
     if lesson := _lesson():
-        fixed = len(lesson.rules.fixed)
-        place.caption(f"A lesson from your teacher's link: {fixed} setting{'s' * (fixed != 1)} fixed by it.")
+        classroom.lesson_caption(place, lesson)
         return
     name = st.session_state[PREFIX + "preset"]
     preset = PRESETS[name]

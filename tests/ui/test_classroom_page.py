@@ -98,3 +98,24 @@ def test_presenter_mode_builds_a_classroom_link_that_opens_as_built():
 
     assert student.session_state["mlp.saved"] == PRESETS["spiral"].config  # the lesson's settings
     registry.shared().shutdown()
+
+
+def test_the_attention_page_takes_classroom_links_too(app):
+    from playground.attention.config import AttentionRunConfig
+    from playground.ui.config_form import widget_values as attention_widgets
+
+    app.query_params.update({"task.task": "sort", "model.n_heads": "4", "hide": "model.d_model,model.n_layers",
+                             "lock": "task.task,model.n_heads", "training.steps": "20"})
+    app.switch_page("app_pages/attention.py").run()
+    assert not app.exception
+    form = set(attention_widgets(AttentionRunConfig(), "attention."))
+    shown = {w.key for kind in ("selectbox", "number_input", "select_slider", "slider") for w in app.get(kind)
+             if w.key in form}
+    assert "attention.model.d_model" not in shown and "attention.model.n_layers" not in shown
+    task = app.selectbox(key="attention.task.task")
+    assert task.disabled and task.value == "sort"
+    assert app.number_input(key="attention.model.n_heads").disabled
+    assert not app.number_input(key="attention.training.steps").disabled
+    assert not [s for s in app.selectbox if s.key == "attention.preset"]
+    saved = app.session_state["attention.saved"]
+    assert (saved.task.task, saved.model.n_heads, saved.training.steps) == ("sort", 4, 20)
