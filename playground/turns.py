@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from playground.jobs import Job
 
-FIRST_TURN_S = 0.5  # a new run's first turn (at most `turn_s`): long enough to build a small model and take steps
+FIRST_TURN_S = 0.25  # a new run's first turn (at most `turn_s`): at 30 new runs, the last one's first point in ~8 s
 RECENT_RUNS = 20  # runs whose training time stands for the length of a run that has not started (`wait_s`)
 
 
