@@ -1,9 +1,9 @@
 """Job controls and live panels shared by the pages.
 
 The live panel is a fragment that reruns every UPDATE_S seconds while its job trains, every
-QUEUED_UPDATE_S while it waits in the server's queue, and never when idle; it reads one `Snapshot` per
-run and draws it. When the job leaves the queue or ends it triggers one full rerun so buttons and the
-rest of the page show the new state. Under load each refresh backs off (`_back_off`).
+QUEUED_UPDATE_S while it waits in the server's queue or takes turns with other runs, and never when idle; it
+reads one `Snapshot` per run and draws it. When the job leaves the queue or ends it triggers one full rerun so
+buttons and the rest of the page show the new state. Under load each refresh backs off (`_back_off`).
 """
 
 from __future__ import annotations
