@@ -43,7 +43,14 @@ Caveats: the load generator runs on the same cores as the server; other work on 
 every number (a warning says so); the queue cap is the app's (PLAYGROUND_MAX_JOBS, default one per
 core); only 127.0.0.1 is contacted.
 
+Fair turns (playground.turns): `--turn-s 0 2` (or `--turns`) measures each N on a server of each
+PLAYGROUND_TURN_S, first come first served (0) against turns of 2 s, and a second table compares them: time from
+Train to the first plotted point and to the end (p50, p95) and all jobs' steps per second from the first Train to
+the last end (the first table's "all st/s" places each job's training time just before its end, which under
+turns leaves out the waits between its turns).
+
 Run: .venv/bin/python benchmarks/load.py --sessions 1 10 30     (add --logs DIR to keep the server logs)
+     .venv/bin/python benchmarks/load.py --sessions 10 30 --turns
 """
 
 from __future__ import annotations
@@ -261,6 +268,8 @@ class Result:
     loaded_s: float | None = None  # page load time
     queued_at: float | None = None
     started_at: float | None = None  # first non-queued status of the job
+    train_at: float | None = None  # when Train was pressed
+    first_point_at: float | None = None  # first progress text with a step taken: the loss chart's first point
     ended_at: float | None = None
     final_text: str = ""
     status: str = "lost"  # the job's terminal status, or "lost" when the session never saw it
@@ -329,6 +338,7 @@ class Session(threading.Thread):
         r = self.r
         tab.progress_times.clear()
         tab.progress = None
+        r.train_at = time.monotonic()
         tab.rerun(trigger=tab.buttons["Train"])
         while self._time_left():
             tab.pump(0.05)
@@ -336,6 +346,8 @@ class Session(threading.Thread):
                 continue
             t, text = tab.progress
             status = status_of(text)
+            if r.first_point_at is None and (m := STEP_RE.search(text)) and int(m.group(1).replace(",", "")) > 0:
+                r.first_point_at = t
             if status == "queued" and r.queued_at is None:
                 r.queued_at = t
             elif status not in ("queued", "?") and r.started_at is None:
@@ -463,6 +475,7 @@ def gaps_of(r: Result, queued: bool = False) -> list[float]:
 @dataclass
 class Row:
     n: int
+    turn_s: str  # the server's PLAYGROUND_TURN_S ("0": first come, first served; "default": its setting)
     results: list[Result]
     train_span: float  # first job starting to last job ending, seconds (see run_n)
     rss_idle: float
@@ -495,6 +508,29 @@ class Row:
     def aggregate(self) -> float:
         return sum(r.steps for r in self.done) / self.train_span if self.train_span > 0 else 0.0
 
+    @property
+    def first_points(self) -> list[float]:
+        """Seconds from Train to the first progress with a step taken (the loss chart's first point), per job;
+        a job that never showed one counts the whole time it was watched."""
+        return [(r.first_point_at or r.ended_at or time.monotonic()) - r.train_at
+                for r in self.results if r.train_at is not None]
+
+    @property
+    def finishes(self) -> list[float]:
+        """Seconds from Train to the end seen on the page, per completed job."""
+        return [r.ended_at - r.train_at for r in self.done if r.train_at is not None]
+
+    @property
+    def from_train(self) -> float:
+        """All completed jobs' steps over the span from the first Train to the last end seen: the same clock for
+        every queue (a job's own steps/s counts its training time only, which turns make a fraction of its
+        wall time)."""
+        done = [r for r in self.done if r.train_at is not None]
+        if not done:
+            return 0.0
+        span = max(r.ended_at for r in done) - min(r.train_at for r in self.results if r.train_at is not None)
+        return sum(r.steps for r in done) / span if span > 0 else 0.0
+
 
 def cpu_snapshot(server: psutil.Process) -> tuple[float, float, float, float]:
     """CPU seconds so far of (the server, this process, the whole machine busy) and the monotonic clock."""
@@ -503,9 +539,15 @@ def cpu_snapshot(server: psutil.Process) -> tuple[float, float, float, float]:
     return sum(server.cpu_times()[:2]), sum(psutil.Process().cpu_times()[:2]), busy, time.monotonic()
 
 
-def run_n(n: int, query: str, timeout: float, tmp: Path) -> Row:
+def run_n(n: int, query: str, timeout: float, tmp: Path, turn_s: str) -> Row:
+    """One N on a fresh server whose runs take turns of `turn_s` seconds ("0": first come, first served;
+    "default": the server's own setting)."""
     t_wall = time.monotonic()
-    server = start_server(tmp / f"server-{n}.log", timeout=120)
+    if turn_s == "default":
+        os.environ.pop("PLAYGROUND_TURN_S", None)
+    else:
+        os.environ["PLAYGROUND_TURN_S"] = turn_s
+    server = start_server(tmp / f"server-{n}-turn-{turn_s}.log", timeout=120)
     sampler = Sampler(server.proc.pid)
     try:
         proc = psutil.Process(server.proc.pid)
@@ -548,7 +590,7 @@ def run_n(n: int, query: str, timeout: float, tmp: Path) -> Row:
     after_leaving = sampler.window(t_left, float("inf"))
     alive = [t for t, _, k in after_leaving if k > 0]
     gone = None if threads_after else (max(alive) - t_left + SAMPLE_S if alive else 0.0)
-    return Row(n, results, span, rss_idle, rss_before, max((m for _, m, _ in during), default=rss_before),
+    return Row(n, turn_s, results, span, rss_idle, rss_before, max((m for _, m, _ in during), default=rss_before),
                rss_after, max((k for *_, k in during), default=0), threads_after, gone, home,
                log_problems(server.log()), (cpu[0], cpu[1], max(0.0, cpu[2] - cpu[0] - cpu[1]),
                                             cpu[3] * (os.cpu_count() or 1)), time.monotonic() - t_wall)
@@ -564,7 +606,8 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
 
 
-HEADER = (f"{'N':>3} {'done':>4} {'fail':>4} {'queue wait s':>13} {'job st/s':>8} {'all st/s':>8} {'x 1 job':>7} "
+HEADER = (f"{'N':>3} {'turn':>7} {'done':>4} {'fail':>4} {'queue wait s':>13} {'job st/s':>8} {'all st/s':>8} "
+          f"{'x 1 job':>7} "
           f"{'update p50':>10} {'p95':>6} {'queued p95':>10} {'RSS MB before':>13} {'peak':>6} {'after':>6} "
           f"{'after/bef':>9} "
           f"{'job thr max':>11} {'left':>4}")
@@ -577,11 +620,23 @@ def format_row(row: Row, one_job: float) -> str:
     gaps = row.update_gaps
     ratio = row.aggregate / one_job if one_job else float("nan")
     threads = (row.threads_peak, row.threads_after) if row.threads_peak else ("n/a", "n/a")
-    return (f"{row.n:>3} {len(done):>4} {row.n - len(done):>4} "
+    return (f"{row.n:>3} {row.turn_s:>7} {len(done):>4} {row.n - len(done):>4} "
             f"{statistics.median(waits):>6.1f} /{max(waits):>5.1f} {per_job:>8.0f} {row.aggregate:>8.0f} "
             f"{ratio:>7.2f} {pct(gaps, 50):>10.2f} {pct(gaps, 95):>6.2f} {pct(row.queued_gaps, 95):>10.2f} "
             f"{row.rss_before:>13.0f} {row.rss_peak:>6.0f} {row.rss_after:>6.0f} "
             f"{row.rss_after / row.rss_before:>9.2f} {threads[0]:>11} {threads[1]:>4}")
+
+
+TURNS_HEADER = (f"{'N':>3} {'turn':>7} {'done':>4} {'Train to 1st point p50':>22} {'p95':>6} "
+                f"{'Train to end p50':>16} {'p95':>6} {'all st/s from Train':>19}")
+
+
+def format_turns(row: Row) -> str:
+    """Turns against first come, first served: how soon each run showed a point and finished, and the jobs'
+    steps per second together on one clock (from the first Train)."""
+    first, finish = row.first_points, row.finishes
+    return (f"{row.n:>3} {row.turn_s:>7} {len(row.done):>4} {pct(first, 50):>22.1f} {pct(first, 95):>6.1f} "
+            f"{pct(finish, 50):>16.1f} {pct(finish, 95):>6.1f} {row.from_train:>19.0f}")
 
 
 def notes(row: Row) -> list[str]:
@@ -632,8 +687,14 @@ def main() -> None:
                              f"(default {EPOCHS}; the preset has {PRESETS[DEFAULT_PRESET].config.training.epochs})")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per N before sessions give up "
                         "(default 60 + max(4, 0.12 x epochs) s per session)")
-    parser.add_argument("--logs", help="keep each server's log in this folder as server-<N>.log")
+    parser.add_argument("--turn-s", nargs="+", default=["default"],
+                        help="the server's PLAYGROUND_TURN_S: each N is measured once per value, e.g. --turn-s 0 2 "
+                             "compares first come, first served (0) with turns of 2 s (default: the server's setting)")
+    parser.add_argument("--turns", action="store_true", help="short for --turn-s 0 2")
+    parser.add_argument("--logs", help="keep each server's log in this folder as server-<N>-turn-<T>.log")
     args = parser.parse_args()
+    turn_values = ["0", "2"] if args.turns else [str(float(t)).removesuffix(".0") if t != "default" else t
+                                                   for t in dict.fromkeys(args.turn_s)]
     preset = PRESETS[DEFAULT_PRESET].config
     epochs = args.epochs
     query = f"training.epochs={epochs}" if epochs != preset.training.epochs else ""
@@ -656,8 +717,9 @@ def main() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
         for n in ns:
             timeout = args.timeout or 60 + n * max(4.0, 0.12 * epochs)
-            rows.append(run_n(n, query, timeout, logs))
-            print(f"  N={n} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr, flush=True)
+            for turn_s in turn_values[:1] if n == 1 else turn_values:  # one job alone takes no turns
+                rows.append(run_n(n, query, timeout, logs, turn_s))
+                print(f"  N={n}, turn {turn_s} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr, flush=True)
     one = rows[0].done[0].steps_per_s if rows[0].done else 0.0
     print(HEADER)
     for row in rows:
@@ -668,9 +730,16 @@ def main() -> None:
           "waiting); job thr: server threads named "
           f"playground-job, most at once / left {AFTER_S:.0f} s after leaving"
           + ("; N=1 added as the baseline" if baseline_added else ""))
+    print()
+    print(TURNS_HEADER)
+    for row in rows:
+        print(format_turns(row))
+    print("turn: the server's PLAYGROUND_TURN_S (0: first come, first served); 1st point: Train to the first "
+          "progress with a step taken (the loss chart's first point); end: Train to the completed run's end seen "
+          "on the page; all st/s from Train: completed jobs' steps / (first Train to last end)")
     for row in rows:
         for line in notes(row):
-            print(f"  N={row.n}: {line}")
+            print(f"  N={row.n}, turn {row.turn_s}: {line}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 The UI thread calls `pause`, `resume`, `step` and `stop`; the training thread calls `wait` before
 every optimizer step. Nothing is interrupted inside torch: a stop takes effect at the next step
 boundary. While paused, a trainer with a `Place` (a place among the jobs the server trains at once)
-lends it to the queue and takes one again before its next step. All methods are thread-safe.
+lends it to the queue and takes one again before its next step; at the end of its turn (`end_turn`, when runs
+take turns at the server's places: playground.turns) it lends it and waits for it again without pausing. All
+methods are thread-safe.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Control:
         self.place = place
         self._holding = True  # whether the trainer holds its place (always, without one)
         self._taking_step = False  # whether the trainer waits in the queue for a place to take a single step
+        self._turn_over = False  # the queue asked the trainer to lend its place at the next step boundary
+        self._fresh = True  # no step yet since the trainer took its place: a turn lets at least one through
 
     @property
     def paused(self) -> bool:
@@ -94,6 +98,14 @@ class Control:
             self._permits += 1
             self._cond.notify_all()
 
+    def end_turn(self) -> None:
+        """End the trainer's turn: at the next step boundary it lends its place and waits for one again, without
+        pausing (the user's `paused` stays as it is), after at least one step in this turn. Called by a queue
+        whose runs take turns (playground.turns.TurnQueue) for a trainer that holds a place; ignored by one that
+        holds none."""
+        with self._cond:
+            self._turn_over = self.place is not None
+
     def stop(self) -> None:
         with self._cond:
             first = not self._stopped
@@ -116,22 +128,25 @@ class Control:
     def wait(self) -> Command:
         """Block while paused with no step granted; return what to do next. With a `place`, release it before
         blocking and take one again (blocking in the queue) before returning RUN or STEP."""
-        if not self._paused and not self._stopped:  # fast path: one attribute read per step
+        if not self._paused and not self._stopped and not self._turn_over:  # fast path: attribute reads only
             return Command.RUN
         with self._cond:
             self._blocked_since = time.perf_counter()
         try:
             while True:
                 command = self._next()
-                if command is None:  # paused with no step granted: lend the place, then block
+                if command is None:  # paused with no step granted, or its turn is over: lend the place
                     self.place.release()
-                    self._holding = False
+                    with self._cond:
+                        self._holding = self._turn_over = False
                 elif command is Command.STOP or self._holding:
                     return command
                 elif not self._take(command):
                     return Command.STOP
                 else:
-                    self._holding = True
+                    with self._cond:
+                        self._holding = self._fresh = True
+                        self._turn_over = False  # a new turn
                     if command is Command.STEP:  # its permit is spent; a RUN looks again (it may be paused by now)
                         return command
         finally:
@@ -155,6 +170,10 @@ class Control:
             while True:
                 if self._stopped:
                     return Command.STOP
+                if self._turn_over and self._holding and self.place is not None:
+                    if not self._fresh:
+                        return None
+                    self._fresh = False  # a turn takes at least one step; the next `wait` lends the place
                 if not self._paused:
                     return Command.RUN
                 if self._permits > 0:

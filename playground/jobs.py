@@ -22,8 +22,10 @@ import torch
 
 from playground.control import Control
 from playground.events import Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.memory import estimate
 from playground.runlog import RunLog, Snapshot
 from playground.settings import Limits
+from playground.turns import Share
 
 Trainer = Callable[..., None]  # train(config, emit, control, **inputs): see playground.loop.fit
 _RUN_NUMBERS = itertools.count(1)
@@ -33,7 +35,9 @@ class Admission(Protocol):
     """Decides when a job may start training (see playground.registry.RunQueue)."""
 
     def enter(self, job: Job, returning: bool = False) -> bool: ...  # block until admitted; False if stopped first
-    def leave(self, job: Job, trained_s: float | None = None) -> None: ...
+    def leave(self, job: Job, trained_s: float | None = None) -> None: ...  # it ended
+    def lend(self, job: Job) -> None: ...  # it gives its place up for a while (paused, its turn over), state kept
+    def share(self, job: Job) -> Share | None: ...  # how it shares the places while runs take turns, else None
     def position(self, job: Job) -> int: ...  # 1-based place in the queue, 0 when not waiting
     def wait_s(self, job: Job) -> float | None: ...  # roughly the seconds until it gets a place
 
@@ -46,7 +50,7 @@ class _Place:
     job: Job
 
     def release(self) -> None:
-        self.admission.leave(self.job)
+        self.admission.lend(self.job)
 
     def take(self) -> bool:
         return self.admission.enter(self.job, returning=True)
@@ -106,6 +110,14 @@ class Job:
         return config == self.config and inputs.keys() == self._inputs.keys() and all(
             inputs[k] is self._inputs[k] for k in inputs)
 
+    def memory_mb(self) -> float:
+        """The run's estimated peak memory in MB (playground.memory), 0.0 for a config no playground owns (a test's
+        stand-in trainer). Arithmetic on the config: no model built."""
+        try:
+            return estimate(self.config, self._inputs.get("table")).mb
+        except TypeError:
+            return 0.0
+
     def _elapsed(self) -> float:
         return self._log.elapsed(time.perf_counter())
 
@@ -163,10 +175,11 @@ class Job:
 
     def snapshot(self) -> Snapshot:
         position = self._queue_position()  # before the lock: the queue's lock is never taken inside a job's
+        share = self._admission.share(self) if self._admission is not None else None
         now = time.perf_counter()
         with self._lock:
             log = self._log
-            status, message = self._status(position)
+            status, message = self._status(position, share)
             rate = log.steps_per_second(self.control.waited_s, now)
             total = log.started.total_steps if log.started else 0
             eta = (total - log.step) / rate if rate > 0 and log.end is None and status == "running" else None
@@ -181,13 +194,15 @@ class Job:
                 step_x=step_x, step_loss=step_loss,
                 evals=tuple(log.evals), views=log.views, state=log.state, history=tuple(log.history),
                 queue_position=position if log.end is None else 0, run=self.run,
+                share=share if log.end is None else None,
             )
         if snap.queue_position:  # outside the lock: it asks the jobs ahead and training
             snap = dataclasses.replace(snap, queue_wait_s=self._admission.wait_s(self))
         return snap
 
-    def _status(self, position: int) -> tuple[str, str]:
-        """(status, message) now, given the job's place in the queue; the caller holds the lock."""
+    def _status(self, position: int, share: Share | None = None) -> tuple[str, str]:
+        """(status, message) now, given the job's place in the queue and how it shares the server's places (a run
+        that waits for its next turn is running, not waiting); the caller holds the lock."""
         end = self._log.end
         if end is not None:
             return end.status, getattr(end, "message", "") or self._note
@@ -195,7 +210,7 @@ class Job:
             return ("queued" if position else "starting"), ""
         if self.control.paused and not self.control.step_waits:  # a Step that waits for a place: waiting
             return "paused", ""
-        return ("waiting" if self.control.lent else "running"), ""
+        return ("waiting" if self.control.lent and share is None else "running"), ""
 
     def _queue_position(self) -> int:
         return self._admission.position(self) if self._admission is not None else 0

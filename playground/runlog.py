@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.turns import Share
 
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
@@ -55,6 +56,7 @@ class Snapshot:
     queue_wait_s: float | None = None  # while in the queue: roughly the seconds until a place (RunQueue.wait_s)
     limit_s_left: float | None = None  # while active under a server time limit: training seconds left
     run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
+    share: Share | None = None  # while active and runs take turns at the server's places: how this one shares them
 
     @property
     def active(self) -> bool:

@@ -1,9 +1,9 @@
 """Job controls and live panels shared by the pages.
 
 The live panel is a fragment that reruns every UPDATE_S seconds while its job trains, every
-QUEUED_UPDATE_S while it waits in the server's queue, and never when idle; it reads one `Snapshot` per
-run and draws it. When the job leaves the queue or ends it triggers one full rerun so buttons and the
-rest of the page show the new state. Under load each refresh backs off (`_back_off`).
+QUEUED_UPDATE_S while it waits in the server's queue or takes turns with other runs, and never when idle; it
+reads one `Snapshot` per run and draws it. When the job leaves the queue or ends it triggers one full rerun so
+buttons and the rest of the page show the new state. Under load each refresh backs off (`_back_off`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import streamlit as st
 from playground import plots, registry
 from playground.events import ACCURACY
 from playground.jobs import Job, Snapshot
+from playground.turns import Share, TurnQueue
 from playground.ui import session
 from playground.ui.charts import chart
 from playground.ui.text import literal
@@ -115,9 +116,13 @@ def wait_phrase(wait_s: float | None) -> str:
     return "" if wait_s is None else f", about {wait_s:,.0f} s"
 
 
-def pause_note(status: str, training: int, waiting: int, places: int) -> str | None:
+def pause_note(status: str, training: int, waiting: int, places: int, turns: bool = False) -> str | None:
     """What a pause does to the job's training place, said only where it matters: other runs wait for a place,
-    or every place is taken (so Resume waits for one)."""
+    or every place is taken (so Resume waits for one). `turns`: the server's runs take turns
+    (playground.turns)."""
+    if status == "paused" and (waiting or training >= places) and turns:
+        return ("Paused: your run leaves the turns and the other runs train in its time; Resume (or Step) puts it "
+                "back in line for a turn, keeping what it has learnt.")
     if status == "paused" and (waiting or training >= places):
         return ("Paused: your training place goes to the next run in the queue; Resume (or Step) takes the next "
                 "place that frees up, ahead of the runs that have not started.")
@@ -125,22 +130,25 @@ def pause_note(status: str, training: int, waiting: int, places: int) -> str | N
 
 
 def _time_part(snap: Snapshot) -> str:
-    """`time_phrase` with the last choice for this run kept in session state."""
+    """`time_phrase` with the last choice for this run kept in session state; while the run shares the server by
+    turns, in wall seconds (its training seconds times the share's slowdown)."""
     last = st.session_state.get("live.limit_shown")
-    text, shown = time_phrase(snap.eta_s, snap.limit_s_left, last[1] if last and last[0] == snap.run else None)
+    slowdown = snap.share.slowdown if snap.share else 1.0
+    eta, left = (None if t is None else t * slowdown for t in (snap.eta_s, snap.limit_s_left))
+    text, shown = time_phrase(eta, left, last[1] if last and last[0] == snap.run else None)
     st.session_state["live.limit_shown"] = (snap.run, shown)
     return text
 
 
 def progress(snap: Snapshot) -> None:
-    """A progress bar with epoch, steps per second, ETA and device; the message of a failed run."""
+    """A progress bar with epoch, steps per second, ETA and device; the message of a failed run; while runs take
+    turns, how this one shares the server."""
     total = max(snap.total_steps, 1)
     device = snap.started.device if snap.started else "…"
     cap = registry.shared().queue.max_running
     if snap.status == "queued":
         st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}"
-                              f"{wait_phrase(snap.queue_wait_s)}: training starts by itself when a place frees up "
-                              f"(this server trains {cap} job{'s' * (cap != 1)} at a time).")
+                              f"{wait_phrase(snap.queue_wait_s)}: {queued_phrase(snap.share, cap)}")
         return
     status = snap.status
     if snap.started is None and not snap.active:  # ended in the queue or in its set-up: no step, rate or device
@@ -157,9 +165,20 @@ def progress(snap: Snapshot) -> None:
     parts += [p for p in [_time_part(snap), f"device {device}"] if p]
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
     _end_messages(snap)
-    note = pause_note(snap.status, *registry.shared().queue.counts(), cap)
-    if note:
-        st.caption(note)
+    queue = registry.shared().queue
+    note = pause_note(snap.status, *queue.counts(), cap, turns=isinstance(queue, TurnQueue))
+    if note or snap.share:
+        st.caption(note or snap.share.describe())
+
+
+def queued_phrase(share: Share | None, places: int) -> str:
+    """Why a queued run waits and what comes next: for memory, for its first turn, or for a place."""
+    if share is not None and not share.in_memory:
+        return share.describe()
+    if share is not None:
+        return f"its first turn comes soon ({share.runs} runs take turns of {share.turn_s:g} s at this server)."
+    return f"training starts by itself when a place frees up (this server trains {places} job{'s' * (places != 1)} " \
+           "at a time)."
 
 
 def _end_messages(snap: Snapshot) -> None:
@@ -206,7 +225,9 @@ def refresh_period(snap: Snapshot | None) -> float | None:
     follow."""
     if snap is None or not snap.active:
         return None
-    return QUEUED_UPDATE_S if snap.status == "queued" else UPDATE_S
+    # While runs take turns, a run trains a turn in every few: refreshing it as often as a run that trains all the
+    # time would cost the server a refresh per session per UPDATE_S mostly to redraw the same points.
+    return QUEUED_UPDATE_S if snap.status == "queued" or snap.share else UPDATE_S
 
 
 def _back_off(run_s: float) -> None:
