@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, SettingChanged, StepEnded
 
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
@@ -55,6 +55,8 @@ class Snapshot:
     queue_wait_s: float | None = None  # while in the queue: roughly the seconds until a place (RunQueue.wait_s)
     limit_s_left: float | None = None  # while active under a server time limit: training seconds left
     run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
+    changes: tuple[SettingChanged, ...] = ()  # the settings changed while it trained, in the order applied
+    end: RunFinished | RunFailed | None = None  # how it ended (early stopping's best evaluation), None while active
 
     @property
     def active(self) -> bool:
@@ -112,6 +114,7 @@ class RunLog:
         self.history: list[tuple[int, Any]] = []  # (step, views) for replay
         self._history_bytes: list[int] = []  # the array bytes each snapshot in `history` holds
         self._rate: deque[tuple[float, int]] = deque()
+        self.changes: list[SettingChanged] = []  # settings changed while it trained (playground.steering)
 
     def add(self, event: Event, now: float) -> None:
         """Fold `event`, which arrived at `now` (perf_counter seconds)."""
@@ -123,6 +126,11 @@ class RunLog:
             case RunStarted():
                 self.started, self.t0 = event, now
                 self.epoch = 0 if event.steps_per_epoch else None  # a run counted in epochs: none done yet
+            case SettingChanged():
+                self.changes.append(event)
+                if event.total_steps is not None and self.started is not None:  # a new batch size: new totals
+                    self.started = dataclasses.replace(self.started, total_steps=event.total_steps,
+                                                       steps_per_epoch=event.steps_per_epoch)
             case RunFinished() | RunFailed() if self.end is None:  # only the first end counts
                 self._ended(event, now)
 
