@@ -72,20 +72,23 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
     """Train with `runner`, reporting through `emit`, as the module docstring says. Never raises."""
     control = control or Control()
     t0 = time.perf_counter()
-    step, first_loss, last_full, last_epoch = 0, math.nan, -math.inf, None
+    step, first_loss, last_full, last_epoch, epoch_end = 0, math.nan, -math.inf, None, True
     stopper = EarlyStopping.of(runner.training)
     try:
         total_steps = _start(runner, emit)
-        apply_changes(runner, control, emit, 0, None, epoch_end=True)  # before the first epoch's batches are cut
-        for epoch, batch, due in runner.batches():
+        batches = iter(runner.batches())
+        while step < total_steps:  # wait before the next batch is cut, so that a change made meanwhile applies to it
             command = control.wait()
             if command is Command.STOP:
                 emit(finished("stopped", step, t0, stopper))
                 return
             if control.has_changes:
-                apply_changes(runner, control, emit, step, last_epoch, epoch_end=False)
+                total_steps = apply_changes(runner, control, emit, step, last_epoch, epoch_end, total_steps)
+            if (item := next(batches, None)) is None:
+                break
+            epoch, batch, due = item
             loss = runner.step(batch)
-            step, last_epoch = step + 1, epoch
+            step, last_epoch, epoch_end = step + 1, epoch, due and epoch is not None
             first_loss = loss if step == 1 else first_loss
             if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
                 emit(StepEnded(step, epoch, loss))
@@ -103,20 +106,22 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
                 if stopper is not None and (why := stopper.update(evaluation, runner.model)):
                     stop_early(runner, emit, stopper, why, evaluation, t0)
                     return
-            if due and epoch is not None and control.has_changes:  # an epoch ended: its settings may change too
-                apply_changes(runner, control, emit, step, epoch, epoch_end=True)
         emit(finished("completed", step, t0, stopper))
     except Exception as e:  # errors are data: the page shows the message, never a traceback
         emit(failure_event(e, step, t0))
 
 
-def apply_changes(runner: Runner, control: Control, emit: Emit, step: int, epoch: int | None,
-                  epoch_end: bool) -> None:
+def apply_changes(runner: Runner, control: Control, emit: Emit, step: int, epoch: int | None, epoch_end: bool,
+                  total_steps: int) -> int:
     """Apply the setting changes due once `step` steps are done (the last in `epoch`), each with its
-    SettingChanged; those of `runner.epoch_settings` only at an epoch's end (`epoch_end`)."""
+    SettingChanged; those of `runner.epoch_settings` only at an epoch's end (`epoch_end`, also before the first
+    step). The run's total steps after them (a batch size changes an epoch's steps)."""
     held = frozenset() if epoch_end else runner.epoch_settings
     for name, value in control.take_changes(step, held):
-        emit(runner.apply(name, value, step, epoch))
+        change = runner.apply(name, value, step, epoch)
+        emit(change)
+        total_steps = change.total_steps if change.total_steps is not None else total_steps
+    return total_steps
 
 
 def finished(status: str, step: int, t0: float, stopper: EarlyStopping | None) -> RunFinished:
