@@ -26,7 +26,8 @@ RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
 
 
 TERMINAL = ("completed", "stopped", "diverged", "failed")
-_EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "test_metric")  # EvalEnded's numbers
+_EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "test_metric", "val_loss",
+                "val_metric")  # EvalEnded's numbers (NaN where there are none: no epoch, no validation split)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ class RunLog:
 
     def _evaluated(self, event: EvalEnded) -> None:
         self.evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
-                                    event.train_metric, event.test_metric, health=event.health))
+                                    event.train_metric, event.test_metric, health=event.health,
+                                    val_loss=event.val_loss, val_metric=event.val_metric))
         if event.views is not None:
             self.views = event.views
             self.history.append((event.step, event.views))
