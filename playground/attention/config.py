@@ -90,7 +90,8 @@ class AttentionTrainConfig:
     # Early stopping (Keras's names): it watches a validation split of the training examples, never the test split.
     patience: int = 0  # evaluations without a lower validation loss before the run stops; 0 is off
     restore_best_weights: bool = False  # when patience stops the run, end with the best evaluation's weights
-    validation_fraction: float = 0.2  # share of the training examples held out to decide, when early stopping is on
+    validation_fraction: float = 0.2  # the validation sample, as a share of the sequences one eval_every block trains
+    # on (see attention.training.validation_size), when early stopping is on
     target_metric: float | None = None  # stop once the validation metric reaches this; None is off
 
     def __post_init__(self) -> None:

@@ -262,3 +262,15 @@ def test_early_stopping_settings_are_checked_and_round_trip():
     assert query["training.target_metric"] == "0.9" and query["training.restore_best_weights"] == "True"
     assert share.from_query(MLPRunConfig, query) == (config, [])
     assert dataclasses.replace(config.training, target_metric=None).target_metric is None
+
+
+def test_the_exported_config_says_the_schedule_and_starts_from_the_starting_settings():
+    import json
+
+    from playground.export import config_json
+
+    config = tiny_config()
+    assert "schedule" not in json.loads(config_json(config))
+    exported = json.loads(config_json(config, [SettingChanged(12, 1, "learning_rate", 0.05, 0.5)]))
+    assert exported["schedule"] == [{"step": 12, "name": "learning_rate", "value": 0.5}]
+    assert exported["training"]["learning_rate"] == 0.05

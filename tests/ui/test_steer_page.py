@@ -31,7 +31,7 @@ def test_a_learning_rate_changed_mid_run_is_marked_on_the_loss_chart(app):
     assert app.select_slider(key="mlp.learning_rate").value == 0.01  # the moons preset's
     app.select_slider(key="mlp.learning_rate").set_value(0.1).run()
     assert "Changed the running job's learning rate 0.01 → 0.1" in captions(app)
-    assert "apply when you press Restart" not in captions(app)  # the running job trains with the form's settings
+    assert "Other settings changed" not in captions(app)  # the running job trains with the form's settings
     assert not app.select_slider(key="mlp.learning_rate").disabled
     app.button(key="mlp.step").click().run()
     run_until(app, lambda at: marks(at, "mlp") == ["learning rate 0.01 → 0.1"])
