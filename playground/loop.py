@@ -103,7 +103,8 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
                     last_full = time.perf_counter()
                 if not emit_evaluation(emit, evaluation, first_loss, runner.training, t0):
                     return
-                if stopper is not None and (why := stopper.update(evaluation, runner.model)):
+                # the scheduled evaluations count (epochs, eval_every), as in Keras; a single step's do not
+                if stopper is not None and due and (why := stopper.update(evaluation, runner.model)):
                     stop_early(runner, emit, stopper, why, evaluation, t0)
                     return
         emit(finished("completed", step, t0, stopper))

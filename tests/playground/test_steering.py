@@ -274,3 +274,24 @@ def test_the_exported_config_says_the_schedule_and_starts_from_the_starting_sett
     exported = json.loads(config_json(config, [SettingChanged(12, 1, "learning_rate", 0.05, 0.5)]))
     assert exported["schedule"] == [{"step": 12, "name": "learning_rate", "value": 0.5}]
     assert exported["training"]["learning_rate"] == 0.05
+
+
+def test_a_single_steps_evaluation_does_not_count_for_early_stopping():
+    import threading
+
+    control = Control(paused=True)
+    for _ in range(3):
+        control.step()
+    events = Recorder()
+    thread = threading.Thread(target=fit, args=(MLPRunner(tiny_config(target_metric=-1.0)), events, control))
+    thread.start()
+    deadline = time.monotonic() + JOIN_S
+    while len(events.of(EvalEnded)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    control.stop()
+    thread.join(JOIN_S)
+    end = events.of(RunFinished)[0]
+    assert len(events.of(EvalEnded)) == 3 and end.status == "stopped" and not end.stopped_early
+    control = Control()
+    # the first epoch's end: 128 rows train (40 validate), 8 steps of 16
+    assert run(tiny_config(target_metric=-1.0), control).of(RunFinished)[0].steps == 8
