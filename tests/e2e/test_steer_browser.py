@@ -41,5 +41,6 @@ def test_change_the_learning_rate_mid_run_and_see_the_marker(page, app_url):
     page.get_by_text("Changed the running job's learning rate 0.01 → 0.03").wait_for(timeout=10_000)
     click_button(page, "Stop")
     wait_status(page, "stopped", timeout=30)
-    assert page.evaluate(MARKS_JS) == marks  # the marker stays with the run's record
+    # the marker stays with the run's record (polled: the chart is drawn again after the run ends)
+    poll("the marker after the run stopped", lambda: page.evaluate(MARKS_JS) == marks, timeout=30)
     assert not exceptions(page)
