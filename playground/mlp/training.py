@@ -122,7 +122,7 @@ class MLPRunner:
         validation = ""
         if len(self.split_sizes) > 2:
             share = self.config.training.validation_fraction
-            validation = f"{self.split_sizes[2]:,} of the training rows ({share:g}), held out of training"
+            validation = f"{self.split_sizes[2]:,} of the training rows ({share:.0%}), held out of training"
         return RunStarted(devices.describe(self.device), n_parameters(self.model), per_epoch, per_epoch * epochs,
                           metric, info, epochs=epochs, validation=validation)
 

@@ -61,6 +61,8 @@ def test_early_stopping_says_which_split_decides_and_ends_the_run(app):
     app.checkbox(key="mlp.restore_best_weights").check().run()
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "completed" in progress_text(at))
+    assert "Early stopping watches the validation loss on 160 of the training rows (20%), held out of training" in \
+        captions(app)
     note = " ".join(i.value for i in app.info)
     assert "Stopped early at step" in note and "Restored the weights of step" in note
 
