@@ -53,11 +53,11 @@ def early_stopping_widgets(prefix: str, split: str, metric: str) -> None:
                    help="Early stopping: stop after this many evaluations without a lower validation loss; 0 is off.")
     r.number_input("Target metric", -1.0, 1.0, value=None, step=0.01, key=prefix + "target_metric",
                    placeholder="off", help=f"Stop once the {metric} reaches this; empty is off.")
-    r = row()
-    r.slider("Validation fraction", 0.05, 0.5, step=0.05, key=prefix + "validation_fraction", disabled=not on,
-             help="The share of the training examples held out to decide when to stop (early stopping only).")
-    r.checkbox("Restore best weights", key=prefix + "restore_best_weights", disabled=not on,
-               help="When patience stops the run, end with the weights of its best evaluation.")
+    # a line each: in a row, a narrow column squeezed the checkbox's label to "…"
+    st.slider("Validation fraction", 0.05, 0.5, step=0.05, key=prefix + "validation_fraction", disabled=not on,
+              help="The share of the training examples held out to decide when to stop (early stopping only).")
+    st.checkbox("Restore best weights", key=prefix + "restore_best_weights", disabled=not on,
+                help="When patience stops the run, end with the weights of its best evaluation.")
     if on:
         st.caption(f"Early stopping decides on {split}, never on the test split: choosing when to stop by the "
                    "test split would leak it into the score it reports.")
