@@ -1,10 +1,19 @@
 """Command line: the same engine without the browser.
 
     python -m playground presets
-    python -m playground train --preset NAME [--set key=value ...] [--json]
+    python -m playground train --preset NAME [--set key=value ...] [--schedule NAME=STEP:VALUE,...] [--json]
 
 With --json, an attention preset's result also has "heads": per layer and head, its final entropy (nats) and
 pattern shares on the probe (see playground.attention.stages).
+
+With --json the result also says "stopped_early" (true when early stopping ended the run) and "best_epoch" (the
+evaluation with the lowest validation loss: its epoch, or its step for a run counted in steps; null when early
+stopping is off), and "schedule", the setting changes the run applied; its final losses and metrics are those of the
+weights the run ends with (the best ones, where restore_best_weights brought them back).
+
+`--schedule learning_rate=100:0.001,200:0.0001` changes a running job's setting once that many steps are done, as
+the page's widgets do while a run trains (playground.steering: learning_rate, weight_decay, batch_size; a batch size
+in a run counted in epochs applies at the next epoch's start). It may be given once per setting.
 
 `--set` takes a dotted field path (`training.learning_rate=0.5`) or a field name that is unique
 across the config's parts (`learning_rate=0.5`); lists are comma-separated (`hidden_sizes=32,32`).
@@ -20,8 +29,8 @@ import sys
 import time
 from typing import Any
 
-from playground import coach, kinds
-from playground.events import ACCURACY, Metric
+from playground import coach, kinds, steering
+from playground.events import ACCURACY, Metric, RunFinished
 from playground.settings import Limits
 
 LIST_FIELDS = ("hidden_sizes", "activations")
@@ -83,11 +92,16 @@ def _progress(snap) -> str:
     return f"\r[{bar}] step {snap.step}/{snap.total_steps}{loss} {snap.steps_per_second:7.0f} steps/s{eta}"
 
 
-def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
-    """Train through the job runner (a background thread, as in the app) and summarise the result."""
+def run_training(name: str, config: Any, show_progress: bool,
+                 schedule: list[tuple[int, str, Any]] | None = None) -> dict[str, Any]:
+    """Train through the job runner (a background thread, as in the app) and summarise the result. `schedule`:
+    (step, setting, value) changes (steering.parse_schedule), given to the job before it starts."""
     from playground.jobs import Job
 
-    job = Job(config).start()
+    job = Job(config)
+    for step, setting, value in schedule or ():
+        job.set_setting(setting, value, after_step=step)
+    job.start()
     try:
         while job.alive:
             job.thread.join(0.1)
@@ -114,8 +128,21 @@ def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
         "seconds": round(snap.elapsed_s, 3),
         "device": snap.started.device if snap.started else None,
         "diagnoses": [d.to_json() for d in coach.diagnose(coach.RunHistory.from_snapshot(snap))],
+        **_stopping_summary(snap),
         **_views_summary(snap.views),
     }
+
+
+def _stopping_summary(snap: Any) -> dict[str, Any]:
+    """Early stopping's part of the JSON result (see the module docstring) and the changes the run applied."""
+    end = snap.end if isinstance(snap.end, RunFinished) else None
+    best = None if end is None else (end.best_epoch if end.best_epoch is not None else end.best_step)
+    last = snap.evals[-1] if snap.evals else None
+    out: dict[str, Any] = {"stopped_early": bool(end and end.stopped_early), "best_epoch": best,
+                           "schedule": steering.schedule_record(snap.changes)}
+    if last is not None and last.val_loss is not None:
+        out |= {"validation_loss": last.val_loss, f"validation_{snap.started.metric.kind}": last.val_metric}
+    return out
 
 
 def _views_summary(views: Any) -> dict[str, Any]:
@@ -132,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     tr = sub.add_parser("train", help="train a preset headlessly")
     tr.add_argument("--preset", default=kinds.KINDS[0].default_preset)
     tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
+    tr.add_argument("--schedule", action="append", default=[], metavar="NAME=STEP:VALUE[,STEP:VALUE...]",
+                    help="change learning_rate, weight_decay or batch_size once STEP steps are done")
     tr.add_argument("--json", action="store_true", help="print one JSON object with the result")
     args = parser.parse_args(argv)
     table = kinds.all_presets()
@@ -143,22 +172,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.preset not in table:
         print(f"error: unknown preset {args.preset!r}; choose from {', '.join(table)}.", file=sys.stderr)
         return 2
+    limits = Limits.from_settings()
     try:
         config = apply_overrides(table[args.preset].config, args.set)
+        schedule = steering.parse_schedule(args.schedule)
+        steering.check_schedule(config, schedule, limits)  # each change as the page's widgets are checked
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if refused := Limits.from_settings().memory_problem(config):  # the server's budget applies here too
+    if refused := limits.memory_problem(config):  # the server's budget applies here too
         print(f"error: {refused}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    result = run_training(args.preset, config, show_progress=sys.stderr.isatty())
+    result = run_training(args.preset, config, show_progress=sys.stderr.isatty(), schedule=schedule)
     if args.json:
         print(json.dumps(result))
     else:
         labels = {"seconds": "training seconds"}
         for k, v in result.items():
-            if v not in ("", None) and k != "diagnoses":
+            if v not in ("", None, []) and k != "diagnoses":
                 label = labels.get(k, k)
                 print(f"{label:>26}: {v:.4f}" if isinstance(v, float) else f"{label:>26}: {v}")
         print(f"{'wall seconds (set-up too)':>26}: {time.perf_counter() - t0:.2f}")

@@ -1,11 +1,11 @@
-"""Cooperative run control: run, pause, single step and stop, checked by the trainer between steps.
+"""Cooperative run control: run, pause, single step, stop and setting changes, checked by the trainer between steps.
 
-The UI thread calls `pause`, `resume`, `step` and `stop`; the training thread calls `wait` before
-every optimizer step. Nothing is interrupted inside torch: a stop takes effect at the next step
-boundary. While paused, a trainer with a `Place` (a place among the jobs the server trains at once)
-lends it to the queue and takes one again before its next step; at the end of its turn (`end_turn`, when runs
-take turns at the server's places: playground.turns) it lends it and waits for it again without pausing. All
-methods are thread-safe.
+The UI thread calls `pause`, `resume`, `step`, `stop` and `change`; the training thread calls `wait` before
+every optimizer step, and takes the changes due (`take_changes`) between steps (playground.loop). Nothing is
+interrupted inside torch: a stop takes effect at the next step boundary. While paused, a trainer with a `Place`
+(a place among the jobs the server trains at once) lends it to the queue and takes one again before its next
+step; at the end of its turn (`end_turn`, when runs take turns at the server's places: playground.turns) it lends
+it and waits for it again without pausing. All methods are thread-safe.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Control:
         self._taking_step = False  # whether the trainer waits in the queue for a place to take a single step
         self._turn_over = False  # the queue asked the trainer to lend its place at the next step boundary
         self._fresh = True  # no step yet since the trainer took its place: a turn lets at least one through
+        self._changes: list[tuple[str, float, int | None]] = []  # (setting, value, after step) not yet applied
 
     @property
     def paused(self) -> bool:
@@ -114,6 +115,26 @@ class Control:
             callbacks = self._on_stop if first else []
         for callback in callbacks:  # outside the lock: a callback may take locks of its own
             callback()
+
+    def change(self, name: str, value: float, after_step: int | None = None) -> None:
+        """Queue a change of setting `name` (playground.steering.STEERABLE) to `value`, applied by the trainer
+        between steps: once `after_step` steps are done, or at the next step boundary when None. Checked by the
+        caller (playground.jobs.Job.set_setting), not here."""
+        with self._cond:
+            self._changes.append((name, value, after_step))
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether any change waits (one attribute read: the loop asks it every step)."""
+        return bool(self._changes)
+
+    def take_changes(self, step: int, held: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+        """Remove and return, in the order queued, the (setting, value) changes due once `step` steps are done,
+        except those of the settings in `held` (they wait for a later call, e.g. the end of an epoch)."""
+        with self._cond:
+            due = [c for c in self._changes if c[0] not in held and (c[2] is None or c[2] <= step)]
+            self._changes = [c for c in self._changes if c not in due]
+        return [(name, value) for name, value, _ in due]
 
     def on_stop(self, callback: Callable[[], None]) -> None:
         """Call `callback()` once, in the thread that stops this control, when it is first stopped; at once

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from safetensors.numpy import save as _save
+
+from playground.events import SettingChanged
+from playground.steering import schedule_record
 
 
 def weights_bytes(state: dict[str, np.ndarray], config: Any = None) -> bytes:
@@ -16,5 +20,10 @@ def weights_bytes(state: dict[str, np.ndarray], config: Any = None) -> bytes:
     return _save({k: np.ascontiguousarray(v) for k, v in state.items()}, metadata=metadata)
 
 
-def config_json(config: Any) -> str:
-    return json.dumps(config.to_dict(), indent=2)
+def config_json(config: Any, changes: Sequence[SettingChanged] = ()) -> str:
+    """The config as JSON: its starting settings, and where settings changed while it trained (playground.steering),
+    a "schedule" list of {"step", "name", "value"} as `--schedule` takes them."""
+    d = config.to_dict()
+    if changes:
+        d["schedule"] = schedule_record(changes)
+    return json.dumps(d, indent=2)

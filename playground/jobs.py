@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import torch
 
+from playground import steering
 from playground.control import Control
 from playground.events import Event, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.memory import estimate
@@ -66,7 +67,8 @@ class Job:
 
     def __init__(self, config: Any, trainer: Trainer | None = None, paused: bool = False,
                  admission: Admission | None = None, limits: Limits | None = None, **inputs: Any) -> None:
-        self.config = config
+        self.config = config  # the settings it started with
+        self.settings = config  # ... with the changes asked for since (set_setting): what it trains with now
         self.run = next(_RUN_NUMBERS)
         self._admission = admission
         self.limits = limits
@@ -107,7 +109,7 @@ class Job:
     def trains(self, config: Any, **inputs: Any) -> bool:
         """Whether this job trains `config` on `inputs` (the trainer's other arguments, e.g. an uploaded table:
         the same objects, not equal ones)."""
-        return config == self.config and inputs.keys() == self._inputs.keys() and all(
+        return config == self.settings and inputs.keys() == self._inputs.keys() and all(
             inputs[k] is self._inputs[k] for k in inputs)
 
     def memory_mb(self) -> float:
@@ -193,8 +195,9 @@ class Job:
                 steps_per_second=rate, eta_s=eta, limit_s_left=limit_left,
                 step_x=step_x, step_loss=step_loss,
                 evals=tuple(log.evals), views=log.views, state=log.state, history=tuple(log.history),
-                queue_position=position if log.end is None else 0, run=self.run,
+                queue_position=position if log.end is None else 0, run=self.run, changes=tuple(log.changes),
                 share=share if log.end is None else None,
+                end=log.end,
             )
         if snap.queue_position:  # outside the lock: it asks the jobs ahead and training
             snap = dataclasses.replace(snap, queue_wait_s=self._admission.wait_s(self))
@@ -234,6 +237,22 @@ class Job:
         if join_timeout is not None and self.thread.is_alive():
             self.thread.join(join_timeout)
         return not self.thread.is_alive()
+
+    def set_setting(self, name: str, value: Any, after_step: int | None = None) -> None:
+        """Change setting `name` (playground.steering.STEERABLE: learning_rate, weight_decay, batch_size) of this
+        running job to `value`: from the next step, or the next epoch for a batch size in a run counted in epochs
+        (the loop applies it; a SettingChanged marks it), or once `after_step` steps are done (a schedule). Checked
+        as a new run's settings are (the config's bounds, the server's memory budget). Thread-safe.
+
+        Raises ValueError, fit to show, for another setting, a value out of bounds, a run over the memory budget,
+        or a run that has ended."""
+        with self._lock:
+            ended = self._log.end is not None
+        if ended:
+            raise ValueError("This run has ended; its settings apply when you press Train.")
+        new = steering.changed_config(self.settings, name, value, self.limits, self._inputs.get("table"))
+        self.settings = new
+        self.control.change(name, getattr(new.training, name), after_step)
 
     def pause(self) -> None:
         self.control.pause()

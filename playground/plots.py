@@ -126,6 +126,25 @@ def loss_figure(
     return make_figure(traces, layout)
 
 
+MARK_COLOUR = "#808495"  # the axes' text grey: a marker reads as a note on the chart, not as another curve
+
+
+def mark_changes(figure: go.Figure, marks: list[tuple[float, str]]) -> go.Figure:
+    """`figure` with a labelled vertical line at each (x, label) of `marks`, e.g. (120, "learning rate 0.01 →
+    0.1") where a setting of the run changed (playground.steering); x is in the figure's x units (steps). Labels
+    sit at the top inside the plot, each below the one before, so nearby changes stay readable. Returns `figure`,
+    changed in place (nothing for no marks)."""
+    if not marks:
+        return figure
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
+               "line": {"color": MARK_COLOUR, "width": 1, "dash": "dot"}} for x, _ in marks]
+    notes = [{"text": plain_label(label), "x": x, "xref": "x", "y": 1 - 0.07 * (i % 5), "yref": "paper",
+              "xanchor": "left", "yanchor": "top", "showarrow": False, "font": {"size": 11, "color": MARK_COLOUR},
+              "bgcolor": "rgba(255,255,255,0.7)"} for i, (x, label) in enumerate(marks)]
+    figure.update_layout(shapes=shapes, annotations=notes)
+    return figure
+
+
 def _eval_mode(x: np.ndarray) -> str:
     return "lines+markers" if len(x) <= MARKERS_UP_TO else "lines"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, SettingChanged, StepEnded
 from playground.turns import Share
 
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
@@ -27,7 +27,8 @@ RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
 
 
 TERMINAL = ("completed", "stopped", "diverged", "failed")
-_EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "test_metric")  # EvalEnded's numbers
+_EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "test_metric", "val_loss",
+                "val_metric")  # EvalEnded's numbers (NaN where there are none: no epoch, no validation split)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Snapshot:
     limit_s_left: float | None = None  # while active under a server time limit: training seconds left
     run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
     share: Share | None = None  # while active and runs take turns at the server's places: how this one shares them
+    changes: tuple[SettingChanged, ...] = ()  # the settings changed while it trained, in the order applied
+    end: RunFinished | RunFailed | None = None  # how it ended (early stopping's best evaluation), None while active
 
     @property
     def active(self) -> bool:
@@ -114,6 +117,7 @@ class RunLog:
         self.history: list[tuple[int, Any]] = []  # (step, views) for replay
         self._history_bytes: list[int] = []  # the array bytes each snapshot in `history` holds
         self._rate: deque[tuple[float, int]] = deque()
+        self.changes: list[SettingChanged] = []  # settings changed while it trained (playground.steering)
 
     def add(self, event: Event, now: float) -> None:
         """Fold `event`, which arrived at `now` (perf_counter seconds)."""
@@ -125,6 +129,11 @@ class RunLog:
             case RunStarted():
                 self.started, self.t0 = event, now
                 self.epoch = 0 if event.steps_per_epoch else None  # a run counted in epochs: none done yet
+            case SettingChanged():
+                self.changes.append(event)
+                if event.total_steps is not None and self.started is not None:  # a new batch size: new totals
+                    self.started = dataclasses.replace(self.started, total_steps=event.total_steps,
+                                                       steps_per_epoch=event.steps_per_epoch)
             case RunFinished() | RunFailed() if self.end is None:  # only the first end counts
                 self._ended(event, now)
 
@@ -138,7 +147,8 @@ class RunLog:
 
     def _evaluated(self, event: EvalEnded) -> None:
         self.evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
-                                    event.train_metric, event.test_metric, health=event.health))
+                                    event.train_metric, event.test_metric, health=event.health,
+                                    val_loss=event.val_loss, val_metric=event.val_metric))
         if event.views is not None:
             self.views = event.views
             self.history.append((event.step, event.views))

@@ -99,6 +99,8 @@ def _parse(raw: str, like: Any) -> Any:
         return int(raw)
     if isinstance(like, float):
         return float(raw)
+    if like is None:  # an optional number that is off by default (target_metric)
+        return None if raw.lower() in ("", "none") else float(raw)
     if isinstance(like, list):
         items = [s.strip() for s in raw.split(",") if s.strip()]
         if like and all(isinstance(v, int) for v in like):  # a list of numbers (layer widths) takes only numbers

@@ -21,7 +21,7 @@ from playground.attention.config import (
 from playground.attention.presets import DEFAULT_PRESET, PRESETS
 from playground.attention.tasks import MAX_TEXT_CHARS, TASK_NAMES, TASKS
 from playground.config import OPTIMIZER_LABELS, OPTIMIZERS
-from playground.ui import classroom, config_form
+from playground.ui import classroom, config_form, steer
 from playground.ui.session import init_state
 from playground.ui.text import literal
 from playground.ui.widgets import (
@@ -171,6 +171,9 @@ def _training_section(lesson: classroom.Lesson) -> None:
         put(r.number_input, "training.weight_decay", "Weight decay", 0.0, 1.0, step=1e-4, format="%.4f",
             key=k + "weight_decay")
         put(r.selectbox, "training.device", "Device", ("auto", *devices.available()), key=k + "device")
+        st.caption(steer.when_note(counted_in_epochs=False))
+        steer.early_stopping_widgets(k, "a validation sample drawn from the training examples (apart from the "
+                                        "held-out set the charts call validation)", "validation sample's accuracy")
 
 
 def _corpus_input(key: str) -> None:

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from playground import plots, registry
+from playground import plots, registry, steering
 from playground.events import ACCURACY
 from playground.jobs import Job, Snapshot
 from playground.turns import Share, TurnQueue
-from playground.ui import session
+from playground.ui import session, steer
 from playground.ui.charts import chart
 from playground.ui.text import literal
 from playground.ui.widgets import row
@@ -88,8 +88,10 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     limits = registry.shared().limits
     st.caption(f"Step pauses and takes one optimizer step; Reset stops and clears the charts. This server trains "
                f"{limits.describe()}, in about {limits.max_memory_mb:,} MB of memory each.")
+    if job is not None and active and config is not None and (taken := steer.steer(job, config)):
+        st.caption(f"Changed the running job's {', '.join(taken)}; marked on the loss chart when it applies.")
     if job is not None and config is not None and not job.trains(config, **start_kwargs):
-        st.caption("Settings changed: they apply when you press Restart." if active else
+        st.caption("Other settings changed: they apply when you press Restart." if active else
                    "Settings changed since this run: the charts show that run until you press Train.")
 
 
@@ -159,11 +161,14 @@ def progress(snap: Snapshot) -> None:
         status = f"waiting for a training place, position {snap.queue_position}{wait_phrase(snap.queue_wait_s)}"
     parts = [f"{STATUS_ICON.get(snap.status, '')} {status}", f"step {snap.step:,}/{snap.total_steps:,}"]
     if snap.epoch is not None and snap.started and snap.started.steps_per_epoch:  # a run counted in epochs
-        parts.append(f"epoch {snap.epoch}/{snap.total_steps // snap.started.steps_per_epoch}")
+        epochs = snap.started.epochs or snap.total_steps // snap.started.steps_per_epoch
+        parts.append(f"epoch {snap.epoch}/{epochs}")
     if snap.status not in ("paused", "waiting"):  # while paused (or stepping one at a time) a rate says nothing
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
     parts += [p for p in [_time_part(snap), f"device {device}"] if p]
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
+    if snap.started.validation:  # which split early stopping decides on
+        st.caption(f"Early stopping watches the validation loss on {snap.started.validation}.")
     _end_messages(snap)
     queue = registry.shared().queue
     note = pause_note(snap.status, *queue.counts(), cap, turns=isinstance(queue, TurnQueue))
@@ -187,6 +192,8 @@ def _end_messages(snap: Snapshot) -> None:
         st.error(literal(snap.message), icon=STATUS_ICON["diverged"])  # the message says it diverged, and why
     elif snap.status == "failed":
         st.error(f"**The run failed.** {literal(snap.message)}")
+    elif getattr(snap.end, "stopped_early", False):  # early stopping ended it: done, not a problem
+        st.info(literal(snap.message), icon=":material/flag:")
     elif snap.message:
         st.warning(literal(snap.message))
 
@@ -286,10 +293,12 @@ def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: 
     if snap and snap.started:
         empty_loss = "No step yet" if snap.active else "The run ended before any loss was recorded"
         empty_metric = "No evaluation yet" if snap.active else "The run ended before its first evaluation"
-    chart(plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
-                            log_y=log_y, height=height, eval_label=eval_label, held_out=held_out,
-                            empty_message=empty_loss),
-          f"{page}.loss_chart", columns[0], run)
+    loss = plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
+                             log_y=log_y, height=height, eval_label=eval_label, held_out=held_out,
+                             empty_message=empty_loss)
+    if snap is not None and snap.changes:  # where a setting changed while it trained
+        plots.mark_changes(loss, [(c.step, steering.describe(c)) for c in snap.changes])
+    chart(loss, f"{page}.loss_chart", columns[0], run)
     chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
                               kind=kind, height=height,
                               empty_message=empty_metric, held_out=held_out),

@@ -37,7 +37,7 @@ from playground.mlp.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataErr
 from playground.mlp.features import LABELS
 from playground.mlp.presets import DEFAULT_PRESET, PRESETS
 from playground.mlp.tables import id_like
-from playground.ui import classroom
+from playground.ui import classroom, steer
 from playground.ui.session import init_state
 from playground.ui.text import literal
 from playground.ui.widgets import (
@@ -93,7 +93,9 @@ def widget_values(cfg: MLPRunConfig) -> dict[str, Any]:
               "ignore": list(d.ignore), "features": list(d.features),
               "n_layers": len(m.hidden_sizes), "dropout": m.dropout, "init": m.init,
               "optimizer": t.optimizer, "learning_rate": t.learning_rate, "batch_size": t.batch_size,
-              "epochs": t.epochs, "weight_decay": t.weight_decay, "seed": t.seed, "device": t.device}
+              "epochs": t.epochs, "weight_decay": t.weight_decay, "seed": t.seed, "device": t.device,
+              "patience": t.patience, "restore_best_weights": t.restore_best_weights,
+              "validation_fraction": t.validation_fraction, "target_metric": t.target_metric}
     for i in range(MAX_HIDDEN_LAYERS):
         values[f"width.{i}"] = m.hidden_sizes[i] if i < len(m.hidden_sizes) else 8
         values[f"act.{i}"] = m.activations[i] if i < len(m.activations) else "relu"
@@ -260,6 +262,10 @@ def _training_section(lesson: classroom.Lesson) -> None:
         help="Same seed, same curve (on CPU).")
     put(st.selectbox, "training.device", "Device", ("auto", *devices.available()), key=PREFIX + "device",
         help="auto picks CUDA, then Apple MPS, then CPU.")
+    st.caption(steer.when_note(counted_in_epochs=True))
+    share = st.session_state[PREFIX + "validation_fraction"]
+    steer.early_stopping_widgets(PREFIX, f"a validation split of {share:.0%} of the training rows",
+                                 "validation accuracy (R² for regression)")
 
 
 def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
@@ -343,5 +349,8 @@ def _config(dataset: str, n_layers: int) -> MLPRunConfig:
                       dropout=s[k + "dropout"], init=s[k + "init"])
     training = TrainConfig(optimizer=s[k + "optimizer"], learning_rate=s[k + "learning_rate"],
                            batch_size=int(s[k + "batch_size"]), epochs=int(s[k + "epochs"]),
-                           weight_decay=float(s[k + "weight_decay"]), seed=int(s[k + "seed"]), device=s[k + "device"])
+                           weight_decay=float(s[k + "weight_decay"]), seed=int(s[k + "seed"]), device=s[k + "device"],
+                           patience=int(s[k + "patience"]), restore_best_weights=bool(s[k + "restore_best_weights"]),
+                           validation_fraction=float(s[k + "validation_fraction"]),
+                           target_metric=s[k + "target_metric"])
     return MLPRunConfig(data=data, model=model, training=training)

@@ -104,8 +104,8 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
         r = widgets.row()
         r.download_button("Download weights (.safetensors)", weights_bytes(snap.state, snap.config),
                           file_name="mlp.safetensors", key="mlp.dl_weights")
-        r.download_button("Download config (.json)", config_json(snap.config), file_name="mlp-config.json",
-                          key="mlp.dl_config")
+        r.download_button("Download config (.json)", config_json(snap.config, snap.changes),
+                          file_name="mlp-config.json", key="mlp.dl_config")
 
 
 
