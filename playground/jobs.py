@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 
 from playground.control import Control
@@ -181,6 +182,7 @@ class Job:
                 step_x=step_x, step_loss=step_loss,
                 evals=tuple(log.evals), views=log.views, state=log.state, history=tuple(log.history),
                 queue_position=position if log.end is None else 0, run=self.run,
+                clock=log.clock_array(), eval_s=np.array(log.eval_s),
             )
         if snap.queue_position:  # outside the lock: it asks the jobs ahead and training
             snap = dataclasses.replace(snap, queue_wait_s=self._admission.wait_s(self))
