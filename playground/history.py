@@ -23,7 +23,7 @@ import numpy as np
 from playground.series import downsample
 
 HISTORY_LIMIT = 10  # runs kept per page and session, pinned ones included (TensorBoard keeps every run on disk;
-# a workshop server keeps these in memory for every session: about 100 KB a run)
+# a workshop server keeps these in memory for every session: at most about 150 KB a run, nine curves of MAX_POINTS)
 MAX_POINTS = 2000  # points per curve kept in a record (playground.plots draws at most as many)
 X_AXES = ("step", "epoch", "wall time")  # what the curves' x axis can count
 X_TITLES = {"step": "step", "epoch": "epoch", "wall time": "wall time (s)"}

@@ -132,14 +132,18 @@ def axis_options(where: Any, prefix: str, epochs: bool = True) -> None:
 def _table(h: History, ref: Any, current: int | None) -> pd.DataFrame:
     rows = []
     for rec in reversed(h.records):  # newest first
-        diff = "(the run shown)" if rec.run == current else differing(rec, ref)
         f = rec.final
-        rows.append({"run": rec.number, "status": rec.status, "settings that differ": diff,
+        rows.append({"run": rec.number, "status": rec.status, "pinned": rec.pinned, "on the charts": not rec.hidden,
+                     "settings that differ": "(the run shown)" if rec.run == current else differing(rec, ref),
                      f"{rec.held_out} {rec.metric_label}": f.get("test_metric"),
-                     f"train {rec.metric_label}": f.get("train_metric"), f"{rec.held_out} loss": f.get("test_loss"),
-                     "steps": rec.steps, "time (s)": round(rec.elapsed_s, 1), "pinned": rec.pinned,
-                     "on the charts": not rec.hidden})
+                     f"{rec.held_out} loss": f.get("test_loss"), f"train {rec.metric_label}": f.get("train_metric"),
+                     "time (s)": round(rec.elapsed_s, 1), "steps": rec.steps})
     return pd.DataFrame(rows)
+
+
+COLUMNS = {"run": st.column_config.NumberColumn(width="small"),
+           "pinned": st.column_config.CheckboxColumn(width="small"),
+           "on the charts": st.column_config.CheckboxColumn(width="small")}
 
 
 def panel(page: str, load: Callable[[Any], None]) -> None:
@@ -166,7 +170,9 @@ def panel(page: str, load: Callable[[Any], None]) -> None:
         st.warning(f"The history is full: the next run drops run {drop.number} (the oldest unpinned one). Pin it "
                    "to keep it.", icon=":material/history:")
     current = snap.run if snap is not None else None
-    st.dataframe(_table(h, reference(page, snap), current), hide_index=True, key=f"{page}.history.table")
+    frame = _table(h, reference(page, snap), current)
+    numbers = {c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns[5:8]}  # metrics and loss
+    st.dataframe(frame, hide_index=True, key=f"{page}.history.table", column_config={**COLUMNS, **numbers})
     _actions(page, h, current, load)
 
 

@@ -183,3 +183,15 @@ def test_settings_of_another_playground_cannot_be_loaded(app):
 def _no_curves() -> history_module.Curves:
     e = np.zeros(0)
     return history_module.Curves(e, e, e, e, e, e, e, e, e, None)
+
+
+def test_after_reset_earlier_runs_are_compared_with_the_forms_settings(app):
+    open_page(app, "mlp")
+    app.number_input(key="mlp.epochs").set_value(3).run()
+    train_to_end(app)
+    app.button(key="mlp.reset").click().run()
+    assert [g["name"] for g in ghost_traces(charts(app)["mlp.loss_chart"])] == ["run 1: same settings"]
+    app.number_input(key="mlp.epochs").set_value(4).run()
+    assert [g["name"] for g in ghost_traces(charts(app)["mlp.loss_chart"])] == ["run 1: epochs 3 → 4"]
+    assert table(app)["settings that differ"].tolist() == ["epochs 3 → 4"]
+    assert not app.button(key="mlp.history.delete").disabled  # no run is shown: any can go
