@@ -18,7 +18,8 @@ import streamlit as st
 from playground import kinds
 from playground.history import HISTORY_LIMIT, X_AXES, History, RunRecord, describe, differences
 from playground.jobs import Snapshot
-from playground.plots import Ghost
+from playground.plots import MAX_EVAL_POINTS, Ghost
+from playground.series import downsample
 from playground.ui import session
 from playground.ui.text import literal
 
@@ -112,8 +113,10 @@ def _ghosts(h: History, ref: Any, current: int | None, metric: str | None, axis:
         if metric is not None and rec.metric_label != metric:
             continue
         name, x = ghost_name(rec, ref), rec.curves.eval_x(axis)
-        loss.append(Ghost(name, x, rec.curves.test_loss, rec.number))
-        scores.append(Ghost(name, x, rec.curves.test_metric, rec.number))
+        # bounded here, once, not in every live refresh's figure
+        (lx, ly), (mx, my) = (downsample(x, y, MAX_EVAL_POINTS) for y in (rec.curves.test_loss, rec.curves.test_metric))
+        loss.append(Ghost(name, lx, ly, rec.number))
+        scores.append(Ghost(name, mx, my, rec.number))
     return loss, scores
 
 
