@@ -136,17 +136,17 @@ def _table(h: History, ref: Any, current: int | None) -> pd.DataFrame:
     rows = []
     for rec in reversed(h.records):  # newest first
         f = rec.final
-        rows.append({"run": rec.number, "status": rec.status, "pinned": rec.pinned, "on the charts": not rec.hidden,
+        rows.append({"run": rec.number, "status": rec.status,
                      "settings that differ": "(the run shown)" if rec.run == current else differing(rec, ref),
                      f"{rec.held_out} {rec.metric_label}": f.get("test_metric"),
                      f"{rec.held_out} loss": f.get("test_loss"), f"train {rec.metric_label}": f.get("train_metric"),
-                     "time (s)": round(rec.elapsed_s, 1), "steps": rec.steps})
+                     "time (s)": round(rec.elapsed_s, 1), "steps": rec.steps, "pinned": rec.pinned,
+                     "on the charts": not rec.hidden})
     return pd.DataFrame(rows)
 
 
 COLUMNS = {"run": st.column_config.NumberColumn(width="small"),
-           "pinned": st.column_config.CheckboxColumn(width="small"),
-           "on the charts": st.column_config.CheckboxColumn(width="small")}
+           "settings that differ": st.column_config.TextColumn(width="medium")}
 
 
 def panel(page: str, load: Callable[[Any], None]) -> None:
@@ -174,7 +174,7 @@ def panel(page: str, load: Callable[[Any], None]) -> None:
                    "to keep it.", icon=":material/history:")
     current = snap.run if snap is not None else None
     frame = _table(h, reference(page, snap), current)
-    numbers = {c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns[5:8]}  # metrics and loss
+    numbers = {c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns[3:6]}  # metrics and loss
     st.dataframe(frame, hide_index=True, key=f"{page}.history.table", column_config={**COLUMNS, **numbers})
     _actions(page, h, current, load)
 
