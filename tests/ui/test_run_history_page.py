@@ -136,6 +136,10 @@ def test_x_axis_by_epoch_and_wall_time_and_log_x(app):
     assert fig["layout"]["xaxis"]["title"]["text"] == "wall time (s)" and fig["layout"]["xaxis"]["type"] == "log"
     seconds = values(fig["data"][0]["x"])
     assert np.all(np.diff(seconds) > 0) and 0 < seconds[-1] < 600
+    app.switch_page("app_pages/home.py").run()
+    open_page(app, "mlp")  # the chart options are kept across a page switch
+    assert app.radio(key="mlp.x_axis").value == "wall time" and app.toggle(key="mlp.log_x").value is True
+    assert charts(app)["mlp.loss_chart"]["layout"]["xaxis"]["title"]["text"] == "wall time (s)"
 
 
 def test_smoothing_starts_at_zero_and_the_raw_loss_stays_under_a_smoothed_one(app):
