@@ -3,6 +3,8 @@ faintly on the second run's loss chart, named by what differed, with both runs i
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.e2e.server import (
@@ -52,7 +54,12 @@ def test_restart_with_another_learning_rate_shows_the_first_runs_ghost_curve(pag
     table.wait_for(timeout=30_000)
     picker = page.get_by_label("Run", exact=True)
     assert picker.input_value() == "run 2"  # the newest run is picked; both are listed
-    picker.click()
-    assert sorted(page.get_by_role("option").all_inner_texts()) == ["run 1", "run 2"]
+
+    def listed() -> bool:
+        if not page.get_by_role("option").count():  # (re)open the list: a rerun may have closed it
+            picker.click()
+            time.sleep(0.3)
+        return sorted(page.get_by_role("option").all_inner_texts()) == ["run 1", "run 2"]
+    poll("both runs in the run picker", listed, timeout=30, interval=0.3)
     page.keyboard.press("Escape")
     assert not exceptions(page)
