@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground.attention import training  # noqa: F401  (imported here so the first Train starts at once)
-from playground.ui import attention_form, attention_stages, attention_views, live
+from playground.ui import attention_form, attention_stages, attention_views, live, run_history
 
 PAGE = "attention"
 st.title("Attention playground")
@@ -18,6 +18,8 @@ with left:
     config, problems = attention_form.attention_form()
     attention_form.preset_caption(preset_place, config)
 with right:
+    run_history.keep(PAGE, config)
     live.job_controls(PAGE, config, problems)
     attention_stages.chart_options()
     live.live_panel(PAGE, lambda snap: attention_views.draw(snap, config))
+    run_history.panel(PAGE, attention_form.load_config)

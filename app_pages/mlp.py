@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground.mlp import training  # noqa: F401  (imported here so the first Train starts at once)
-from playground.ui import coach, live, mlp_form, mlp_replay, mlp_views
+from playground.ui import coach, live, mlp_form, mlp_replay, mlp_views, run_history
 
 PAGE = "mlp"
 st.title("MLP playground")
@@ -14,7 +14,9 @@ with left:
     form = mlp_form.mlp_form()
     mlp_form.preset_caption(preset_place, form.config)
 with right:
+    run_history.keep(PAGE, form.config)
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
     coach.banner(PAGE, mlp_form.load_config, form.config)
     mlp_views.chart_options()
     live.live_panel(PAGE, lambda snap: mlp_views.draw(form.config, snap), animate=mlp_replay.playing)
+    run_history.panel(PAGE, mlp_form.load_config)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 
 from playground import steering
@@ -198,6 +199,7 @@ class Job:
                 queue_position=position if log.end is None else 0, run=self.run, changes=tuple(log.changes),
                 share=share if log.end is None else None,
                 end=log.end,
+                clock=log.clock_array(), eval_s=np.array(log.eval_s),
             )
         if snap.queue_position:  # outside the lock: it asks the jobs ahead and training
             snap = dataclasses.replace(snap, queue_wait_s=self._admission.wait_s(self))

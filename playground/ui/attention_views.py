@@ -205,7 +205,9 @@ def draw(snap: Snapshot | None, config: object = None) -> None:
             live.progress(snap)
             live.metrics_row(snap)
     smoothing, log_y = attention_stages.options()
-    live.curve_charts(snap, "attention", curves, smoothing=smoothing, log_y=log_y, height=260, eval_label="eval")
+    x_axis, log_x = attention_stages.axes()
+    live.curve_charts(snap, "attention", curves, smoothing=smoothing, log_y=log_y, height=260, eval_label="eval",
+                      x_axis=x_axis, log_x=log_x)
     probe_view(snap)
     if snap is not None:
         own_input(snap)

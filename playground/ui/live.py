@@ -17,9 +17,10 @@ import streamlit as st
 
 from playground import plots, registry, steering
 from playground.events import ACCURACY
+from playground.history import X_TITLES, Curves
 from playground.jobs import Job, Snapshot
 from playground.turns import Share, TurnQueue
-from playground.ui import session, steer
+from playground.ui import run_history, session, steer
 from playground.ui.charts import chart
 from playground.ui.text import literal
 from playground.ui.widgets import row
@@ -273,35 +274,42 @@ def metrics_row(snap: Snapshot) -> None:
     tiles.metric("Parameters", f"{snap.started.n_params:,}", width="content")
 
 
-def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.6, log_y: bool = False,
-                 height: int = 320, eval_label: str = "epoch") -> None:
+def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.0, log_y: bool = False,
+                 height: int = 320, eval_label: str = "epoch", x_axis: str = "step", log_x: bool = False) -> None:
     """Loss (per step and per evaluation) and metric charts in `columns` (two of `st.columns`), with stable
     keys; empty charts for no run yet, and a note in a chart with nothing to draw for a run (not yet, or the run
     ended before). The legends name the held-out split as the run does ("test", "validation").
+    `x_axis` (playground.history.X_AXES: step, epoch, wall time; a run without epochs falls back to step) and
+    `log_x` set the x axis; the page's earlier runs are drawn faintly under the curves (ui.run_history.ghosts).
 
     Pages draw these in the same place before a run and during it, so the charts drawn before Train are
     the ones that show the first points (see playground.ui.charts: a chart keeps its plot where it stays).
     """
     empty = np.array([])
-    series = snap.eval_series if snap else (lambda _: empty)
+    curves = Curves.from_snapshot(snap, LOSS_POINTS) if snap else None
+    axis = x_axis if curves is None or curves.has_axis(x_axis) else "step"
+    series = (lambda name: getattr(curves, name)) if curves else (lambda _: empty)
     kind, held_out = (snap.started.metric.kind, snap.started.held_out) if snap and snap.started else (ACCURACY, "test")
-    ev_step = series("step")
-    x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
+    ev_x = curves.eval_x(axis) if curves else empty
+    x, y = (curves.step_x(axis), curves.loss) if curves else (empty, empty)
     height = session.chart_height(height)
     run = snap.run if snap else ""
     empty_loss = empty_metric = plots.EMPTY_MESSAGE
     if snap and snap.started:
         empty_loss = "No step yet" if snap.active else "The run ended before any loss was recorded"
         empty_metric = "No evaluation yet" if snap.active else "The run ended before its first evaluation"
-    loss = plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
+    loss_ghosts, metric_ghosts = run_history.ghosts(page, snap, axis)
+    axes = {"x_title": X_TITLES[axis], "log_x": log_x}
+    loss = plots.loss_figure(x, y, ev_x, series("train_loss"), series("test_loss"), smoothing=smoothing,
                              log_y=log_y, height=height, eval_label=eval_label, held_out=held_out,
-                             empty_message=empty_loss)
-    if snap is not None and snap.changes:  # where a setting changed while it trained
-        plots.mark_changes(loss, [(c.step, steering.describe(c)) for c in snap.changes])
+                             empty_message=empty_loss, ghosts=loss_ghosts, **axes)
+    if snap is not None and snap.changes and curves is not None:  # where a setting changed while it trained
+        at = curves.x_at(axis, [c.step for c in snap.changes], snap.seconds_at)
+        plots.mark_changes(loss, [(x_c, steering.describe(c)) for x_c, c in zip(at, snap.changes, strict=True)])
     chart(loss, f"{page}.loss_chart", columns[0], run)
-    chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
-                              kind=kind, height=height,
-                              empty_message=empty_metric, held_out=held_out),
+    chart(plots.metric_figure(ev_x, series("train_metric"), series("test_metric"),
+                              kind=kind, height=height, ghosts=metric_ghosts,
+                              empty_message=empty_metric, held_out=held_out, **axes),
           f"{page}.metric_chart", columns[1], run)
 
 
