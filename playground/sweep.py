@@ -49,9 +49,11 @@ def settings_for(config: Any) -> dict[str, Setting]:
     """The settings a sweep of `config` may vary. ValueError for a playground that offers no sweeps."""
     from playground import kinds  # the table of playgrounds imports this module's users
 
-    module = kinds.kind_of(config).sweeps()
+    kind = kinds.kind_of(config)
+    module = kind.sweeps()
     if module is None:
-        raise ValueError(f"Sweeps are offered for the MLP playground only; not for a {type(config).__name__}.")
+        offered = " and ".join(k.title for k in kinds.KINDS if k.sweep_path)
+        raise ValueError(f"Sweeps are offered in the {offered} only, not in the {kind.title}.")
     return module.SETTINGS
 
 
