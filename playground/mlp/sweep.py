@@ -93,7 +93,7 @@ def _init(c: MLPRunConfig, v: Any) -> MLPRunConfig:
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("learning_rate", "learning rate", _value, _training("learning_rate"), True, LEARNING_RATES,
-            (0.1, 0.03, 0.01, 0.003), log_scale=True),
+            (0.1, 0.01, 0.001), log_scale=True),
     Setting("weight_decay", "weight decay", _value, _training("weight_decay"), True,
             (0.0, 1e-5, 1e-4, 0.001, 0.01, 0.1), (0.0, 0.001, 0.01)),
     Setting("seed", "seed", _value, _training("seed"), True, tuple(range(16)), (0, 1, 2, 3)),
