@@ -61,7 +61,7 @@ def summary_figure(labels: Sequence[str], values: Sequence, metric: Sequence[flo
     if not shown:
         return empty_figure("sweep-summary", height, "No variant has a final evaluation yet")
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-    if log_x and any(values[k] <= 0 for k, _ in shown):
+    if log_x and numeric and any(values[k] <= 0 for k, _ in shown):
         log_x = False  # a weight decay of 0 has no place on a log axis
     xs = [values[k] if numeric else labels[k] for k, _ in shown]
     ys = [m for _, m in shown]

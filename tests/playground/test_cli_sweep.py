@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -30,8 +31,6 @@ def test_a_sweep_variant_reports_what_the_same_run_alone_reports(capsys):
     assert main(["train", "--preset", "moons", "--set", "epochs=2", "--sweep", "seed=0,5", "--json"]) == 0
     variants = _lines(capsys)[:-1]
     cfg = PRESETS["moons"].config
-    import dataclasses
-
     alone = run_training("moons", dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, epochs=2,
                                                                                          seed=5)), False)
     assert variants[1]["test_loss"] == pytest.approx(alone["test_loss"], rel=1e-4)
