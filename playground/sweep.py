@@ -134,7 +134,7 @@ def memory_problem(sweep: Sweep, budget_mb: float, table: Any = None) -> str | N
         return None
     k = max(len(g) for g in sweep.groups)
     together = f"{k} models trained together" if k > 1 else "its largest model"
-    return (f"This sweep would need about {need:,.0f} MB of memory (estimated, {together}); this server allows "
+    return (f"This sweep would need about {need:,.0f} MB (estimated, {together}); this server's memory budget is "
             f"{budget_mb:,.0f} MB per run. Sweep fewer values or make the model smaller.")
 
 
