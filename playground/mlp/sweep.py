@@ -96,7 +96,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             (0.1, 0.01, 0.001), log_scale=True),
     Setting("weight_decay", "weight decay", _value, _training("weight_decay"), True,
             (0.0, 1e-5, 1e-4, 0.001, 0.01, 0.1), (0.0, 0.001, 0.01)),
-    Setting("seed", "seed", _value, _training("seed"), True, tuple(range(16)), (0, 1, 2, 3)),
+    Setting("seed", "seed (initialisation and batch order)", _value, _training("seed"), True, tuple(range(16)), (0, 1, 2, 3)),
     Setting("init", "initialisation", _value, _init, True, INITS, INITS),
     Setting("width", "width (every hidden layer)", _value, _width, False, (2, 4, 8, 16, 32, 64, 128, 256, 512),
             (4, 16, 64), log_scale=True),

@@ -125,6 +125,17 @@ def test_a_diverging_variant_ends_alone_and_the_others_go_on():
     assert_matches_single_runs(sweep, events)
 
 
+def test_a_dropout_sweep_trains_its_variants_together_with_masks_of_their_own():
+    cfg = _base(epochs=3)
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, dropout=0.3))
+    sweep = Sweep(cfg, "seed", (7, 7 + 1))
+    events = _sweep_events(sweep)
+    alone, _, alone_end = _single(sweep.variants[0])
+    losses, last, end = _variant(events, 0)
+    assert end.status == alone_end.status == "completed" and len(losses) == len(alone) == 75
+    assert np.isfinite(losses).all() and last.test_metric > 0.6  # masks of its own: its curve is not the run's
+
+
 def test_stop_ends_every_variant_stopped():
     control = Control()
     events: list = []
