@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground.mlp import training  # noqa: F401  (imported here so the first Train starts at once)
-from playground.ui import coach, live, mlp_form, mlp_replay, mlp_views, run_history
+from playground.ui import coach, live, mlp_form, mlp_replay, mlp_sweep, mlp_views, run_history
 
 PAGE = "mlp"
 st.title("MLP playground")
@@ -19,4 +19,6 @@ with right:
     coach.banner(PAGE, mlp_form.load_config, form.config)
     mlp_views.chart_options()
     live.live_panel(PAGE, lambda snap: mlp_views.draw(form.config, snap), animate=mlp_replay.playing)
+    with st.expander("Sweep: train variants of this setup side by side", icon=":material/stacked_line_chart:"):
+        mlp_sweep.panel(form.config, form.table)
     run_history.panel(PAGE, mlp_form.load_config)

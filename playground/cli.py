@@ -2,6 +2,7 @@
 
     python -m playground presets
     python -m playground train --preset NAME [--set key=value ...] [--schedule NAME=STEP:VALUE,...] [--json]
+    python -m playground train --preset NAME --sweep KEY=V1,V2,... [--set ...] [--json]
 
 With --json, an attention preset's result also has "heads": per layer and head, its final entropy (nats) and
 pattern shares on the probe (see playground.attention.stages).
@@ -17,6 +18,9 @@ in a run counted in epochs applies at the next epoch's start). It may be given o
 
 `--set` takes a dotted field path (`training.learning_rate=0.5`) or a field name that is unique
 across the config's parts (`learning_rate=0.5`); lists are comma-separated (`hidden_sizes=32,32`).
+`--sweep` trains one variant per value (2 to 8; playground.sweep) in one job; with --json it prints one JSON object
+per line for each variant (its value, status and final metrics), then one for the sweep (its `seconds`: the wall
+time of training, from the sweep's start after its data and first models are built, as a run's `seconds`).
 Exit status: 0 for a run that completed, stopped or diverged (its status says which), 2 for bad
 settings (a run above the server's memory budget, `max_run_memory_mb`, included), 1 for a run that failed.
 """
@@ -145,6 +149,32 @@ def _stopping_summary(snap: Any) -> dict[str, Any]:
     return out
 
 
+def run_sweep(name: str, config: Any, text: str, as_json: bool) -> int:
+    """Train the sweep `text` ("KEY=V1,V2,...") of `config` and print its variants; the exit status."""
+    from playground import sweep
+
+    try:
+        spec = sweep.parse(config, text)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if refused := sweep.memory_problem(spec, Limits.from_settings().max_memory_mb):
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    show = sys.stderr.isatty()
+    snap = sweep.run(spec, progress=(lambda s: print(_progress(s), end="", file=sys.stderr, flush=True)) if show
+                     else None)
+    rows = [{"preset": name, **row} for row in (sweep.results(snap) if snap.started else [])]
+    total = {"preset": name, "sweep": spec.setting, "values": list(spec.values), "status": snap.status,
+             "message": snap.message, "seconds": round(snap.elapsed_s, 3),
+             "device": snap.started.device if snap.started else None}
+    print(file=sys.stderr) if show else None
+    for row in [*rows, total]:
+        print(json.dumps(row) if as_json else "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                                       for k, v in row.items() if v not in ("", None)))
+    return 1 if snap.status == "failed" else 0
+
+
 def _views_summary(views: Any) -> dict[str, Any]:
     """What a playground's latest views add to the JSON result (their `summary()`, e.g. the attention heads'
     statistics), or nothing for views without one."""
@@ -162,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--schedule", action="append", default=[], metavar="NAME=STEP:VALUE[,STEP:VALUE...]",
                     help="change learning_rate, weight_decay or batch_size once STEP steps are done")
     tr.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    tr.add_argument("--sweep", metavar="KEY=V1,V2,...", help="train one variant per value of a setting")
     args = parser.parse_args(argv)
     table = kinds.all_presets()
     if args.command == "presets":
@@ -183,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     if refused := limits.memory_problem(config):  # the server's budget applies here too
         print(f"error: {refused}", file=sys.stderr)
         return 2
+    if args.sweep:
+        return run_sweep(args.preset, config, args.sweep, args.json)
     t0 = time.perf_counter()
     result = run_training(args.preset, config, show_progress=sys.stderr.isatty(), schedule=schedule)
     if args.json:

@@ -67,7 +67,8 @@ class Job:
     """
 
     def __init__(self, config: Any, trainer: Trainer | None = None, paused: bool = False,
-                 admission: Admission | None = None, limits: Limits | None = None, **inputs: Any) -> None:
+                 admission: Admission | None = None, limits: Limits | None = None,
+                 log_type: Callable[[float], RunLog] = RunLog, **inputs: Any) -> None:
         self.config = config  # the settings it started with
         self.settings = config  # ... with the changes asked for since (set_setting): what it trains with now
         self.run = next(_RUN_NUMBERS)
@@ -79,7 +80,7 @@ class Job:
         self._inputs = inputs
         self._lock = threading.Lock()
         self._evaluated = threading.Condition(self._lock)  # notified at each evaluation and at the end
-        self._log = RunLog(time.perf_counter())
+        self._log = log_type(time.perf_counter())  # a sweep's job folds its variants too (playground.sweep)
         self.thread = threading.Thread(target=self._train, name="playground-job", daemon=True)
 
     def start(self) -> Job:

@@ -42,6 +42,7 @@ class Kind:
     presets: Mapping[str, Preset]
     default_preset: str
     rules_path: str = "playground.coach:COMMON_RULES"  # "module:name" of its coach's rules (playground.coach)
+    sweep_path: str = ""  # the module of its sweeps (SETTINGS, train_sweep: playground.sweep); "" for none
 
     def trainer(self) -> Trainer:
         module, _, name = self.trainer_path.partition(":")
@@ -49,6 +50,10 @@ class Kind:
 
     def memory(self) -> Any:
         return importlib.import_module(self.memory_path)
+
+    def sweeps(self) -> Any:
+        """Its sweep module (playground.sweep), imported on first use; None when it offers no sweeps."""
+        return importlib.import_module(self.sweep_path) if self.sweep_path else None
 
     def rules(self) -> tuple:
         module, _, name = self.rules_path.partition(":")
@@ -61,7 +66,8 @@ KINDS: tuple[Kind, ...] = (
          "activations, optimizer and learning rate, then train, pause and single-step; the page's address is a link "
          "to your setup. Try a learning rate of 10 with SGD to see a run diverge.",
          MLPRunConfig, "playground.mlp.training:train", "playground.mlp.memory", mlp_presets.PRESETS,
-         mlp_presets.DEFAULT_PRESET, rules_path="playground.mlp.coach:RULES"),
+         mlp_presets.DEFAULT_PRESET, rules_path="playground.mlp.coach:RULES",
+         sweep_path="playground.mlp.sweep"),
     Kind("attention", "Attention playground", "Attention", ":material/grid_on:", "app_pages/attention.py",
          "train a tiny Transformer on reverse, sort, recall, sentiment with negation or a character language "
          "model, and watch its attention heatmaps form while it learns; replay how the pattern appeared, and type "
