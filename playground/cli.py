@@ -1,7 +1,12 @@
 """Command line: the same engine without the browser.
 
     python -m playground presets
-    python -m playground train --preset NAME [--set key=value ...] [--json]
+    python -m playground train --preset NAME [--set key=value ...] [--json] [--save-metrics PATH]
+    python -m playground script --preset NAME [--set key=value ...] > train.py
+
+`--save-metrics` writes the run's metrics as CSV, a row per step and per evaluation (columns: see
+playground.export.metrics_frame). `script` prints a runnable PyTorch script that trains the same model as a run of
+these settings (playground.mlp.script); it is refused, with the reason, for a playground or dataset it cannot rebuild.
 
 With --json, an attention preset's result also has "heads": per layer and head, its final entropy (nats) and
 pattern shares on the probe (see playground.attention.stages).
@@ -20,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-from playground import coach, kinds
+from playground import coach, export, kinds
 from playground.events import ACCURACY, Metric
 from playground.settings import Limits
 
@@ -83,8 +88,9 @@ def _progress(snap) -> str:
     return f"\r[{bar}] step {snap.step}/{snap.total_steps}{loss} {snap.steps_per_second:7.0f} steps/s{eta}"
 
 
-def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
-    """Train through the job runner (a background thread, as in the app) and summarise the result."""
+def run_training(name: str, config: Any, show_progress: bool, metrics_path: str | None = None) -> dict[str, Any]:
+    """Train through the job runner (a background thread, as in the app) and summarise the result; with
+    `metrics_path`, write its metrics there as CSV (playground.export.metrics_csv)."""
     from playground.jobs import Job
 
     job = Job(config).start()
@@ -98,6 +104,9 @@ def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
     if show_progress:
         print(file=sys.stderr)
     snap = job.snapshot()
+    if metrics_path:
+        with open(metrics_path, "w", newline="", encoding="utf-8") as f:
+            f.write(export.metrics_csv(snap))
     last = snap.evals[-1] if snap.evals else None
     metric = snap.started.metric if snap.started else Metric(ACCURACY, "accuracy")
     key = metric.kind  # "token accuracy", "next-char accuracy": the task's accuracy
@@ -133,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--preset", default=kinds.KINDS[0].default_preset)
     tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
     tr.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    tr.add_argument("--save-metrics", metavar="PATH", help="write the run's metrics (per step and evaluation) as CSV")
+    sc = sub.add_parser("script", help="print a runnable PyTorch script of a preset's run")
+    sc.add_argument("--preset", default=kinds.KINDS[0].default_preset)
+    sc.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
     args = parser.parse_args(argv)
     table = kinds.all_presets()
     if args.command == "presets":
@@ -148,11 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.command == "script":
+        return print_script(args.preset, config)
     if refused := Limits.from_settings().memory_problem(config):  # the server's budget applies here too
         print(f"error: {refused}", file=sys.stderr)
         return 2
+    try:
+        if args.save_metrics:
+            export.check_writable(args.save_metrics)  # before the run, not after it
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
-    result = run_training(args.preset, config, show_progress=sys.stderr.isatty())
+    result = run_training(args.preset, config, show_progress=sys.stderr.isatty(), metrics_path=args.save_metrics)
     if args.json:
         print(json.dumps(result))
     else:
@@ -165,3 +186,19 @@ def main(argv: list[str] | None = None) -> int:
         for d in result["diagnoses"]:
             print(f"{'coach (' + d['kind'] + ')':>26}: {d['message']}")
     return 1 if result["status"] == "failed" else 0
+
+
+def print_script(name: str, config: Any) -> int:
+    """Print the runnable script of `config` (exit status 0), or say on stderr why there is none (2)."""
+    render = kinds.kind_of(config).script()
+    if render is None:
+        offered = " and ".join(k.title for k in kinds.KINDS if k.script_path)
+        print(f"error: no runnable script for {name!r}, a preset of the {kinds.kind_of(config).title}: scripts are "
+              f"exported for the {offered} only.", file=sys.stderr)
+        return 2
+    try:
+        print(render(config), end="")
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
