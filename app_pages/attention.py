@@ -3,7 +3,8 @@
 import streamlit as st
 
 from playground.attention import training  # noqa: F401  (imported here so the first Train starts at once)
-from playground.ui import attention_form, attention_stages, attention_views, live
+from playground.attention.config import AttentionRunConfig
+from playground.ui import attention_form, attention_stages, attention_views, exports, live
 
 PAGE = "attention"
 st.title("Attention playground")
@@ -15,6 +16,7 @@ st.caption(
 left, right = st.columns([1, 2], gap="large")
 with left:
     preset_place = attention_form.preset_picker()
+    exports.config_import(PAGE, AttentionRunConfig, attention_form.load_config)
     config, problems = attention_form.attention_form()
     attention_form.preset_caption(preset_place, config)
 with right:

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from playground.mlp import training  # noqa: F401  (imported here so the first Train starts at once)
-from playground.ui import coach, live, mlp_form, mlp_replay, mlp_views
+from playground.mlp.config import MLPRunConfig
+from playground.ui import coach, exports, live, mlp_form, mlp_replay, mlp_views
 
 PAGE = "mlp"
 st.title("MLP playground")
@@ -11,6 +12,7 @@ st.title("MLP playground")
 left, right = st.columns([1, 2.6], gap="large")  # the boundary and the network view side by side
 with left:
     preset_place = mlp_form.preset_picker()
+    exports.config_import(PAGE, MLPRunConfig, mlp_form.load_config)
     form = mlp_form.mlp_form()
     mlp_form.preset_caption(preset_place, form.config)
 with right:
