@@ -16,9 +16,9 @@ st.caption(
 left, right = st.columns([1, 2], gap="large")
 with left:
     preset_place = attention_form.preset_picker()
-    exports.config_import(PAGE, AttentionRunConfig, attention_form.load_config)
     config, problems = attention_form.attention_form()
     attention_form.preset_caption(preset_place, config)
+    exports.config_import(PAGE, AttentionRunConfig, attention_form.load_config)  # loads in its callback
 with right:
     live.job_controls(PAGE, config, problems)
     attention_stages.chart_options()

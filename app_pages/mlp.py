@@ -12,9 +12,9 @@ st.title("MLP playground")
 left, right = st.columns([1, 2.6], gap="large")  # the boundary and the network view side by side
 with left:
     preset_place = mlp_form.preset_picker()
-    exports.config_import(PAGE, MLPRunConfig, mlp_form.load_config)
     form = mlp_form.mlp_form()
     mlp_form.preset_caption(preset_place, form.config)
+    exports.config_import(PAGE, MLPRunConfig, mlp_form.load_config)  # loads in its callback, before the form
 with right:
     live.job_controls(PAGE, form.config, form.problems, table=form.table)
     coach.banner(PAGE, mlp_form.load_config, form.config)
