@@ -125,3 +125,18 @@ def test_the_attention_form_takes_a_good_file_and_refuses_an_mlp_one(app):
     assert app.selectbox(key="attention.task.task").value == config.task.task
     assert app.number_input(key="attention.model.d_model").value == config.model.d_model
     assert not app.error
+
+
+def test_a_run_on_an_uploaded_table_says_why_it_has_no_script(media, app):
+    app.switch_page("app_pages/mlp.py").run()
+    app.selectbox(key="mlp.dataset").set_value("csv").run()
+    rows = "\n".join(f"{i % 7},{(i * 3) % 11},{'yes' if i % 7 > 3 else 'no'}" for i in range(60))
+    app.file_uploader(key="mlp.upload").set_value(("data.csv", f"a,b,label\n{rows}\n".encode(), "text/csv")).run()
+    app.number_input(key="mlp.epochs").set_value(2).run()
+    app.button(key="mlp.train").click().run()
+    run_until(app, lambda at: "completed" in progress_text(at))
+    buttons = _buttons(app)
+    assert set(buttons) == {"Download weights (.safetensors)", "Download config (.json)", "Download metrics (.csv)"}
+    assert any("A script can't rebuild an uploaded CSV table" in shown_text(c.value) for c in app.caption)
+    config = MLPRunConfig.from_json(media(buttons["Download config (.json)"]).decode())
+    assert config.data.target == "label"
