@@ -29,7 +29,7 @@ from playground import coach, export, kinds
 from playground.events import ACCURACY, Metric
 from playground.settings import Limits
 
-LIST_FIELDS = ("hidden_sizes", "activations")
+LIST_FIELDS = ("hidden_sizes", "activations", "features", "ignore")
 
 
 def apply_overrides(config: Any, assignments: list[str]) -> Any:

@@ -15,12 +15,15 @@ it, the script stops at a non-finite loss only).
 
 from __future__ import annotations
 
+import json
+import textwrap
 from string import Template
 
 from playground.mlp.config import CLASSIFICATION_2D, REGRESSION_2D, MLPRunConfig
 
 # How each built-in dataset is made, as mlp/data.py makes it (GENERATORS, LOADERS): code for the body of
-# load_data(), which has `rng` (np.random.default_rng(DATA_SEED)) and must set x, y and class_names.
+# load_data(), which must set x, y and class_names; a generator's code draws from `rng`,
+# np.random.default_rng(DATA_SEED).
 _SEED = "int(rng.integers(2**31 - 1))"  # data._seed: scikit-learn's random_state, drawn from the generator
 _GENERATED = {
     "moons": f"x, y = datasets.make_moons(N_SAMPLES, noise=NOISE, random_state={_SEED})",
@@ -67,33 +70,43 @@ def render(config: MLPRunConfig) -> str:
     regression = d.dataset in REGRESSION_2D
     generated = d.dataset in CLASSIFICATION_2D + REGRESSION_2D
     if generated:
-        making = _GENERATED[d.dataset] + ("" if regression else "\n" + _CLASS_IDS)
+        classes = "class_names = []  # regression" if regression else _CLASS_IDS
+        making = "rng = np.random.default_rng(DATA_SEED)\n" + _GENERATED[d.dataset] + "\n" + classes
     else:
         making = _LOADED.format(name=d.dataset)
     derived = generated and tuple(d.features) != ("x", "y")
+    input_names = ", ".join(d.features) + " of each point (x, y)" if derived else "the features themselves"
     optimizer, extra = _OPTIMIZERS[t.optimizer]
     values = {
-        "title": f"an MLP on {d.dataset}",
-        "config_json": config.to_json().replace("\n", "\n# "),
-        "dataset": repr(d.dataset), "n_samples": repr(d.n_samples), "noise": repr(d.noise),
+        "title": f"an MLP on the {d.dataset} dataset",
+        "config_json": _settings_comment(config),
+        "n_samples": repr(d.n_samples), "noise": repr(d.noise),
         "n_classes": repr(d.n_classes), "test_fraction": repr(d.test_fraction), "data_seed": repr(d.seed),
-        "features": repr(tuple(d.features)), "hidden_sizes": repr(tuple(m.hidden_sizes)),
+        "hidden_sizes": repr(tuple(m.hidden_sizes)),
         "activations": repr(tuple(m.activations)), "dropout": repr(m.dropout), "init": repr(m.init),
         "optimizer": optimizer, "optimizer_extra": repr(extra), "learning_rate": repr(t.learning_rate),
         "batch_size": repr(t.batch_size), "epochs": repr(t.epochs), "weight_decay": repr(t.weight_decay),
         "seed": repr(t.seed), "task": repr("regression" if regression else "classification"),
-        "making": _indent(making, 4),
+        "making": _indent(making, 4), "input_names": input_names,
+        "datasets_import": "from sklearn import datasets\n" if "datasets." in making else "",
         "inputs": ("x, y = points[:, 0], points[:, 1]\n    return torch.stack([" +
                    ", ".join(_FEATURES[f] for f in d.features) + "], 1)") if derived else "return points",
     }
     return _TEMPLATE.substitute(values)
 
 
+def _settings_comment(config: MLPRunConfig) -> str:
+    """The config as comment lines, a part per line (wrapped at 116 characters)."""
+    lines = [textwrap.wrap(f"{part}: {json.dumps(value)}", 112, initial_indent="# ", subsequent_indent="#     ")
+             for part, value in config.to_dict().items()]
+    return "\n".join(line for part in lines for line in part)
+
+
 def _indent(code: str, spaces: int) -> str:
     return "\n".join(" " * spaces + line for line in code.split("\n"))
 
 
-_TEMPLATE = Template('''"""Train $title, as the PyTorch playground did for these settings.
+_TEMPLATE = Template('''"""Train $title as the MLP playground trains it with these settings.
 
 Needs torch, numpy and scikit-learn only. Run it with `python this_file.py`: it rebuilds the data, the model and
 the training, and ends by printing the final test metric on one line (test_accuracy=... or test_r2=...). On CPU it
@@ -109,20 +122,17 @@ import math
 
 import numpy as np
 import torch
-from sklearn import datasets
-from sklearn.model_selection import train_test_split
+${datasets_import}from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-# The run's settings (the playground's config):
-# $config_json
-DATASET = $dataset
+# The run's settings, as the playground's config file has them:
+$config_json
 N_SAMPLES = $n_samples  # generated datasets only; bundled ones use all their rows
 NOISE = $noise  # std of the Gaussian noise on generated points
 N_CLASSES = $n_classes  # blobs, Gaussian clusters: classes; spiral: arms
 TEST_FRACTION = $test_fraction  # share of rows held out for testing
 DATA_SEED = $data_seed  # seeds the data and the split
-FEATURES = $features  # the network's inputs, derived from each standardised point (x, y)
 TASK = $task
 HIDDEN_SIZES = $hidden_sizes
 ACTIVATIONS = $activations
@@ -138,8 +148,6 @@ DEVICE = "cpu"  # the playground's result is reproduced on CPU
 
 def load_data():
     """All rows: features x (n, d), targets y (n,), and the class names ([] for regression)."""
-    rng = np.random.default_rng(DATA_SEED)
-    class_names = []
 $making
     return np.asarray(x, np.float64), np.asarray(y), class_names
 
@@ -167,7 +175,8 @@ def split_and_scale(x, y):
 
 
 def inputs(points):
-    """The network's inputs from the standardised features (n, d), in FEATURES' order for a point (x, y)."""
+    """The network's inputs from the standardised features (n, d):
+    $input_names."""
     $inputs
 
 

@@ -50,3 +50,8 @@ def test_script_refusals_exit_2_with_one_line(capsys, args, words):
     assert main(["script", *args]) == 2
     captured = capsys.readouterr()
     assert words in captured.err and "\n" not in captured.err.strip() and captured.out == ""
+
+
+def test_script_takes_a_list_of_input_features(capsys):
+    assert main(["script", "--preset", "xor", "--set", "features=x,y,xy", "--set", "ignore="]) == 0
+    assert "return torch.stack([x, y, x * y], 1)" in capsys.readouterr().out

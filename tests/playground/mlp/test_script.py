@@ -46,6 +46,11 @@ def test_the_script_rebuilds_every_built_in_dataset_as_the_app_does(dataset, tmp
                       features=("x", "y", "x2", "xy", "sin_y"))
     config = dataclasses.replace(PRESETS["moons"].config, data=data)
     ns = _namespace(config, tmp_path)
+    tree = ast.parse((tmp_path / "train.py").read_text())
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    imported = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom | ast.Import)
+                for alias in node.names} - {"annotations"}
+    assert imported <= used  # no import left unused by this dataset's code
     x, y, class_names = ns["load_data"]()
     x_train, y_train, x_test, y_test = ns["split_and_scale"](x, y)
     d = make_dataset(data)
