@@ -48,7 +48,7 @@ def downloads(page: str, snap: Snapshot) -> None:
         return
     r.download_button("Download PyTorch script (.py)", source, file_name=f"train_{page}.py", mime="text/x-python",
                       key=f"{page}.dl_script", help="One file (torch, numpy and scikit-learn) that trains this model "
-                      "again and prints its test metric; on CPU it reaches this run's result.")
+                      "again, all its epochs, and prints its test metric: on CPU, a completed run's result.")
 
 
 def config_import(page: str, cls: type, load: Callable[[Any], None]) -> None:
