@@ -142,10 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--preset", default=kinds.KINDS[0].default_preset)
     tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
     tr.add_argument("--json", action="store_true", help="print one JSON object with the result")
-    tr.add_argument("--save-metrics", metavar="PATH", help="write the run's metrics (per step and evaluation) as CSV")
-    sc = sub.add_parser("script", help="print a runnable PyTorch script of a preset's run")
-    sc.add_argument("--preset", default=kinds.KINDS[0].default_preset)
-    sc.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
+    add_export_arguments(sub, tr)
     args = parser.parse_args(argv)
     table = kinds.all_presets()
     if args.command == "presets":
@@ -163,14 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "script":
         return print_script(args.preset, config)
-    if refused := Limits.from_settings().memory_problem(config):  # the server's budget applies here too
+    # the server's budget applies here too; a metrics file that can't be written is refused before the run
+    if refused := Limits.from_settings().memory_problem(config) or export.unwritable(args.save_metrics):
         print(f"error: {refused}", file=sys.stderr)
-        return 2
-    try:
-        if args.save_metrics:
-            export.check_writable(args.save_metrics)  # before the run, not after it
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
     result = run_training(args.preset, config, show_progress=sys.stderr.isatty(), metrics_path=args.save_metrics)
@@ -186,6 +178,14 @@ def main(argv: list[str] | None = None) -> int:
         for d in result["diagnoses"]:
             print(f"{'coach (' + d['kind'] + ')':>26}: {d['message']}")
     return 1 if result["status"] == "failed" else 0
+
+
+def add_export_arguments(sub: Any, train: argparse.ArgumentParser) -> None:
+    """The train command's --save-metrics, and the script command."""
+    train.add_argument("--save-metrics", metavar="PATH", help="write the run's metrics (steps, evaluations) as CSV")
+    sc = sub.add_parser("script", help="print a runnable PyTorch script of a preset's run")
+    sc.add_argument("--preset", default=kinds.KINDS[0].default_preset)
+    sc.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
 
 
 def print_script(name: str, config: Any) -> int:

@@ -145,13 +145,15 @@ def metrics_csv(snap: Any) -> str:
 _FLOAT_FORMAT = "%.9g"  # float32 losses round-trip; fewer digits than repr's 17
 
 
-def check_writable(path: str | os.PathLike) -> None:
-    """Raise ValueError, naming `path`, when a file cannot be written there: its folder is missing or it is a
-    folder. Checked before a run, so a long run's metrics are not lost at its end."""
+def unwritable(path: str | os.PathLike | None) -> str | None:
+    """Why a file cannot be written at `path` (its folder is missing, or it is a folder), naming it; None when it
+    can, or when there is no path. Checked before a run, so a long run's metrics are not lost at its end."""
+    if path is None:
+        return None
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise ValueError(f"{path!r} is a folder; give a file name, e.g. {os.path.join(path, 'metrics.csv')!r}.")
+        return f"{path!r} is a folder; give a file name, e.g. {os.path.join(path, 'metrics.csv')!r}."
     if not os.path.isdir(folder):
-        raise ValueError(f"Cannot write {path!r}: the folder {folder!r} does not exist.")
-
+        return f"Cannot write {path!r}: the folder {folder!r} does not exist."
+    return None

@@ -162,9 +162,7 @@ def test_a_downloaded_config_reads_back_and_missing_settings_take_defaults():
     assert export.read_config(json.dumps({"training": {"epochs": 7}}).encode(), MLPRunConfig).training.epochs == 7
 
 
-def test_check_writable_names_a_missing_folder_and_a_folder(tmp_path):
-    export.check_writable(tmp_path / "m.csv")
-    with pytest.raises(ValueError, match="does not exist"):
-        export.check_writable(tmp_path / "nope" / "m.csv")
-    with pytest.raises(ValueError, match="is a folder"):
-        export.check_writable(tmp_path)
+def test_unwritable_names_a_missing_folder_and_a_folder(tmp_path):
+    assert export.unwritable(tmp_path / "m.csv") is None and export.unwritable(None) is None
+    assert "does not exist" in export.unwritable(tmp_path / "nope" / "m.csv")
+    assert "is a folder" in export.unwritable(tmp_path)
