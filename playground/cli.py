@@ -6,7 +6,8 @@
 
 `--save-metrics` writes the run's metrics as CSV, a row per step and per evaluation (columns: see
 playground.export.metrics_frame). `script` prints a runnable PyTorch script that trains the same model as a run of
-these settings (playground.mlp.script); it is refused, with the reason, for a playground or dataset it cannot rebuild.
+these settings (playground.mlp.script, playground.attention.script); it is refused, with the reason, for data it
+cannot rebuild (an uploaded table, an attention task other than the symbol tasks).
 
 With --json, an attention preset's result also has "heads": per layer and head, its final entropy (nats) and
 pattern shares on the probe (see playground.attention.stages).

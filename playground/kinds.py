@@ -77,7 +77,7 @@ KINDS: tuple[Kind, ...] = (
          "model, and watch its attention heatmaps form while it learns; replay how the pattern appeared, and type "
          "your own input.",
          AttentionRunConfig, "playground.attention.training:train", "playground.attention.memory",
-         attention_presets.PRESETS, attention_presets.DEFAULT_PRESET),
+         attention_presets.PRESETS, attention_presets.DEFAULT_PRESET, script_path="playground.attention.script:render"),
 )
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
 

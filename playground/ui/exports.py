@@ -47,8 +47,9 @@ def downloads(page: str, snap: Snapshot) -> None:
         st.caption(literal(e))
         return
     r.download_button("Download PyTorch script (.py)", source, file_name=f"train_{page}.py", mime="text/x-python",
-                      key=f"{page}.dl_script", help="One file (torch, numpy and scikit-learn) that trains this model "
-                      "again, all its epochs, and prints its test metric: on CPU, a completed run's result.")
+                      key=f"{page}.dl_script", help="One file, importing only torch, numpy and scikit-learn, "
+                      "that trains this model again with these settings and prints its test metric: on CPU, a "
+                      "completed run's result.")
 
 
 def config_import(page: str, cls: type, load: Callable[[Any], None]) -> None:

@@ -40,7 +40,7 @@ def test_script_prints_a_python_file_with_the_settings(capsys):
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--preset", "reverse"], "no runnable script for 'reverse', a preset of the Attention playground"),
+        (["--preset", "recall"], "A script can rebuild the copy, reverse, sort tasks only; the key-value recall"),
         (["--set", "dataset=csv", "--set", "target=label"], "A script can't rebuild an uploaded CSV table"),
         (["--set", "learning_rate=100"], "learning_rate must be between"),
         (["--preset", "nope"], "unknown preset 'nope'"),

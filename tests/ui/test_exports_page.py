@@ -60,16 +60,20 @@ def test_an_mlp_run_offers_its_weights_config_metrics_and_script(media, app, tmp
     assert "EPOCHS = 3\n" in script
 
 
-def test_an_attention_run_offers_its_weights_config_and_metrics(media, app):
+def test_an_attention_run_offers_its_weights_config_metrics_and_script(media, app):
     app.switch_page("app_pages/attention.py").run()
     app.number_input(key="attention.training.steps").set_value(20).run()
     app.number_input(key="attention.training.eval_every").set_value(10).run()
     app.button(key="attention.train").click().run()
     run_until(app, lambda at: "completed" in progress_text(at), timeout=120)
     buttons = _buttons(app)
-    assert set(buttons) == {"Download weights (.safetensors)", "Download config (.json)", "Download metrics (.csv)"}
+    assert set(buttons) == {"Download weights (.safetensors)", "Download config (.json)", "Download metrics (.csv)",
+                            "Download PyTorch script (.py)"}
     config = AttentionRunConfig.from_json(media(buttons["Download config (.json)"]).decode())
     assert config.training.steps == 20
+    script = media(buttons["Download PyTorch script (.py)"]).decode()
+    compile(script, "train_attention.py", "exec")
+    assert "STEPS = 20\n" in script
     metrics = pd.read_csv(io.BytesIO(media(buttons["Download metrics (.csv)"])))
     evals = metrics[metrics.kind == "evaluation"]
     assert list(evals.step) == [0, 10, 20] and metrics.epoch.isna().all()  # the untrained model is scored first
