@@ -3,6 +3,12 @@
     python -m playground presets
     python -m playground train --preset NAME [--set key=value ...] [--schedule NAME=STEP:VALUE,...] [--json]
     python -m playground train --preset NAME --sweep KEY=V1,V2,... [--set ...] [--json]
+    python -m playground script --preset NAME [--set key=value ...] > train.py
+
+`--save-metrics` writes the run's metrics as CSV, a row per step and per evaluation (columns: see
+playground.export.metrics_frame). `script` prints a runnable PyTorch script that trains the same model as a run of
+these settings (playground.mlp.script, playground.attention.script); it is refused, with the reason, for data it
+cannot rebuild (an uploaded table, an attention task other than the symbol tasks).
 
 With --json, an attention preset's result also has "heads": per layer and head, its final entropy (nats) and
 pattern shares on the probe (see playground.attention.stages).
@@ -33,11 +39,11 @@ import sys
 import time
 from typing import Any
 
-from playground import coach, kinds, steering
+from playground import coach, export, kinds, steering
 from playground.events import ACCURACY, Metric, RunFinished
 from playground.settings import Limits
 
-LIST_FIELDS = ("hidden_sizes", "activations")
+LIST_FIELDS = ("hidden_sizes", "activations", "features", "ignore")
 
 
 def apply_overrides(config: Any, assignments: list[str]) -> Any:
@@ -97,9 +103,10 @@ def _progress(snap) -> str:
 
 
 def run_training(name: str, config: Any, show_progress: bool,
-                 schedule: list[tuple[int, str, Any]] | None = None) -> dict[str, Any]:
+                 schedule: list[tuple[int, str, Any]] | None = None, metrics_path: str | None = None) -> dict[str, Any]:
     """Train through the job runner (a background thread, as in the app) and summarise the result. `schedule`:
-    (step, setting, value) changes (steering.parse_schedule), given to the job before it starts."""
+    (step, setting, value) changes (steering.parse_schedule), given to the job before it starts; with
+    `metrics_path`, write its metrics there as CSV (playground.export.metrics_csv)."""
     from playground.jobs import Job
 
     job = Job(config)
@@ -116,6 +123,9 @@ def run_training(name: str, config: Any, show_progress: bool,
     if show_progress:
         print(file=sys.stderr)
     snap = job.snapshot()
+    if metrics_path:
+        with open(metrics_path, "w", newline="", encoding="utf-8") as f:
+            f.write(export.metrics_csv(snap))
     last = snap.evals[-1] if snap.evals else None
     metric = snap.started.metric if snap.started else Metric(ACCURACY, "accuracy")
     key = metric.kind  # "token accuracy", "next-char accuracy": the task's accuracy
@@ -193,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="change learning_rate, weight_decay or batch_size once STEP steps are done")
     tr.add_argument("--json", action="store_true", help="print one JSON object with the result")
     tr.add_argument("--sweep", metavar="KEY=V1,V2,...", help="train one variant per value of a setting")
+    add_export_arguments(sub, tr)
     args = parser.parse_args(argv)
     table = kinds.all_presets()
     if args.command == "presets":
@@ -206,18 +217,22 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits.from_settings()
     try:
         config = apply_overrides(table[args.preset].config, args.set)
+        if args.command == "script":
+            return print_script(args.preset, config)
         schedule = steering.parse_schedule(args.schedule)
         steering.check_schedule(config, schedule, limits)  # each change as the page's widgets are checked
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if refused := limits.memory_problem(config):  # the server's budget applies here too
+    # the server's budget applies here too; a metrics file that can't be written is refused before the run
+    if refused := limits.memory_problem(config) or export.unwritable(args.save_metrics):
         print(f"error: {refused}", file=sys.stderr)
         return 2
     if args.sweep:
         return run_sweep(args.preset, config, args.sweep, args.json)
     t0 = time.perf_counter()
-    result = run_training(args.preset, config, show_progress=sys.stderr.isatty(), schedule=schedule)
+    result = run_training(args.preset, config, show_progress=sys.stderr.isatty(), schedule=schedule,
+                          metrics_path=args.save_metrics)
     if args.json:
         print(json.dumps(result))
     else:
@@ -230,3 +245,27 @@ def main(argv: list[str] | None = None) -> int:
         for d in result["diagnoses"]:
             print(f"{'coach (' + d['kind'] + ')':>26}: {d['message']}")
     return 1 if result["status"] == "failed" else 0
+
+
+def add_export_arguments(sub: Any, train: argparse.ArgumentParser) -> None:
+    """The train command's --save-metrics, and the script command."""
+    train.add_argument("--save-metrics", metavar="PATH", help="write the run's metrics (steps, evaluations) as CSV")
+    sc = sub.add_parser("script", help="print a runnable PyTorch script of a preset's run")
+    sc.add_argument("--preset", default=kinds.KINDS[0].default_preset)
+    sc.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
+
+
+def print_script(name: str, config: Any) -> int:
+    """Print the runnable script of `config` (exit status 0), or say on stderr why there is none (2)."""
+    render = kinds.kind_of(config).script()
+    if render is None:
+        offered = " and ".join(k.title for k in kinds.KINDS if k.script_path)
+        print(f"error: no runnable script for {name!r}, a preset of the {kinds.kind_of(config).title}: scripts are "
+              f"exported for the {offered} only.", file=sys.stderr)
+        return 2
+    try:
+        print(render(config), end="")
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0

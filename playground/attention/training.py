@@ -117,7 +117,8 @@ class AttentionRunner:
         c, s, p = self.config, self.spec, self.probe
         outputs = [tasks.display(o) for o in s.outputs]
         info = AttentionRunInfo(c.task.task, s.kind, p.tokens, p.targets, c.model.n_layers, c.model.n_heads, outputs,
-                                len(self.held_out[0]), tasks.task_of(c.task).note, c.model.d_model)
+                                len(self.held_out[0]), tasks.task_of(c.task).note, c.model.d_model, s.vocab.tokens,
+                                tuple(s.outputs))
         n, metric = c.training.steps, Metric(ACCURACY, s.metric_name)
         validation = "" if self.validation is None else (
             f"{len(self.validation[0]):,} sequences drawn from the training examples, apart from the held-out set")

@@ -52,6 +52,12 @@ class Dataset:
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]  # () for regression
     notes: tuple[str, ...] = ()  # what was done to the data, in sentences for the page
+    # The standardisation, fitted on the training split: x_scaled = (x - feature_mean) / feature_std per feature
+    # (StandardScaler's mean_ and scale_; a constant column has std 1), and for regression the target's likewise.
+    feature_mean: tuple[float, ...] = ()
+    feature_std: tuple[float, ...] = ()
+    target_mean: float | None = None  # regression only
+    target_std: float | None = None
 
     @property
     def n_features(self) -> int:
@@ -181,12 +187,14 @@ def _split_and_scale(x: np.ndarray, y: np.ndarray, task: str, features: tuple[st
             y_scaler = StandardScaler().fit(y_tr.reshape(-1, 1))
             y_tr, y_te = (y_scaler.transform(v.reshape(-1, 1)).ravel().astype(np.float32) for v in (y_tr, y_te))
         _check_scaled(np.array([np.isfinite(y_tr).all() and np.isfinite(y_te).all()]), ("the target",))
+        target = float(y_scaler.mean_[0]), float(y_scaler.scale_[0])
         if cfg.dataset == "csv":
-            mean, std = y_scaler.mean_[0], y_scaler.scale_[0]
-            notes.append(f"Standardised the target (training mean {mean:.4g}, std {std:.4g}).")
+            notes.append(f"Standardised the target (training mean {target[0]:.4g}, std {target[1]:.4g}).")
     else:
         y_tr, y_te = y_tr.astype(np.int64), y_te.astype(np.int64)
-    return Dataset(x_tr, y_tr, x_te, y_te, task, tuple(features), tuple(classes), tuple(notes))
+        target = (None, None)
+    return Dataset(x_tr, y_tr, x_te, y_te, task, tuple(features), tuple(classes), tuple(notes),
+                   tuple(float(v) for v in scaler.mean_), tuple(float(v) for v in scaler.scale_), *target)
 
 
 def validation_split(data: Dataset, fraction: float, seed: int) -> tuple[Dataset, np.ndarray, np.ndarray]:

@@ -115,7 +115,7 @@ class MLPRunner:
         d = self.data
         points = Points(d.x_train, d.y_train, d.x_test, d.y_test) if d.n_features == 2 else None
         info = MLPRunInfo(d.task, d.class_names, d.feature_names, d.notes, len(d.x_train), len(d.x_test), d.y_test,
-                          points)
+                          points, tuple(self.inputs[1]), d.feature_mean, d.feature_std, d.target_mean, d.target_std)
         per_epoch = math.ceil(len(d.x_train) / self.batch_size)
         metric = Metric(ACCURACY, "accuracy") if self.classify else Metric(R2, "R²")
         epochs = self.config.training.epochs

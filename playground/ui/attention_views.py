@@ -16,7 +16,7 @@ from playground.attention.inference import MAX_GENERATE_CHARS, generate, run_inp
 from playground.attention.presets import DEFAULT_PRESET, PRESETS
 from playground.attention.views import AttentionRunInfo
 from playground.jobs import Snapshot
-from playground.ui import attention_stages, live
+from playground.ui import attention_stages, exports, live
 from playground.ui.charts import chart
 from playground.ui.text import code, literal
 
@@ -211,3 +211,4 @@ def draw(snap: Snapshot | None, config: object = None) -> None:
     probe_view(snap)
     if snap is not None:
         own_input(snap)
+        exports.downloads("attention", snap)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
 from playground.mlp import network_plots
 from playground.mlp import plots as mlp_plots
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import DataError, make_dataset
 from playground.mlp.views import MLPRunInfo, MLPViews
-from playground.ui import live, mlp_health, mlp_network, mlp_replay, run_history, session, widgets
+from playground.ui import exports, live, mlp_health, mlp_network, mlp_replay, run_history, session
 from playground.ui.charts import chart
 from playground.ui.text import cut, literal
 
@@ -102,12 +101,7 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
         mlp_health.draw(snap)
     for note in info.notes if info else ():
         st.caption(literal(note))
-    if not snap.active and snap.state is not None:
-        r = widgets.row()
-        r.download_button("Download weights (.safetensors)", weights_bytes(snap.state, snap.config),
-                          file_name="mlp.safetensors", key="mlp.dl_weights")
-        r.download_button("Download config (.json)", config_json(snap.config, snap.changes),
-                          file_name="mlp-config.json", key="mlp.dl_config")
+    exports.downloads(PAGE, snap)
 
 
 
