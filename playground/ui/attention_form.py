@@ -45,7 +45,10 @@ CLASSROOM_FIELDS = {"task.task": "Task", "task.seq_len": "seq_len", "task.vocab_
                     "model.positional": "Positions", "model.dropout": "Dropout", "training.optimizer": "Optimizer",
                     "training.learning_rate": "Learning rate", "training.batch_size": "Batch size",
                     "training.steps": "Steps", "training.eval_every": "Evaluate every (steps)",
-                    "training.seed": "Seed", "training.weight_decay": "Weight decay", "training.device": "Device"}
+                    "training.seed": "Seed", "training.weight_decay": "Weight decay", "training.device": "Device",
+                    "training.patience": "Patience",
+                    "training.target_metric": "Target metric", "training.validation_fraction": "Validation fraction",
+                    "training.restore_best_weights": "Restore best weights"}
 
 
 def load_config(cfg: AttentionRunConfig) -> None:
@@ -173,7 +176,7 @@ def _training_section(lesson: classroom.Lesson) -> None:
         put(r.selectbox, "training.device", "Device", ("auto", *devices.available()), key=k + "device")
         st.caption(steer.when_note(counted_in_epochs=False))
         steer.early_stopping_widgets(k, "a validation sample drawn from the training examples (apart from the "
-                                        "held-out set the charts call validation)", "validation sample's accuracy")
+                                        "held-out set the charts call validation)", "validation sample's accuracy", put)
 
 
 def _corpus_input(key: str) -> None:

@@ -32,7 +32,8 @@ def downloads(page: str, snap: Snapshot) -> None:
                            lambda: weights_bytes(snap.state, snap.config, info))
         r.download_button("Download weights (.safetensors)", data, file_name=f"{page}.safetensors",
                           mime="application/octet-stream", key=f"{page}.dl_weights")
-    r.download_button("Download config (.json)", config_json(snap.config, snap.changes), file_name=f"{page}-config.json",
+    r.download_button("Download config (.json)", config_json(snap.config, snap.changes),
+                      file_name=f"{page}-config.json",
                       mime="application/json", key=f"{page}.dl_config")
     if len(snap.step_x) or snap.evals:
         csv = live.cached(f"{page}.metrics_file", (snap.run, snap.status, snap.step, len(snap.evals)),

@@ -72,7 +72,10 @@ CLASSROOM_FIELDS = {"data.dataset": "Dataset", "data.n_samples": "Samples", "dat
                     "model.activations": "Activations", "model.dropout": "Dropout", "model.init": "Initialisation",
                     "training.optimizer": "Optimizer", "training.learning_rate": "Learning rate",
                     "training.batch_size": "Batch size", "training.epochs": "Epochs",
-                    "training.weight_decay": "Weight decay", "training.seed": "Seed", "training.device": "Device"}
+                    "training.weight_decay": "Weight decay", "training.seed": "Seed", "training.device": "Device",
+                    "training.patience": "Patience",
+                    "training.target_metric": "Target metric", "training.validation_fraction": "Validation fraction",
+                    "training.restore_best_weights": "Restore best weights"}
 DATA_FIELDS = [f for f in CLASSROOM_FIELDS if f.startswith("data.")]
 MODEL_FIELDS = [f for f in CLASSROOM_FIELDS if f.startswith("model.")]
 TRAINING_FIELDS = [f for f in CLASSROOM_FIELDS if f.startswith("training.")]
@@ -265,7 +268,7 @@ def _training_section(lesson: classroom.Lesson) -> None:
     st.caption(steer.when_note(counted_in_epochs=True))
     share = st.session_state[PREFIX + "validation_fraction"]
     steer.early_stopping_widgets(PREFIX, f"a validation split of {share:.0%} of the training rows",
-                                 "validation accuracy (R² for regression)")
+                                 "validation accuracy (R² for regression)", put)
 
 
 def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:

@@ -7,6 +7,7 @@ differs from the job's to `Job.set_setting` (which checks it as a new run's sett
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -42,22 +43,25 @@ def when_note(counted_in_epochs: bool) -> str:
             f"size at {batch}, each marked on the loss chart; other settings apply when you press Restart.")
 
 
-def early_stopping_widgets(prefix: str, split: str, metric: str) -> None:
+def early_stopping_widgets(prefix: str, split: str, metric: str, put: Callable[..., Any] | None = None) -> None:
     """Early stopping's widgets under keys `prefix` + field name (patience, restore_best_weights,
     validation_fraction, target_metric), and a note on the split that decides (`split`, in words). `metric` names the
-    target's metric ("validation accuracy or R²")."""
+    target's metric ("validation accuracy or R²"). `put(widget, field, *args, **kwargs)` draws each control of the
+    training part's `field` (a classroom link's lesson hides or locks them: ui.classroom.Lesson.put)."""
+    put = put or (lambda widget, _field, *args, **kwargs: widget(*args, **kwargs))
     s = st.session_state
     on = bool(s.get(prefix + "patience")) or s.get(prefix + "target_metric") is not None
     r = row()
-    r.number_input("Patience", 0, 1000, key=prefix + "patience",
-                   help="Early stopping: stop after this many evaluations without a lower validation loss; 0 is off.")
-    r.number_input("Target metric", -1.0, 1.0, value=None, step=0.01, key=prefix + "target_metric",
-                   placeholder="off", help=f"Stop once the {metric} reaches this; empty is off.")
+    put(r.number_input, "training.patience", "Patience", 0, 1000, key=prefix + "patience",
+        help="Early stopping: stop after this many evaluations without a lower validation loss; 0 is off.")
+    put(r.number_input, "training.target_metric", "Target metric", -1.0, 1.0, value=None, step=0.01,
+        key=prefix + "target_metric", placeholder="off", help=f"Stop once the {metric} reaches this; empty is off.")
     # a line each: in a row, a narrow column squeezed the checkbox's label to "…"
-    st.slider("Validation fraction", 0.05, 0.5, step=0.05, key=prefix + "validation_fraction", disabled=not on,
-              help="The share of the training examples held out to decide when to stop (early stopping only).")
-    st.checkbox("Restore best weights", key=prefix + "restore_best_weights", disabled=not on,
-                help="When patience stops the run, end with the weights of its best evaluation.")
+    put(st.slider, "training.validation_fraction", "Validation fraction", 0.05, 0.5, step=0.05,
+        key=prefix + "validation_fraction", disabled=not on,
+        help="The share of the training examples held out to decide when to stop (early stopping only).")
+    put(st.checkbox, "training.restore_best_weights", "Restore best weights", key=prefix + "restore_best_weights",
+        disabled=not on, help="When patience stops the run, end with the weights of its best evaluation.")
     if on:
         st.caption(f"Early stopping decides on {split}, never on the test split: choosing when to stop by the "
                    "test split would leak it into the score it reports.")

@@ -78,22 +78,23 @@ def test_presenter_mode_builds_a_classroom_link_that_opens_as_built():
     app.run()
     open_mlp(app)
     app.radio(key="mlp.preset").set_value("spiral").run()
-    hide = [f for f in CLASSROOM_FIELDS if f != "training.learning_rate"]
-    app.multiselect(key="mlp.classroom.hide").set_value(hide[:-1]).run()
-    app.multiselect(key="mlp.classroom.lock").set_value([hide[-1]]).run()
+    lock = "training.device"
+    hide = [f for f in CLASSROOM_FIELDS if f not in ("training.learning_rate", lock)]
+    app.multiselect(key="mlp.classroom.hide").set_value(hide).run()
+    app.multiselect(key="mlp.classroom.lock").set_value([lock]).run()
     assert any("Students can change: Learning rate." == c.value for c in app.caption)
     [code] = app.code
     url = urlsplit(code.value)
     assert url.path.endswith("/mlp") and "presenter" not in url.query
     params = dict(parse_qsl(url.query))
-    assert params["hide"] == ",".join(sorted(hide[:-1])) and params["lock"] == hide[-1]
+    assert params["hide"] == ",".join(sorted(hide)) and params["lock"] == lock
     registry.shared().shutdown()
 
     student = AppTest.from_file(APP, default_timeout=30)
     student.run()
     open_link(student, params)
-    assert keys(student) == {"mlp.learning_rate", hide[-1].replace("training.", "mlp.")}
-    assert student.selectbox(key=hide[-1].replace("training.", "mlp.")).disabled
+    assert keys(student) == {"mlp.learning_rate", "mlp.device"}
+    assert student.selectbox(key="mlp.device").disabled
     from playground.mlp.presets import PRESETS
 
     assert student.session_state["mlp.saved"] == PRESETS["spiral"].config  # the lesson's settings
