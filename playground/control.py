@@ -8,11 +8,14 @@ lends it to the queue and takes one again before its next step. All methods are 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
+
+WATCH_S = 2.0  # after someone looked at a run, its trainer captures frames this long (longer than a live refresh's gap)
 
 
 class Command(Enum):
@@ -49,6 +52,13 @@ class Control:
         self.place = place
         self._holding = True  # whether the trainer holds its place (always, without one)
         self._taking_step = False  # whether the trainer waits in the queue for a place to take a single step
+        # perf_counter time until which someone watches the run, so its trainer captures frames (loop.FrameClock);
+        # a float written and read whole (atomic in CPython), so no lock: a read a moment stale costs one frame
+        self.watched_until = -math.inf
+
+    def watch(self, seconds: float = WATCH_S) -> None:
+        """Someone looks at the run now: the trainer captures frames for `seconds` more (math.inf: always)."""
+        self.watched_until = time.perf_counter() + seconds
 
     @property
     def paused(self) -> bool:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import torch
 
 from playground.control import Control
-from playground.events import Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.events import Event, FrameCaptured, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.runlog import RunLog, Snapshot
 from playground.settings import Limits
 
@@ -143,6 +143,9 @@ class Job:
                     self._note = f"Stopped at this server's limit of {self.limits.duration()} of training per run."
                     self.control.stop()
                 return
+            if type(event) is FrameCaptured:  # a few times a second: kept, and nobody waits for one
+                self._log.frames.append(event)
+                return
             if self.limits is not None:
                 event = self._within_limits(event, now)
             self._log.add(event, now)
@@ -162,6 +165,9 @@ class Job:
         return event
 
     def snapshot(self) -> Snapshot:
+        """A frozen copy of the run now. Reading it marks the run watched (Control.watch): its trainer captures
+        frames for the page while someone reads it."""
+        self.control.watch()
         position = self._queue_position()  # before the lock: the queue's lock is never taken inside a job's
         now = time.perf_counter()
         with self._lock:
@@ -180,7 +186,7 @@ class Job:
                 steps_per_second=rate, eta_s=eta, limit_s_left=limit_left,
                 step_x=step_x, step_loss=step_loss,
                 evals=tuple(log.evals), views=log.views, state=log.state, history=tuple(log.history),
-                queue_position=position if log.end is None else 0, run=self.run,
+                queue_position=position if log.end is None else 0, run=self.run, frames=tuple(log.frames),
             )
         if snap.queue_position:  # outside the lock: it asks the jobs ahead and training
             snap = dataclasses.replace(snap, queue_wait_s=self._admission.wait_s(self))

@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.events import EvalEnded, Event, FrameCaptured, RunFailed, RunFinished, RunStarted, StepEnded
 
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
 MAX_HISTORY_BYTES = 32 * 2**20  # and the arrays they hold: a Transformer's maps grow with n_layers * n_heads * T^2
+MAX_FRAMES = 64  # the newest frames kept for the page: over 3 s at 20 frames a second, more than a refresh's gap
 RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
 
 
@@ -55,6 +56,7 @@ class Snapshot:
     queue_wait_s: float | None = None  # while in the queue: roughly the seconds until a place (RunQueue.wait_s)
     limit_s_left: float | None = None  # while active under a server time limit: training seconds left
     run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
+    frames: tuple[FrameCaptured, ...] = ()  # the newest frames (at most runlog.MAX_FRAMES), oldest first
 
     @property
     def active(self) -> bool:
@@ -112,6 +114,7 @@ class RunLog:
         self.history: list[tuple[int, Any]] = []  # (step, views) for replay
         self._history_bytes: list[int] = []  # the array bytes each snapshot in `history` holds
         self._rate: deque[tuple[float, int]] = deque()
+        self.frames: deque[FrameCaptured] = deque(maxlen=MAX_FRAMES)  # the newest frames, oldest dropped first
 
     def add(self, event: Event, now: float) -> None:
         """Fold `event`, which arrived at `now` (perf_counter seconds)."""
@@ -120,6 +123,8 @@ class RunLog:
                 self.add_step(event, now)
             case EvalEnded():
                 self._evaluated(event)
+            case FrameCaptured():
+                self.frames.append(event)
             case RunStarted():
                 self.started, self.t0 = event, now
                 self.epoch = 0 if event.steps_per_epoch else None  # a run counted in epochs: none done yet
