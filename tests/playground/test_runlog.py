@@ -66,3 +66,14 @@ def test_array_bytes_counts_arrays_inside_frozen_views():
     expected = sum(a.nbytes for a in (views.attention, views.prediction, views.probabilities, views.scores,
                                       views.entropy, views.shares))
     assert runlog.array_bytes(views) == expected > 0
+
+
+def test_frames_are_kept_newest_first_within_their_bound(monkeypatch):
+    from playground.events import FrameCaptured
+
+    monkeypatch.setattr(runlog, "MAX_FRAMES", 3)
+    log = RunLog(t0=0.0)
+    for i in range(1, 6):
+        log.add(FrameCaptured(i, 10 * i, 0.05 * i, np.full(4, i, np.uint8)), now=i)
+    assert [f.index for f in log.frames] == [3, 4, 5]  # the oldest dropped
+    assert log.step == 0 and not log.evals  # a frame is neither a step nor an evaluation
