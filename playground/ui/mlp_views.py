@@ -122,7 +122,7 @@ def run_views(snap: Snapshot, v: MLPViews | None, info: MLPRunInfo | None, place
             grid.x if grid else None, grid.y if grid else None, grid.values if grid else None, pts.x_train,
             pts.y_train, pts.x_test, pts.y_test, task=info.task, class_names=info.class_names, discretize=discretize,
             axis_titles=axis_titles(snap), height=BOUNDARY_HEIGHT))
-        following = v is snap.views  # the newest views animate with the run's frames; a replay does not
+        following = v is snap.views and mlp_replay.following(snap)  # the run's frames animate the newest views only
         frames = frame_plots.boundary_payload(unsent(snap, "mlp.boundary_chart"), run=snap.run, live=snap.active,
                                               classify=info.task == "classification", discretize=discretize)
         chart(fig, "mlp.boundary_chart", c1, snap.run, frames=frames if following else None)
