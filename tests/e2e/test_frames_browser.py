@@ -22,7 +22,8 @@ STATS_JS = """(name) => {
     if (!chart || chart.dataset.name !== name) continue;
     const s = f.contentWindow.playgroundFrames;
     const images = chart.layout ? chart.layout.images || [] : [];
-    return { drawn: s.drawn, index: s.index, between: s.between.slice(), source: images.length ? images[0].source : '' };
+    const source = images.length ? images[0].source : '';
+    return { drawn: s.drawn, index: s.index, between: s.between.slice(), source: source };
   }
   return null;
 }"""
