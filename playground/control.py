@@ -10,11 +10,14 @@ it and waits for it again without pausing. All methods are thread-safe.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
+
+WATCH_S = 2.0  # after someone looked at a run, its trainer captures frames this long (longer than a live refresh's gap)
 
 
 class Command(Enum):
@@ -54,6 +57,13 @@ class Control:
         self._turn_over = False  # the queue asked the trainer to lend its place at the next step boundary
         self._fresh = True  # no step yet since the trainer took its place: a turn lets at least one through
         self._changes: list[tuple[str, float, int | None]] = []  # (setting, value, after step) not yet applied
+        # perf_counter time until which someone watches the run, so its trainer captures frames (loop.FrameClock);
+        # a float written and read whole (atomic in CPython), so no lock: a read a moment stale costs one frame
+        self.watched_until = -math.inf
+
+    def watch(self, seconds: float = WATCH_S) -> None:
+        """Someone looks at the run now: the trainer captures frames for `seconds` more (math.inf: always)."""
+        self.watched_until = time.perf_counter() + seconds
 
     @property
     def paused(self) -> bool:

@@ -108,4 +108,15 @@ class RunFailed:
     seconds: float
 
 
-Event = RunStarted | StepEnded | EvalEnded | SettingChanged | RunFinished | RunFailed
+@dataclass(frozen=True)
+class FrameCaptured:
+    """A small picture of the model taken between evaluations, at a steady wall-time cadence
+    (`Runner.frame_every_s`), so a page can animate what the model computes more often than it evaluates."""
+
+    index: int  # 1-based count of frames in this run
+    step: int  # optimizer steps taken when the frame was captured
+    seconds: float  # since the run started (after set-up), when it was captured
+    frame: Any  # the playground's frozen frame: small uint8 grids (e.g. mlp/frames.Frame)
+
+
+Event = RunStarted | StepEnded | EvalEnded | SettingChanged | FrameCaptured | RunFinished | RunFailed

@@ -23,7 +23,7 @@ import torch
 
 from playground import steering
 from playground.control import Control
-from playground.events import Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.events import Event, FrameCaptured, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.memory import estimate
 from playground.runlog import RunLog, Snapshot
 from playground.settings import Limits
@@ -159,6 +159,9 @@ class Job:
                     self._note = f"Stopped at this server's limit of {self.limits.duration()} of training per run."
                     self.control.stop()
                 return
+            if type(event) is FrameCaptured:  # a few times a second: kept, and nobody waits for one
+                self._log.frames.append(event)
+                return
             if self.limits is not None:
                 event = self._within_limits(event, now)
             self._log.add(event, now)
@@ -178,6 +181,9 @@ class Job:
         return event
 
     def snapshot(self) -> Snapshot:
+        """A frozen copy of the run now. Reading it marks the run watched (Control.watch): its trainer captures
+        frames for the page while someone reads it."""
+        self.control.watch()
         position = self._queue_position()  # before the lock: the queue's lock is never taken inside a job's
         share = self._admission.share(self) if self._admission is not None else None
         now = time.perf_counter()
@@ -201,6 +207,7 @@ class Job:
                 share=share if log.end is None else None,
                 end=log.end,
                 clock=log.clock_array(), eval_s=np.array(log.eval_s),
+                frames=tuple(log.frames),
             )
         if snap.queue_position:  # outside the lock: it asks the jobs ahead and training
             snap = dataclasses.replace(snap, queue_wait_s=self._admission.wait_s(self))

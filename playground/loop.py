@@ -26,7 +26,16 @@ import torch
 from playground.config import OPTIMIZER_LABELS
 from playground.control import Command, Control
 from playground.early_stopping import EarlyStopping
-from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, SettingChanged, StepEnded
+from playground.events import (
+    EvalEnded,
+    Event,
+    FrameCaptured,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    SettingChanged,
+    StepEnded,
+)
 
 Emit = Callable[[Event], None]
 
@@ -67,6 +76,9 @@ class Runner(Protocol):
         last in `epoch`. The event that marks it."""
         ...
 
+    # Optional: `frame_every_s: float` and `frame(step) -> Any | None`, the playground's frozen frame of the
+    # model now (None: nothing to picture, e.g. a table's run); see FrameClock.
+
 
 def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
     """Train with `runner`, reporting through `emit`, as the module docstring says. Never raises."""
@@ -76,6 +88,7 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
     stopper = EarlyStopping.of(runner.training)
     try:
         total_steps = _start(runner, emit)
+        frames = FrameClock(runner, emit, t0, control)
         batches = iter(runner.batches())
         while step < total_steps:  # wait before the next batch is cut, so that a change made meanwhile applies to it
             command = control.wait()
@@ -95,6 +108,8 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
             if step_diverged(loss, first_loss, runner.batch_size):
                 emit(diverged_event(loss, step, runner.training, t0))
                 return
+            if (now := time.perf_counter()) >= frames.due:
+                frames.capture(step, now)
             if command is Command.STEP or due:
                 late = time.perf_counter() - last_full >= runner.full_every_s
                 full = command is Command.STEP or step == total_steps or late
@@ -107,6 +122,7 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
                 if stopper is not None and due and (why := stopper.update(evaluation, runner.model)):
                     stop_early(runner, emit, stopper, why, evaluation, t0)
                     return
+        frames.last(step)  # the last frame shows the model of the last evaluation
         emit(finished("completed", step, t0, stopper))
     except Exception as e:  # errors are data: the page shows the message, never a traceback
         emit(failure_event(e, step, t0))
@@ -152,6 +168,32 @@ def _start(runner: Runner, emit: Emit) -> int:
     if runner.evaluates_untrained:
         emit(runner.evaluate(0, None, full=False))
     return started.total_steps
+
+
+class FrameClock:
+    """Captures a runner's frames (`runner.frame(step)`) every `runner.frame_every_s` seconds of wall time,
+    between steps, while `control` is watched, as FrameCaptured events numbered from 1; `due` is +inf for a
+    runner without frames."""
+
+    def __init__(self, runner: Runner, emit: Emit, t0: float, control: Control) -> None:
+        self._frame = getattr(runner, "frame", None)
+        self.every = float(getattr(runner, "frame_every_s", 0.0) or 0.0)
+        self.emit, self.t0, self.control = emit, t0, control
+        self.due = math.inf if self._frame is None or self.every <= 0 else time.perf_counter() + self.every
+        self.count, self.last_step = 0, -1
+
+    def capture(self, step: int, now: float) -> None:
+        """Capture and emit a frame after `step` (at perf_counter `now`); the next is due `every` seconds on."""
+        self.due = now + self.every
+        frame = self._frame(step) if now < self.control.watched_until else None
+        if frame is not None:
+            self.count, self.last_step = self.count + 1, step
+            self.emit(FrameCaptured(self.count, step, now - self.t0, frame))
+
+    def last(self, step: int) -> None:
+        """A frame after the run's last `step` unless one was captured there (the run's last picture)."""
+        if self.due < math.inf and self.last_step != step:
+            self.capture(step, time.perf_counter())
 
 
 DIVERGENCE_FACTOR = 100.0  # a batch loss this many times the first one counts as divergence

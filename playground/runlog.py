@@ -17,12 +17,22 @@ from typing import Any
 
 import numpy as np
 
-from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, SettingChanged, StepEnded
+from playground.events import (
+    EvalEnded,
+    Event,
+    FrameCaptured,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    SettingChanged,
+    StepEnded,
+)
 from playground.turns import Share
 
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
 MAX_HISTORY_BYTES = 32 * 2**20  # and the arrays they hold: a Transformer's maps grow with n_layers * n_heads * T^2
+MAX_FRAMES = 64  # the newest frames kept for the page: over 3 s at 20 frames a second, more than a refresh's gap
 RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
 CLOCK_EVERY_S = 0.1  # a (step, seconds) pair is kept at most this often: wall time for the charts' x axis
 MAX_CLOCK_POINTS = 4000  # beyond this, every other pair is dropped (the clock stays as long as the run)
@@ -59,6 +69,7 @@ class Snapshot:
     queue_wait_s: float | None = None  # while in the queue: roughly the seconds until a place (RunQueue.wait_s)
     limit_s_left: float | None = None  # while active under a server time limit: training seconds left
     run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
+    frames: tuple[FrameCaptured, ...] = ()  # the newest frames (at most runlog.MAX_FRAMES), oldest first
     share: Share | None = None  # while active and runs take turns at the server's places: how this one shares them
     changes: tuple[SettingChanged, ...] = ()  # the settings changed while it trained, in the order applied
     end: RunFinished | RunFailed | None = None  # how it ended (early stopping's best evaluation), None while active
@@ -134,6 +145,7 @@ class RunLog:
         self.changes: list[SettingChanged] = []  # settings changed while it trained (playground.steering)
         self.clock: list[tuple[int, float]] = []  # (step, seconds from t0), see Snapshot.clock
         self.eval_s: list[float] = []  # seconds from t0 to each evaluation
+        self.frames: deque[FrameCaptured] = deque(maxlen=MAX_FRAMES)  # the newest frames, oldest dropped first
 
     def add(self, event: Event, now: float) -> None:
         """Fold `event`, which arrived at `now` (perf_counter seconds)."""
@@ -143,6 +155,8 @@ class RunLog:
             case EvalEnded():
                 self._evaluated(event)
                 self.eval_s.append(now - self.t0)
+            case FrameCaptured():
+                self.frames.append(event)
             case RunStarted():
                 self.started, self.t0 = event, now
                 self.epoch = 0 if event.steps_per_epoch else None  # a run counted in epochs: none done yet

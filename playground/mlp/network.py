@@ -52,6 +52,15 @@ class NetworkView:
         return sum(layer.n_units - len(layer.units) for layer in self.layers)
 
 
+def unit_scales(images: np.ndarray) -> np.ndarray:
+    """(k,) the largest finite |value| of each unit's picture (1 where it is all zeros): each picture spans the
+    whole colour scale, so a unit's shape reads at a glance whatever its size (the tooltip and the large view
+    give the numbers)."""
+    values = np.abs(np.nan_to_num(np.asarray(images, np.float32), nan=0.0, posinf=0.0, neginf=0.0))
+    largest = values.reshape(len(values), -1).max(1) if values.size else np.ones(len(values))
+    return np.where(largest > 0, largest, 1.0)
+
+
 def linears(model: nn.Module) -> list[nn.Linear]:
     """The model's Linear layers in order, the output layer last (it is registered first, so not by modules())."""
     return [m for m in model.hidden if isinstance(m, nn.Linear)] + [model.output]
@@ -116,6 +125,25 @@ def grid_forward(model: nn.Module, inputs: torch.Tensor, side: int, units: list[
     out = model.output(h)
     images.append(keep(out, column))
     return out, images
+
+
+@torch.no_grad()
+def picture_forward(model: nn.Module, inputs: torch.Tensor, side: int, thumb: int
+                    ) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """`grid_forward` for a frame, every unit kept: the output (side*side, n_out) for `inputs` (side*side, n_in)
+    in row-major order, and every column's units (inputs, each hidden layer after its activation, the output
+    layer) on a thinned grid of `thumb` x `thumb` points in one (thumb*thumb, all units) tensor, with each
+    column's width (so a frame moves one tensor to the host, not one per column)."""
+    pick = np.unique(np.linspace(0, side - 1, min(thumb, side)).round().astype(int))
+    rows = torch.as_tensor((pick[:, None] * side + pick[None, :]).ravel(), device=inputs.device)
+    kept, h = [inputs.index_select(0, rows)], inputs
+    for module in model.hidden:
+        h = module(h)
+        if not isinstance(module, (nn.Linear, nn.Dropout)):  # an activation: the end of a hidden layer
+            kept.append(h.index_select(0, rows))
+    out = model.output(h)
+    kept.append(out.index_select(0, rows))
+    return out, torch.cat(kept, 1), [k.shape[1] for k in kept]
 
 
 def network_view(model: nn.Module, units: list[np.ndarray], images: list[np.ndarray], grid_x: np.ndarray,

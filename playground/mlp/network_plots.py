@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from playground.mlp.layer_stats import LayersView
-from playground.mlp.network import LayerView, NetworkView
+from playground.mlp.network import LayerView, NetworkView, unit_scales
 from playground.mlp.plots import DIVERGING, _diverging
 from playground.plots import CLASS_COLOURS, base_layout, empty_figure, make_figure, plain_label, trace
 
@@ -29,15 +29,6 @@ MIN_GAP = 1.6  # units between columns at least, so links have room between pict
 LINK_WIDTHS = (0.4, 1.0, 1.8, 3.0)  # pixels, for |weight| in each quarter of the view's largest |weight|
 POSITIVE, NEGATIVE = CLASS_COLOURS[1], CLASS_COLOURS[0]  # orange, blue
 MAX_HOVER_WEIGHTS = 16  # incoming weights listed in a neuron's tooltip
-
-
-def unit_scales(images: np.ndarray) -> np.ndarray:
-    """(k,) the largest finite |value| of each unit's picture (1 where it is all zeros): each picture spans the
-    whole colour scale, so a unit's shape reads at a glance whatever its size (the tooltip and the large view
-    give the numbers)."""
-    values = np.abs(np.nan_to_num(np.asarray(images, np.float32), nan=0.0, posinf=0.0, neginf=0.0))
-    largest = values.reshape(len(values), -1).max(1) if values.size else np.ones(len(values))
-    return np.where(largest > 0, largest, 1.0)
 
 
 def positions(view: NetworkView) -> list[np.ndarray]:

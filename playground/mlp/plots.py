@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.colors import hex_to_rgb
 
+from playground.mlp.views import MAX_POINTS_DRAWN
 from playground.plots import (
     BLUES,
     CLASS_COLOURS,
@@ -30,7 +31,6 @@ from playground.plots import (
 
 DIVERGING = [[0.0, CLASS_COLOURS[0]], [0.5, "#ffffff"], [1.0, CLASS_COLOURS[1]]]
 BACKGROUND_OPACITY = 0.6  # boundary background drawn lighter than the points on top of it
-MAX_POINTS_DRAWN = 500  # data points drawn per split on the decision boundary
 # The boundary's legend in small type, so the square plot keeps most of the chart's height; below the plot, as the
 # modebar's row of buttons covers the top of a chart about 310 pixels wide (beside the network view). (One entry
 # per class, its test points grouped with it, hid both splits at a click, and "Reset axes" then left out the

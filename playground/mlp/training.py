@@ -26,11 +26,20 @@ from playground.loop import Emit, fit
 from playground.mlp import features
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset, validation_split
+from playground.mlp.frames import (
+    FRAME_INTERVAL_S,
+    GRID_STEP,
+    THUMB,
+    Frame,
+    boundary_frame,
+    picture_frames,
+    target_range,
+)
 from playground.mlp.health import Health, HealthProbe
 from playground.mlp.layer_stats import layers_view
 from playground.mlp.model import MLP
-from playground.mlp.network import NetworkView, grid_forward, network_view, shown_units
-from playground.mlp.views import BoundaryGrid, MLPRunInfo, MLPViews, Points
+from playground.mlp.network import NetworkView, grid_forward, linears, network_view, picture_forward, shown_units
+from playground.mlp.views import MAX_POINTS_DRAWN, BoundaryGrid, MLPRunInfo, MLPViews, Points
 from playground.torchkit import make_optimizer, n_parameters, seeded_model, set_hyperparameter, weights_copy
 
 GRID_SIZE = 60  # decision-boundary resolution per axis (60 x 60 = 3600 forward passes)
@@ -57,6 +66,7 @@ class MLPRunner:
     records_health = True  # read a Health at each evaluation (mlp/health.py); off only to measure its cost
 
     network_view = True  # the network view's pictures at each full evaluation (off: benchmarks/network_view.py)
+    frame_every_s = FRAME_INTERVAL_S  # a Frame of the boundary this often while training (loop.FrameClock); 0: none
 
     def __init__(self, config: MLPRunConfig, table: pd.DataFrame | None = None) -> None:
         self.config, self.table, self.training = config, table, config.training
@@ -102,7 +112,27 @@ class MLPRunner:
         # the grid's inputs as the network gets them (derived features), on the device once, not per evaluation
         self.grid_inputs = self.inputs[0](self.grid[2].to(device)) if self.grid is not None else None
         self.probe = HealthProbe(self.model, config.model.activations) if self.records_health else None
+        self.frame_inputs = self._frame_inputs()
+        self.value_range = target_range(data.y_train, data.y_test, MAX_POINTS_DRAWN)  # a regression frame's scale
+        self.frame_whole = self._whole_view()
         return self._started()
+
+    def _frame_inputs(self) -> torch.Tensor | None:
+        """(F*F, n_in) the boundary grid's every GRID_STEP-th point each way, as the network gets them; None
+        without a grid."""
+        if self.grid_inputs is None:
+            return None
+        square = self.grid_inputs.reshape(GRID_SIZE, GRID_SIZE, -1)[::GRID_STEP, ::GRID_STEP]
+        return square.reshape(-1, square.shape[-1]).contiguous()
+
+    def _whole_view(self) -> bool:
+        """Whether the network view shows every unit, so frames carry its pictures (its choice of units, when it
+        leaves some out, can change at each evaluation)."""
+        if self.grid is None or not self.network_view:
+            return False
+        units, _ = shown_units(self.model, len(self.inputs[1]))
+        widths = [len(self.inputs[1])] + [layer.out_features for layer in linears(self.model)]
+        return all(len(u) == w for u, w in zip(units, widths, strict=True))
 
     def _inputs_of(self, data: Dataset) -> tuple:
         """(points -> the network's inputs, their names): a 2-D dataset's derived features (mlp/features.py)."""
@@ -210,6 +240,28 @@ class MLPRunner:
             values = out.softmax(-1) if self.classify else out.squeeze(-1)
             grid = BoundaryGrid(gx, gy, values.cpu().numpy().reshape(len(gy), len(gx), *values.shape[1:]))
         return MLPViews(confusion, y_test_pred, grid, network, layers)
+
+    @torch.no_grad()
+    def frame(self, step: int) -> Frame | None:
+        """The boundary now on a coarser grid (frames.GRID_STEP), and the network view's pictures when it shows
+        every unit, as a Frame; None for a dataset without the boundary (a table). Eval mode, no gradients."""
+        if self.grid is None:
+            return None
+        if self.has_modes:
+            self.model.eval()
+        try:
+            side = math.isqrt(len(self.frame_inputs))
+            if self.frame_whole:
+                out, kept, widths = picture_forward(self.model, self.frame_inputs, side, THUMB)
+                pictures = picture_frames(kept.cpu().numpy(), widths)
+            else:
+                out, pictures = self.model(self.frame_inputs), None
+        finally:
+            if self.has_modes:
+                self.model.train()
+        values = (out.softmax(-1) if self.classify else out.squeeze(-1)).cpu().numpy()
+        grid = values.reshape(side, side, *values.shape[1:])
+        return Frame(boundary_frame(grid, self.classify, self.value_range), pictures)
 
     def _grid_pass(self, inputs: torch.Tensor) -> tuple[torch.Tensor, NetworkView | None]:
         """The boundary grid's forward pass from its `inputs` (G*G, n_in), keeping the network view's pictures

@@ -13,6 +13,8 @@ import numpy as np
 from playground.mlp.layer_stats import LayersView
 from playground.mlp.network import NetworkView
 
+MAX_POINTS_DRAWN = 500  # data points the decision boundary draws per split (mlp/plots.py; its colour axis, frames)
+
 
 @dataclass(frozen=True)
 class Points:

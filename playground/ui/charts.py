@@ -108,7 +108,8 @@ def _component():
     return declare_component("chart", path=component_dir())
 
 
-def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None, revision: int | str = "") -> None:
+def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None, revision: int | str = "",
+          frames: dict | None = None) -> None:
     """Draw `figure` in `where` (a container or column; None: where `st.*` would draw), updated in place
     under `key`.
 
@@ -117,9 +118,13 @@ def chart(figure: go.Figure, key: str, where: DeltaGenerator | None = None, revi
     legend items are kept while it and the figure's `uirevision` stay the same, and reset when either
     changes, so a new run, Reset or a switch to a log axis starts from the figure's own axes.
     In presenter mode its text is PRESENTER_FONT_SIZE pixels (what sets no size of its own: ticks, legend, titles).
+    `frames`: the frames captured since the last refresh, as mlp/frame_plots' payload; the chart plays them over
+    the figure's layout images until the next refresh, then shows the figure's own once the run has ended and they
+    are played. None: no animation (the figure as it is: a replay, a run without frames).
     """
     component = _component()
     with where if where is not None else nullcontext():  # a component draws into the active container
         font_size = PRESENTER_FONT_SIZE if presenter() else 0
         component(figure=figure_json(figure), height=int(figure.layout.height or 450), name=key,
-                  plotly_js=plotly_js_url(), revision=str(revision), font_size=font_size, key=key, default=None)
+                  plotly_js=plotly_js_url(), revision=str(revision), font_size=font_size, frames=frames, key=key,
+                  default=None)

@@ -19,10 +19,11 @@ def _choices(view: NetworkView) -> dict[str, str]:
             for i, label in enumerate(layer.labels)}
 
 
-def network_panel(view: NetworkView | None, place, revision: int, height: int) -> None:
-    """The network figure in `place`, a note when units are left out, and a popover to see one neuron large."""
+def network_panel(view: NetworkView | None, place, revision: int, height: int, frames: dict | None = None) -> None:
+    """The network figure in `place` (animated through `frames`, a payload of mlp/frame_plots, when given), a note
+    when units are left out, and a popover to see one neuron large."""
     fig = live.cached("mlp.network", (view,), lambda: network_plots.network_figure(view, height=height))
-    chart(fig, "mlp.network_chart", place, revision)
+    chart(fig, "mlp.network_chart", place, revision, frames=frames)
     if view is None:
         return
     with place:

@@ -25,6 +25,11 @@ def playing() -> bool:
     return st.session_state.get(PLAYING) is not None
 
 
+def following(snap: Snapshot) -> bool:
+    """Whether `replay_pick` shows `snap`'s newest views as the run goes on (no replay chosen or playing)."""
+    return len(snap.history) < 2 or (st.session_state.get(FOLLOW, True) and not playing())
+
+
 def _play(run: int) -> None:
     st.session_state[PLAYING] = (run, 0)
     st.session_state[FOLLOW] = False

@@ -6,13 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.jobs import Snapshot
-from playground.mlp import network_plots
+from playground.mlp import frame_plots, network_plots
 from playground.mlp import plots as mlp_plots
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import DataError, make_dataset
 from playground.mlp.views import MLPRunInfo, MLPViews
 from playground.ui import exports, live, mlp_health, mlp_network, mlp_replay, run_history, session
 from playground.ui.charts import chart
+from playground.ui.frames import unsent
 from playground.ui.text import cut, literal
 
 PAGE = "mlp"
@@ -117,8 +118,13 @@ def run_views(snap: Snapshot, v: MLPViews | None, info: MLPRunInfo | None, place
             grid.x if grid else None, grid.y if grid else None, grid.values if grid else None, pts.x_train,
             pts.y_train, pts.x_test, pts.y_test, task=info.task, class_names=info.class_names, discretize=discretize,
             axis_titles=axis_titles(snap), height=BOUNDARY_HEIGHT))
-        chart(fig, "mlp.boundary_chart", c1, snap.run)
-        mlp_network.network_panel(v.network if v is not None else None, c2, snap.run, NETWORK_HEIGHT)
+        following = v is snap.views and mlp_replay.following(snap)  # the run's frames animate the newest views only
+        frames = frame_plots.boundary_payload(unsent(snap, "mlp.boundary_chart"), run=snap.run, live=snap.active,
+                                              classify=info.task == "classification", discretize=discretize)
+        chart(fig, "mlp.boundary_chart", c1, snap.run, frames=frames if following else None)
+        network = v.network if v is not None else None
+        frames = frame_plots.network_payload(unsent(snap, "mlp.network_chart"), network, run=snap.run, live=snap.active)
+        mlp_network.network_panel(network, c2, snap.run, NETWORK_HEIGHT, frames if following else None)
     elif snap.started is not None:  # before it (queued, set-up, ended there) the number of features is unknown
         c2.caption("A table's network: each layer's weights (rows its units) and the spread of its outputs on the "
                    "test split. The decision boundary is drawn for datasets with two features.")

@@ -214,3 +214,16 @@ def test_trains_compares_the_config_and_takes_inputs_by_identity():
     assert not job.trains(cfg) and not job.trains(None, table=table)
     other = dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, epochs=cfg.training.epochs + 1))
     assert not job.trains(other, table=table)
+
+
+def test_a_watched_job_keeps_its_newest_frames_for_the_page():
+    job = Job(tiny_config(epochs=60, batch_size=4)).start()
+    seen = set()
+    while job.alive:  # reading snapshots is watching: the trainer captures frames meanwhile
+        seen.update(f.index for f in job.snapshot().frames)
+        time.sleep(0.01)
+    snap = job.snapshot()
+    assert snap.status == "completed" and snap.frames and len(snap.frames) <= runlog.MAX_FRAMES
+    indices = [f.index for f in snap.frames]
+    assert indices == sorted(indices) and snap.frames[-1].step == snap.step  # the last after the last step
+    assert len(seen) >= 2

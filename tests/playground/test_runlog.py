@@ -94,3 +94,14 @@ def test_the_clock_is_halved_past_its_bound(monkeypatch):
         log.add(StepEnded(step, None, 1.0), now=float(step))
     assert len(log.clock) <= 8 and log.clock[-1] == (20, 20.0)
     assert all(b[0] > a[0] for a, b in zip(log.clock, log.clock[1:], strict=False))
+
+
+def test_frames_are_kept_newest_first_within_their_bound(monkeypatch):
+    from playground.events import FrameCaptured
+
+    monkeypatch.setattr(runlog, "MAX_FRAMES", 3)
+    log = RunLog(t0=0.0)
+    for i in range(1, 6):
+        log.add(FrameCaptured(i, 10 * i, 0.05 * i, np.full(4, i, np.uint8)), now=i)
+    assert [f.index for f in log.frames] == [3, 4, 5]  # the oldest dropped
+    assert log.step == 0 and not log.evals  # a frame is neither a step nor an evaluation
