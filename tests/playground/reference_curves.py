@@ -26,7 +26,7 @@ from playground.mlp.config import MLPRunConfig
 from playground.mlp.presets import PRESETS as MLP_PRESETS
 
 STORED = Path(__file__).with_name("reference_curves.json")
-TFP = ["dataset=circles", "noise=0", "n_samples=500", "test_fraction=0.5", "activations=tanh,tanh",
+SGD_TANH = ["dataset=circles", "noise=0", "n_samples=500", "test_fraction=0.5", "activations=tanh,tanh",
        "hidden_sizes=4,4", "optimizer=sgd", "learning_rate=0.03", "batch_size=10"]
 SMALL = ["n_samples=200", "noise=0.1", "hidden_sizes=8,8"]
 
@@ -40,8 +40,8 @@ CASES: dict[str, tuple[str, str, list[str]]] = {
     "spiral-features": ("mlp", "spiral-features", ["epochs=2"]),
     "iris-sigmoid-sgd": ("mlp", "iris-sigmoid-sgd", ["epochs=4"]),
     "digits": ("mlp", "digits", ["epochs=1"]),
-    "tfp-circle-2-4-2": ("mlp", "circles", [*TFP, "epochs=6"]),
-    "tfp-spiral-6x8": ("mlp", "circles", [*TFP, "dataset=spiral", "n_classes=2", "hidden_sizes=8,8,8,8,8,8",
+    "circle-4-4-sgd": ("mlp", "circles", [*SGD_TANH, "epochs=6"]),
+    "spiral-6x8-sgd": ("mlp", "circles", [*SGD_TANH, "dataset=spiral", "n_classes=2", "hidden_sizes=8,8,8,8,8,8",
                                           "activations=tanh,tanh,tanh,tanh,tanh,tanh", "epochs=3"]),
     "dropout-adam": ("mlp", "moons", [*SMALL, "dropout=0.3", "epochs=4", "batch_size=16"]),
     "dropout-momentum-relu": ("mlp", "moons", [*SMALL, "dropout=0.5", "optimizer=momentum", "learning_rate=0.05",
