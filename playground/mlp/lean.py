@@ -91,16 +91,17 @@ class LeanStep:
         for (w, b), act in zip(self.layers, self.acts, strict=False):  # hidden layers
             z = _linear(h, w, b)
             a = act[0](z) if act is not None else z
-            noise = None
-            if self.keep < 1.0:  # nn.Dropout's arithmetic on CPU: a Bernoulli(keep) mask divided by keep, times a
-                noise = torch.empty_like(a).bernoulli_(self.keep, generator=self.generator).div_(self.keep)
-                h = a * noise
-            else:
-                h = a
+            noise = self._dropout_noise(a) if self.keep < 1.0 else None
+            h = a * noise if noise is not None else a
             saved.append((z, a, noise, act))
             inputs.append(h)
         w, b = self.layers[-1]
         return inputs, saved, _linear(h, w, b)
+
+    def _dropout_noise(self, a: Tensor) -> Tensor:
+        """Inverted dropout's factor for each entry of `a`: 0 with probability 1 - keep, else 1 / keep; nn.Dropout's
+        arithmetic on CPU (a Bernoulli mask divided by keep), from the run's generator."""
+        return torch.empty_like(a).bernoulli_(self.keep, generator=self.generator).div_(self.keep)
 
     def _loss(self, out: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """The mean loss (0-d) and its gradient with respect to `out`, by the kernels autograd uses for
