@@ -35,12 +35,10 @@ class Update:
         self.params: list[Tensor] = list(groups[0]["params"]) if len(groups) == 1 else \
             [p for g in groups for p in g["params"]]
         self._apply: Callable[[dict, list[Tensor]], None] = _kernel(optimizer) or self._step
-        self.first = True
 
     def __call__(self, grads: Sequence[Tensor]) -> None:
         with torch.no_grad():
             self._apply(self.optimizer.param_groups[0], list(grads))
-        self.first = False
 
     def _step(self, group: dict, grads: list[Tensor]) -> None:
         """The general path: `.grad` set, then the optimizer's own `step()`."""
@@ -52,7 +50,7 @@ class Update:
 def _kernel(optimizer: torch.optim.Optimizer) -> Callable[[dict, list[Tensor]], None] | None:
     """The direct update for `optimizer`, or None where `Update` must call `step()`."""
     groups = optimizer.param_groups
-    if len(groups) != 1 or not all(hasattr(torch, k) for k in ("_fused_sgd_", "_fused_adam_", "_fused_adamw_")):
+    if len(groups) != 1 or None in (getattr(torch, k, None) for k in ("_fused_sgd_", "_fused_adam_", "_fused_adamw_")):
         return None
     group, params, state = groups[0], list(groups[0]["params"]), optimizer.state
     kind = type(optimizer)

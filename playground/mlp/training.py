@@ -24,8 +24,8 @@ from playground.mlp import features
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import Dataset, make_dataset
 from playground.mlp.health import Health, HealthProbe
-from playground.mlp.lean import LeanStep
 from playground.mlp.layer_stats import layers_view
+from playground.mlp.lean import LeanStep
 from playground.mlp.model import MLP
 from playground.mlp.network import NetworkView, grid_forward, network_view, shown_units
 from playground.mlp.views import BoundaryGrid, MLPRunInfo, MLPViews, Points

@@ -40,7 +40,8 @@ def test_update_equals_the_optimizers_own_step_and_follows_param_group_changes(n
     for key in expected:
         assert state[key].keys() == expected[key].keys()
         for k in expected[key]:
-            torch.testing.assert_close(torch.as_tensor(state[key][k]).float(), torch.as_tensor(expected[key][k]).float())
+            got, want = torch.as_tensor(state[key][k]), torch.as_tensor(expected[key][k])
+            torch.testing.assert_close(got.float(), want.float())
 
 
 def test_settings_the_direct_path_does_not_cover_fall_back_to_step():
