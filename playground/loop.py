@@ -73,6 +73,7 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
     losses = StepLosses(emit, runner, t0)
     try:
         total_steps = _start(runner, emit)
+        losses.read_at = time.perf_counter()
         for epoch, batch, due in runner.batches():
             if (control.paused or control.stopped) and not losses.read():  # what was taken shows before it waits
                 return

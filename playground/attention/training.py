@@ -10,7 +10,6 @@ never sees the live model. It does not set torch's thread count: the job runner 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -26,10 +25,12 @@ from playground.control import Control
 from playground.events import ACCURACY, EvalEnded, Metric, RunStarted
 from playground.loop import Emit, fit
 from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
+from playground.updates import Update
 
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
 EVAL_CHUNK = 128  # sequences per forward pass at evaluation, to bound attention memory
 MIN_EVAL_CHUNK = 16  # ... but no fewer than this, nor more than the batch: evaluating needs no more than a step
+BATCH_BLOCK = 32  # training batches drawn and moved to the device at once
 STATE_INTERVAL_S = 0.5  # weight copies at most this often (and after a single step, and at the end)
 
 
@@ -86,6 +87,7 @@ class AttentionRunner:
         self.spec = tasks.spec(config.task)
         self.model = seeded_model(config.training.seed, lambda: build_model(config)).to(device)
         self.optimizer = make_optimizer(config.training, self.model.parameters())
+        self.update = Update(self.optimizer)  # reads lr and weight decay from optimizer.param_groups each step
         self.rng = tasks.train_rng(config.task)
         self.held_out = [t.to(device) for t in tasks.held_out(config.task)]
         n_train = min(N_TRAIN_EVAL, len(self.held_out[0]))
@@ -104,36 +106,47 @@ class AttentionRunner:
         return RunStarted(devices.describe(self.device), n_parameters(self.model), None, n, metric, info,
                           held_out="validation")
 
-    def batches(self) -> Iterator[tuple[None, tasks.Batch, bool]]:
-        """A fresh batch of the training stream per step; an evaluation every `eval_every` steps and at the end."""
+    def batches(self) -> Iterator[tuple[None, tuple[torch.Tensor, torch.Tensor], bool]]:
+        """A fresh batch of the training stream per step, (inputs, targets) on the device; an evaluation every
+        `eval_every` steps and at the end. Batches are drawn in blocks of up to BATCH_BLOCK steps (the same draws
+        in the same order) and moved to the device once per block, as a copy to a GPU waits for it."""
         t = self.config.training
-        for step in range(1, t.steps + 1):
-            yield None, tasks.make_batch(self.config.task, t.batch_size, self.rng), step % t.eval_every == 0 or \
-                step == t.steps
+        for first in range(1, t.steps + 1, BATCH_BLOCK):
+            drawn = [tasks.make_batch(self.config.task, t.batch_size, self.rng)
+                     for _ in range(min(BATCH_BLOCK, t.steps + 1 - first))]
+            inputs = torch.stack([b.inputs for b in drawn]).to(self.device)
+            targets = torch.stack([b.targets for b in drawn]).to(self.device)
+            for i, step in enumerate(range(first, first + len(drawn))):
+                yield None, (inputs[i], targets[i]), step % t.eval_every == 0 or step == t.steps
 
-    def step(self, batch: tasks.Batch) -> float:
-        """One optimizer step on `batch`; returns the batch loss before the update."""
-        x, y = batch.inputs.to(self.device), batch.targets.to(self.device)
+    def step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """One optimizer step on (inputs, targets); the batch loss before the update, a 0-d tensor on the device."""
+        x, y = batch
         self.optimizer.zero_grad(set_to_none=True)
-        loss, _ = loss_and_accuracy(self.model(x), y)
-        value = loss.item()
-        if math.isfinite(value):
-            loss.backward()
+        logits = self.model(x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=tasks.IGNORE)
+        loss.backward()
+        grads = [p.grad for p in self.update.params]
+        if any(g is None for g in grads):  # a parameter the loss does not reach: step() leaves it alone
             self.optimizer.step()
-        return value
+        else:
+            self.update(grads)
+        return loss.detach()
 
     def _score(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-        """Loss and accuracy over all scored targets, in chunks (weighted by scored count)."""
-        sums = np.zeros(3)  # loss * n, correct, n
+        """Loss and accuracy over all scored targets, in chunks (weighted by scored count), read in one transfer."""
+        rows = []
         chunk = eval_chunk(self.config.training.batch_size)
         for i in range(0, len(x), chunk):
             yc = y[i : i + chunk]
-            n = (yc != tasks.IGNORE).sum().item()
             loss, acc = loss_and_accuracy(self.model(x[i : i + chunk]), yc)
-            sums += (loss.item() * n, acc.item() * n, n)
+            rows.append(torch.stack([loss, acc, (yc != tasks.IGNORE).sum().float()]))
+        sums = np.zeros(3)  # loss * n, correct, n
+        for loss, acc, n in torch.stack(rows).tolist():
+            sums += (loss * n, acc * n, n)
         return sums[0] / sums[2], sums[1] / sums[2]
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def evaluate(self, step: int, epoch: None, full: bool) -> EvalEnded:
         """Loss and accuracy on a fixed sample of the training stream and on the held-out set, and the probe's
         views; with the weights when `full`."""

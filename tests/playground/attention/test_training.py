@@ -92,17 +92,22 @@ def test_runs_are_deterministic():
 
 
 def test_stop_mid_run():
-    control = Control()
-    events: list = []
+    """A stop takes effect at the next step boundary. Step losses are read in blocks (at the evaluations every 4
+    steps, or sooner once 0.1 s has passed), so a stop asked for when step 3's loss arrives ends the run after step 3
+    or 4, wherever the loop had got to, with every step taken shown; one asked for at an evaluation, right there."""
+    for kind, stop_at, ends in ((StepEnded, 3, (3, 4)), (EvalEnded, 4, (4,))):
+        control = Control()
+        events: list = []
 
-    def emit(e):
-        events.append(e)
-        if isinstance(e, StepEnded) and e.step == 3:
-            control.stop()
+        def emit(e, control=control, events=events, kind=kind, stop_at=stop_at):
+            events.append(e)
+            if isinstance(e, kind) and e.step == stop_at:
+                control.stop()
 
-    train(_config(steps=1000), emit, control)
-    assert events[-1] == RunFinished("stopped", 3, events[-1].seconds)
-    assert sum(isinstance(e, StepEnded) for e in events) == 3
+        train(_config(steps=1000), emit, control)
+        steps = [e.step for e in events if isinstance(e, StepEnded)]
+        assert events[-1] == RunFinished("stopped", steps[-1], events[-1].seconds) and steps[-1] in ends
+        assert steps == list(range(1, steps[-1] + 1))
 
 
 def test_single_steps_while_paused_are_evaluated():
