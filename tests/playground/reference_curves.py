@@ -7,8 +7,9 @@ checks that today's trainers still give the same curves. Regenerate only when a 
 
     python -m tests.playground.reference_curves
 
-Dropout is drawn from a generator seeded with `torchkit.dropout_seed(seed)`; the straightforward step drew it
-from torch's global generator, so the capture seeded that one with the same value first.
+The MLP's step draws dropout from a generator seeded with `torchkit.dropout_seed(seed)`; the straightforward step
+drew it from torch's global generator, so the capture seeded that one with the same value first (as `run_case`
+still does: the attention playground's dropout draws from the global generator).
 """
 
 from __future__ import annotations
