@@ -143,7 +143,7 @@ def click_to_targets(case: tuple[str, str]) -> tuple[float | None, float | None]
     return times.get("loss"), times.get("accuracy")
 
 
-# --- the table --------------------------------------------------------------------------------------------------
+# --- the table: the engine's rows; the page's rows join them in main --------------------------------------------
 
 def engine_rows(repeats: int, epochs: int) -> list[tuple[str, str, str, str]]:
     """(measure, ours, plain loop or note, TFP) rows for the engine: epochs/s and the clicks."""
@@ -181,7 +181,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads available, training on one; "
           f"medians of {args.repeats}")
-    print_table(engine_rows(args.repeats, args.epochs))
+    rows = engine_rows(args.repeats, args.epochs)
+    # The live page's rows (its epochs/s and boundary frames/s in headless Chromium) join `rows` here, in the same
+    # (measure, ours, beside ours, TFP) form.
+    print_table(rows)
 
 
 if __name__ == "__main__":
