@@ -30,7 +30,7 @@ from playground.updates import Update
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
 EVAL_CHUNK = 128  # sequences per forward pass at evaluation, to bound attention memory
 MIN_EVAL_CHUNK = 16  # ... but no fewer than this, nor more than the batch: evaluating needs no more than a step
-BATCH_BLOCK = 32  # training batches drawn and moved to the device at once
+BATCH_BLOCK = 32  # at most this many training batches drawn and copied to a GPU at once
 STATE_INTERVAL_S = 0.5  # weight copies at most this often (and after a single step, and at the end)
 
 
@@ -108,16 +108,20 @@ class AttentionRunner:
 
     def batches(self) -> Iterator[tuple[None, tuple[torch.Tensor, torch.Tensor], bool]]:
         """A fresh batch of the training stream per step, (inputs, targets) on the device; an evaluation every
-        `eval_every` steps and at the end. Batches are drawn in blocks of up to BATCH_BLOCK steps (the same draws
-        in the same order) and moved to the device once per block, as a copy to a GPU waits for it."""
+        `eval_every` steps and at the end. On a GPU, batches are drawn in blocks (the same draws in the same
+        order) and copied once per block, as a copy to a GPU waits for it: blocks of 1, 2, 4, ... up to
+        BATCH_BLOCK steps, so the first step does not wait for a whole block to be drawn."""
         t = self.config.training
-        for first in range(1, t.steps + 1, BATCH_BLOCK):
+        first, size = 1, 1
+        while first <= t.steps:
             drawn = [tasks.make_batch(self.config.task, t.batch_size, self.rng)
-                     for _ in range(min(BATCH_BLOCK, t.steps + 1 - first))]
+                     for _ in range(min(size, t.steps + 1 - first))]
             inputs = torch.stack([b.inputs for b in drawn]).to(self.device)
             targets = torch.stack([b.targets for b in drawn]).to(self.device)
             for i, step in enumerate(range(first, first + len(drawn))):
                 yield None, (inputs[i], targets[i]), step % t.eval_every == 0 or step == t.steps
+            first += len(drawn)
+            size = 1 if self.device.type == "cpu" else min(2 * size, BATCH_BLOCK)  # a CPU copy waits for nothing
 
     def step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """One optimizer step on (inputs, targets); the batch loss before the update, a 0-d tensor on the device."""

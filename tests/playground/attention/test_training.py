@@ -204,3 +204,28 @@ def test_evaluation_runs_a_batch_sized_chunk_at_a_time(monkeypatch, batch_size, 
     _run(_config(seq_len=seq_len, batch_size=batch_size, steps=1, eval_every=1))
     scored = [n for grad, n in sizes if not grad and n > 1]  # evaluation passes, the (1, T) probe left out
     assert max(scored) == chunk
+
+
+def test_batches_drawn_in_blocks_for_a_gpu_are_the_ones_drawn_one_at_a_time(monkeypatch):
+    """On a GPU the training stream is drawn in blocks (1, 2, 4, ... 32 steps) and copied once per block: the same
+    batches in the same order as a CPU run draws one per step."""
+    from playground.attention.training import AttentionRunner
+
+    cfg = _config(steps=100)
+    cpu, gpu = AttentionRunner(cfg), AttentionRunner(cfg)
+    cpu.start(), gpu.start()
+    one_at_a_time = [(x.clone(), y.clone(), due) for _, (x, y), due in cpu.batches()]
+
+    class Gpu:  # a device that is not the CPU; its copies stay here
+        type = "cuda"
+
+    copies = []
+    real_to = torch.Tensor.to
+    monkeypatch.setattr(torch.Tensor, "to", lambda self, *a, **k: (copies.append(len(self)), self)[1]
+                        if a and isinstance(a[0], Gpu) else real_to(self, *a, **k))
+    gpu.device = Gpu()
+    blocks = [(x, y, due) for _, (x, y), due in gpu.batches()]
+    assert len(blocks) == len(one_at_a_time) == 100
+    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) and a[2] == b[2]
+               for a, b in zip(blocks, one_at_a_time, strict=True))
+    assert copies[::2] == [1, 2, 4, 8, 16, 32, 32, 5]  # inputs and targets: one copy each per block
