@@ -110,11 +110,12 @@ class AttentionRunner:
         """A fresh batch of the training stream per step, (inputs, targets) on the device; an evaluation every
         `eval_every` steps and at the end. On a GPU, batches are drawn in blocks (the same draws in the same
         order) and copied once per block, as a copy to a GPU waits for it: blocks of 1, 2, 4, ... up to
-        BATCH_BLOCK steps, so the first step does not wait for a whole block to be drawn."""
+        BATCH_BLOCK steps, so the first step does not wait for a whole block to be drawn. `batch_size` is read at
+        each block's start (each step's on the CPU)."""
         t = self.config.training
         first, size = 1, 1
         while first <= t.steps:
-            drawn = [tasks.make_batch(self.config.task, t.batch_size, self.rng)
+            drawn = [tasks.make_batch(self.config.task, self.batch_size, self.rng)
                      for _ in range(min(size, t.steps + 1 - first))]
             inputs = torch.stack([b.inputs for b in drawn]).to(self.device)
             targets = torch.stack([b.targets for b in drawn]).to(self.device)
