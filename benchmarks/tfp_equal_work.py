@@ -19,7 +19,7 @@ Prints one table, medians of --repeats runs (default 3), each row's runs interle
     start (data and model built inside it) to the first evaluation that meets the target, on the engine.
 TFP's figures (its engine in Node, its page; measured on a 2-core machine) are a reference column.
 
-Run: .venv/bin/python benchmarks/tfp_equal_work.py [--repeats 3] [--epochs 300]      (about two minutes)
+Run: .venv/bin/python benchmarks/tfp_equal_work.py [--repeats 3] [--epochs 300]      (a few minutes)
 """
 
 from __future__ import annotations
