@@ -12,6 +12,15 @@ the divergence test. Between steps it applies the setting changes the control ho
 `eval_every` steps), after a single step, and at the end; an evaluation is "full" (charts' views and a copy
 of the weights, the costly part) at most every `Runner.full_every_s` seconds, and always after a single
 step and at the end.
+
+Step losses are read in blocks: a runner's `step` may return its loss as a 0-d tensor left on the device, and
+the loop reads the pending ones in one transfer (`StepLosses`) before each evaluation, after a single step,
+before it blocks (paused or stopped), at the end, and otherwise every `READ_EVERY_STEPS` steps or
+`READ_EVERY_S` seconds, whichever comes first. Reading a value waits for the device, so a step that
+returned it at once (`.item()`) cost a quarter of a small network's step time on CPU, and stalls a GPU's
+queue. Each read emits the block's StepEnded events with their own step numbers and applies the divergence
+test to them in order: a run that diverged ends at its first bad step, before any later evaluation, with
+the same events as if every step had been read at once (the steps taken after it are never shown).
 """
 
 from __future__ import annotations
@@ -60,9 +69,10 @@ class Runner(Protocol):
         in steps only."""
         ...
 
-    def step(self, batch: Any) -> float:
-        """One optimizer step on `batch`; the batch loss before the update (the update is skipped when the
-        loss is not finite)."""
+    def step(self, batch: Any) -> torch.Tensor | float:
+        """One optimizer step on `batch`; the batch loss before the update: a 0-d tensor (left on the device,
+        read by the loop in blocks) or a float. A non-finite loss ends the run when the loop reads it, so the
+        steps after it are never evaluated or shown."""
         ...
 
     def evaluate(self, step: int, epoch: int | None, full: bool) -> EvalEnded:
@@ -84,46 +94,53 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
     """Train with `runner`, reporting through `emit`, as the module docstring says. Never raises."""
     control = control or Control()
     t0 = time.perf_counter()
-    step, first_loss, last_full, last_epoch, epoch_end = 0, math.nan, -math.inf, None, True
+    step, last_full, last_epoch, epoch_end = 0, -math.inf, None, True
     stopper = EarlyStopping.of(runner.training)
+    losses = StepLosses(emit, runner, t0)
     try:
         total_steps = _start(runner, emit)
+        losses.read_at = time.perf_counter()
         frames = FrameClock(runner, emit, t0, control)
         batches = iter(runner.batches())
         while step < total_steps:  # wait before the next batch is cut, so that a change made meanwhile applies to it
+            if (control.paused or control.stopped) and not losses.read():  # what was taken shows before it waits
+                return
             command = control.wait()
             if command is Command.STOP:
-                emit(finished("stopped", step, t0, stopper))
+                if losses.read():
+                    emit(finished("stopped", step, t0, stopper))
                 return
-            if control.has_changes:
+            if control.has_changes:  # the losses before a change show before its mark
+                if not losses.read():
+                    return
                 total_steps = apply_changes(runner, control, emit, step, last_epoch, epoch_end, total_steps)
             if (item := next(batches, None)) is None:
                 break
             epoch, batch, due = item
-            loss = runner.step(batch)
             step, last_epoch, epoch_end = step + 1, epoch, due and epoch is not None
-            first_loss = loss if step == 1 else first_loss
-            if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
-                emit(StepEnded(step, epoch, loss))
-            if step_diverged(loss, first_loss, runner.batch_size):
-                emit(diverged_event(loss, step, runner.training, t0))
+            losses.add(step, epoch, runner.step(batch))
+            single = command is Command.STEP
+            if (single or due or losses.due()) and not losses.read():
                 return
-            if (now := time.perf_counter()) >= frames.due:
+            if (now := time.perf_counter()) >= frames.due:  # a frame after the losses read: none of a diverged model
+                if not losses.read():
+                    return
                 frames.capture(step, now)
-            if command is Command.STEP or due:
+            if single or due:
                 late = time.perf_counter() - last_full >= runner.full_every_s
-                full = command is Command.STEP or step == total_steps or late
+                full = single or step == total_steps or late
                 evaluation = runner.evaluate(step, epoch, full)
                 if full:
                     last_full = time.perf_counter()
-                if not emit_evaluation(emit, evaluation, first_loss, runner.training, t0):
+                if not emit_evaluation(emit, evaluation, losses.first, runner.training, t0):
                     return
                 # the scheduled evaluations count (epochs, eval_every), as in Keras; a single step's do not
                 if stopper is not None and due and (why := stopper.update(evaluation, runner.model)):
                     stop_early(runner, emit, stopper, why, evaluation, t0)
                     return
-        frames.last(step)  # the last frame shows the model of the last evaluation
-        emit(finished("completed", step, t0, stopper))
+        if losses.read():
+            frames.last(step)  # the last frame shows the model of the last evaluation
+            emit(finished("completed", step, t0, stopper))
     except Exception as e:  # errors are data: the page shows the message, never a traceback
         emit(failure_event(e, step, t0))
 
@@ -159,6 +176,47 @@ def stop_early(runner: Runner, emit: Emit, stopper: EarlyStopping, why: str, las
         emit(runner.evaluate(last.step, last.epoch, full=True))
     emit(RunFinished("completed", last.step, time.perf_counter() - t0, True, stopper.best_step, stopper.best_epoch,
                      why))
+
+
+READ_EVERY_STEPS = 32  # pending step losses are read at least this often ...
+READ_EVERY_S = 0.1  # ... and at least this often in seconds (a slow step's loss shows without waiting for 32)
+
+
+class StepLosses:
+    """The step losses taken but not yet read, and their reading: StepEnded events and the divergence test."""
+
+    def __init__(self, emit: Emit, runner: Runner, t0: float) -> None:
+        self.emit, self.runner, self.t0 = emit, runner, t0
+        self.pending: list[tuple[int, int | None, torch.Tensor | float]] = []
+        self.first = math.nan  # the first step's loss, once read
+        self.read_at = time.perf_counter()
+
+    def add(self, step: int, epoch: int | None, loss: torch.Tensor | float) -> None:
+        self.pending.append((step, epoch, loss))
+
+    def due(self) -> bool:
+        """Whether the pending losses are to be read now (enough steps, or enough time, since the last read)."""
+        return len(self.pending) >= READ_EVERY_STEPS or time.perf_counter() - self.read_at >= READ_EVERY_S
+
+    def read(self) -> bool:
+        """Read the pending losses in one transfer; emit a StepEnded for each finite one, in order, and end the
+        run as diverged at the first that `step_diverged` condemns. False: the run has ended."""
+        pending, self.pending = self.pending, []
+        self.read_at = time.perf_counter()
+        if not pending:
+            return True
+        values = [v for _, _, v in pending]
+        if isinstance(values[0], torch.Tensor):
+            values = torch.stack(values).tolist()
+        for (step, epoch, _), loss in zip(pending, values, strict=True):
+            if step == 1:
+                self.first = loss
+            if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
+                self.emit(StepEnded(step, epoch, loss))
+            if step_diverged(loss, self.first, self.runner.batch_size):
+                self.emit(diverged_event(loss, step, self.runner.training, self.t0))
+                return False
+        return True
 
 
 def _start(runner: Runner, emit: Emit) -> int:

@@ -64,6 +64,20 @@ def seeded_model(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
         return build()
 
 
+DROPOUT_STREAM = 0x9E3779B9  # added to a run's seed for its dropout generator: a stream apart from the shuffling's
+
+
+def dropout_seed(seed: int) -> int:
+    """The seed of a run's dropout generator, from the run's seed (torch seeds its Mersenne Twister with 32 bits)."""
+    return (seed + DROPOUT_STREAM) % 2**32
+
+
+def dropout_generator(seed: int, device: torch.device | str) -> torch.Generator:
+    """A generator for a run's dropout masks on `device`, seeded with `dropout_seed(seed)`: a run draws its masks
+    from it rather than from torch's global generator, which other jobs' threads share."""
+    return torch.Generator(device=device).manual_seed(dropout_seed(seed))
+
+
 def weights_copy(model: nn.Module) -> dict[str, np.ndarray]:
     """A CPU numpy copy of the model's parameters and buffers."""
     return {k: v.detach().to("cpu", copy=True).numpy() for k, v in model.state_dict().items()}

@@ -11,7 +11,6 @@ never sees the live model. It does not set torch's thread count: the job runner 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,10 +28,12 @@ from playground.control import Control
 from playground.events import ACCURACY, EvalEnded, Metric, RunStarted, SettingChanged
 from playground.loop import Emit, fit
 from playground.torchkit import make_optimizer, n_parameters, seeded_model, set_hyperparameter, weights_copy
+from playground.updates import Update
 
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
 EVAL_CHUNK = 128  # sequences per forward pass at evaluation, to bound attention memory
 MIN_EVAL_CHUNK = 16  # ... but no fewer than this, nor more than the batch: evaluating needs no more than a step
+BATCH_BLOCK = 32  # at most this many training batches drawn and copied to a GPU at once
 STATE_INTERVAL_S = 0.5  # weight copies at most this often (and after a single step, and at the end)
 VALIDATION_SEED = 3  # the validation sample's generator: np.random.default_rng([seed, 3]) (training 0, held-out 1)
 MIN_VALIDATION, MAX_VALIDATION = 32, 2048  # sequences in the validation sample
@@ -100,6 +101,7 @@ class AttentionRunner:
         self.spec = tasks.spec(config.task)
         self.model = seeded_model(config.training.seed, lambda: build_model(config)).to(device)
         self.optimizer = make_optimizer(config.training, self.model.parameters())
+        self.update = Update(self.optimizer)  # reads lr and weight decay from optimizer.param_groups each step
         self.rng = tasks.train_rng(config.task)
         self.held_out = [t.to(device) for t in tasks.held_out(config.task)]
         n_train = min(N_TRAIN_EVAL, len(self.held_out[0]))
@@ -125,16 +127,28 @@ class AttentionRunner:
         return RunStarted(devices.describe(self.device), n_parameters(self.model), None, n, metric, info,
                           held_out="validation", validation=validation)
 
-    def batches(self) -> Iterator[tuple[None, tasks.Batch, bool]]:
-        """A fresh batch of the training stream per step; an evaluation every `eval_every` steps and at the end."""
+    def batches(self) -> Iterator[tuple[None, tuple[torch.Tensor, torch.Tensor], bool]]:
+        """A fresh batch of the training stream per step, (inputs, targets) on the device; an evaluation every
+        `eval_every` steps and at the end. On a GPU, batches are drawn in blocks (the same draws in the same
+        order) and copied once per block, as a copy to a GPU waits for it: blocks of 1, 2, 4, ... up to
+        BATCH_BLOCK steps, so the first step does not wait for a whole block to be drawn. `batch_size` is read at
+        each block's start (each step's on the CPU)."""
         t = self.config.training
-        for step in range(1, t.steps + 1):  # batch_size read at each step: a change applies at the next one
-            yield None, tasks.make_batch(self.config.task, self.batch_size, self.rng), step % t.eval_every == 0 or \
-                step == t.steps
+        first, size = 1, 1
+        while first <= t.steps:
+            drawn = [tasks.make_batch(self.config.task, self.batch_size, self.rng)
+                     for _ in range(min(size, t.steps + 1 - first))]
+            inputs = torch.stack([b.inputs for b in drawn]).to(self.device)
+            targets = torch.stack([b.targets for b in drawn]).to(self.device)
+            for i, step in enumerate(range(first, first + len(drawn))):
+                yield None, (inputs[i], targets[i]), step % t.eval_every == 0 or step == t.steps
+            first += len(drawn)
+            size = 1 if self.device.type == "cpu" else min(2 * size, BATCH_BLOCK)  # a CPU copy waits for nothing
 
     def apply(self, name: str, value: Any, step: int, epoch: None) -> SettingChanged:
         """Change a setting of the running job from the next step (see playground.loop.Runner.apply): the learning
-        rate or weight decay in the optimizer's parameter groups, or the sequences of the next batches."""
+        rate or weight decay in the optimizer's parameter groups, or the sequences of the next batches (on a GPU, from
+        the next block `batches` draws: at most BATCH_BLOCK steps on)."""
         old = getattr(self.training, name)
         self.training = dataclasses.replace(self.training, **{name: value})  # the divergence message names it
         if name == "batch_size":
@@ -143,29 +157,34 @@ class AttentionRunner:
             set_hyperparameter(self.optimizer, name, value)
         return SettingChanged(step, None, name, old, value)
 
-    def step(self, batch: tasks.Batch) -> float:
-        """One optimizer step on `batch`; returns the batch loss before the update."""
-        x, y = batch.inputs.to(self.device), batch.targets.to(self.device)
+    def step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """One optimizer step on (inputs, targets); the batch loss before the update, a 0-d tensor on the device."""
+        x, y = batch
         self.optimizer.zero_grad(set_to_none=True)
-        loss, _ = loss_and_accuracy(self.model(x), y)
-        value = loss.item()
-        if math.isfinite(value):
-            loss.backward()
+        logits = self.model(x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=tasks.IGNORE)
+        loss.backward()
+        grads = [p.grad for p in self.update.params]
+        if any(g is None for g in grads):  # a parameter the loss does not reach: step() leaves it alone
             self.optimizer.step()
-        return value
+        else:
+            self.update(grads)
+        return loss.detach()
 
     def _score(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-        """Loss and accuracy over all scored targets, in chunks (weighted by scored count)."""
-        sums = np.zeros(3)  # loss * n, correct, n
+        """Loss and accuracy over all scored targets, in chunks (weighted by scored count), read in one transfer."""
+        rows = []
         chunk = eval_chunk(self.config.training.batch_size)
         for i in range(0, len(x), chunk):
             yc = y[i : i + chunk]
-            n = (yc != tasks.IGNORE).sum().item()
             loss, acc = loss_and_accuracy(self.model(x[i : i + chunk]), yc)
-            sums += (loss.item() * n, acc.item() * n, n)
+            rows.append(torch.stack([loss, acc, (yc != tasks.IGNORE).sum().float()]))
+        sums = np.zeros(3)  # loss * n, correct, n
+        for loss, acc, n in torch.stack(rows).tolist():
+            sums += (loss * n, acc * n, n)
         return sums[0] / sums[2], sums[1] / sums[2]
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def evaluate(self, step: int, epoch: None, full: bool) -> EvalEnded:
         """Loss and accuracy on a fixed sample of the training stream and on the held-out set, and the probe's
         views; with the weights when `full`."""

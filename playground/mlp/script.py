@@ -7,10 +7,9 @@ same split (stratified where data.py stratifies) and standardisation, the derive
 the MLP of mlp/model.py built under `torch.manual_seed(seed)` as torchkit.seeded_model builds it, the optimizer
 of torchkit.make_optimizer, each epoch's batch order from a `torch.Generator` seeded with the training seed, and
 the same loss. On CPU it ends at the app's final test metric for the same config, to the 4 decimals it prints,
-with two exceptions it states in its docstring: dropout (the app draws its masks from torch's global generator,
-which it does not seed, so two app runs with dropout differ too; the script seeds it with the training seed after
-building the model, and equals an app run whose global generator was seeded so) and a diverging run (the app stops
-it, the script stops at a non-finite loss only).
+dropout included (the app draws its masks from a generator seeded with torchkit.dropout_seed(seed); the script
+seeds torch's global generator so after building the model, and nn.Dropout draws the same masks), except a diverging
+run (the app stops it, the script stops at a non-finite loss only).
 """
 
 from __future__ import annotations
@@ -110,10 +109,8 @@ _TEMPLATE = Template('''"""Train $title as the MLP playground trains it with the
 
 Needs torch, numpy and scikit-learn only. Run it with `python this_file.py`: it rebuilds the data, the model and
 the training, and ends by printing the final test metric on one line (test_accuracy=... or test_r2=...). On CPU it
-reaches the playground's result for the same settings, with two exceptions: with dropout, the playground draws its
-masks from torch's global generator, which it does not seed (two of its runs differ too; this script seeds it), and
-a run whose loss blows up is stopped by the playground ("diverged") but goes on here until the loss is not a
-number.
+reaches the playground's result for the same settings, except that a run whose loss blows up is stopped by the
+playground ("diverged") but goes on here until the loss is not a number.
 """
 
 from __future__ import annotations
@@ -143,6 +140,7 @@ BATCH_SIZE = $batch_size
 EPOCHS = $epochs
 WEIGHT_DECAY = $weight_decay
 SEED = $seed  # seeds the initial weights and the order of the batches
+DROPOUT_SEED = (SEED + 0x9E3779B9) % 2**32  # seeds dropout's masks: a stream apart from the batches' order
 DEVICE = "cpu"  # the playground's result is reproduced on CPU
 
 
@@ -242,9 +240,9 @@ def main():
     yt = torch.as_tensor(y_test, dtype=y_type, device=DEVICE)
     torch.manual_seed(SEED)  # the initial weights
     model = MLP(xs.shape[1], len(class_names) if classify else 1).to(DEVICE)
-    # Dropout's masks come from torch's global generator; seeded again here as the playground's is after it
-    # builds a model (its construction does not advance it), so that seeding it makes both draw the same masks.
-    torch.manual_seed(SEED)
+    # Dropout's masks come from torch's global generator here, seeded as the playground seeds its dropout generator:
+    # both draw the same masks in the same order.
+    torch.manual_seed(DROPOUT_SEED)
     optimizer = make_optimizer(model.parameters())
     loss_fn = nn.CrossEntropyLoss() if classify else nn.MSELoss()
 

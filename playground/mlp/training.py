@@ -37,10 +37,19 @@ from playground.mlp.frames import (
 )
 from playground.mlp.health import Health, HealthProbe
 from playground.mlp.layer_stats import layers_view
+from playground.mlp.lean import LeanStep
 from playground.mlp.model import MLP
 from playground.mlp.network import NetworkView, grid_forward, linears, network_view, picture_forward, shown_units
 from playground.mlp.views import MAX_POINTS_DRAWN, BoundaryGrid, MLPRunInfo, MLPViews, Points
-from playground.torchkit import make_optimizer, n_parameters, seeded_model, set_hyperparameter, weights_copy
+from playground.torchkit import (
+    dropout_generator,
+    make_optimizer,
+    n_parameters,
+    seeded_model,
+    set_hyperparameter,
+    weights_copy,
+)
+from playground.updates import Update
 
 GRID_SIZE = 60  # decision-boundary resolution per axis (60 x 60 = 3600 forward passes)
 VIEW_INTERVAL_S = 0.4  # expensive views (grid, confusion, weights) at most this often, and at the end
@@ -52,7 +61,7 @@ def train(config: MLPRunConfig, emit: Emit, control: Control | None = None, *,
     Emits RunStarted, then a StepEnded per optimizer step and an EvalEnded after every epoch (and
     after a single step), then exactly one RunFinished ("completed" / "stopped") or RunFailed
     ("diverged" / "failed"). `table` is the uploaded DataFrame when `config.data.dataset == "csv"`.
-    Deterministic on CPU for a given config, except that dropout draws from torch's global RNG.
+    Deterministic on CPU for a given config: initialisation, shuffling and dropout all draw from the seed.
     """
     fit(MLPRunner(config, table), emit, control)
 
@@ -85,8 +94,11 @@ class MLPRunner:
         n_in = len(self.inputs[1])
         self.model = seeded_model(config.training.seed, lambda: MLP(n_in, n_out, config.model)).to(device)
         self.optimizer = make_optimizer(config.training, self.model.parameters())
-        self.loss_fn = nn.CrossEntropyLoss() if self.classify else nn.MSELoss()
-        self.example_loss_fn = type(self.loss_fn)(reduction="none")  # the same loss per example, for evaluation
+        # the step: lr and weight decay are read from self.optimizer.param_groups[0] at every step
+        self.lean = LeanStep(self.model, config.model.activations, config.model.dropout, self.classify,
+                             Update(self.optimizer), dropout_generator(config.training.seed, device))
+        # the run's loss per example, for evaluation (the step computes the same mean loss with its own kernels)
+        self.example_loss_fn = nn.CrossEntropyLoss(reduction="none") if self.classify else nn.MSELoss(reduction="none")
         self.rng = torch.Generator().manual_seed(config.training.seed)
         self.batch_size = min(config.training.batch_size, len(data.x_train))
         y_dtype = torch.long if self.classify else torch.float32
@@ -156,16 +168,18 @@ class MLPRunner:
         return RunStarted(devices.describe(self.device), n_parameters(self.model), per_epoch, per_epoch * epochs,
                           metric, info, epochs=epochs, validation=validation)
 
-    def batches(self) -> Iterator[tuple[int, torch.Tensor, bool]]:
-        """Each epoch's rows in a fresh random order (the run's own generator), `batch_size` at a time; an
-        evaluation after each epoch's last batch."""
+    def batches(self) -> Iterator[tuple[int, tuple[torch.Tensor, torch.Tensor], bool]]:
+        """Each epoch's rows in a fresh random order (the run's own generator), `batch_size` at a time: contiguous
+        slices of a shuffled copy of the data, the same batches as gathering `x[order[i:j]]` per step; an
+        evaluation after each epoch's last batch. `batch_size` is read at each epoch's start."""
         n = len(self.x)
         for epoch in range(1, self.config.training.epochs + 1):
-            size = self.batch_size  # read at each epoch's start: a change of batch size applies from the next epoch
             order = torch.randperm(n, generator=self.rng).to(self.device)
-            for start in range(0, n, size):
-                self.measure_update = self.probe is not None and start + size >= n  # the step an evaluation follows
-                yield epoch, order[start : start + size], start + size >= n
+            xs, ys = self.x[order].split(self.batch_size), self.y[order].split(self.batch_size)
+            last = len(xs) - 1
+            for i, batch in enumerate(zip(xs, ys, strict=True)):
+                self.measure_update = self.probe is not None and i == last  # the step an evaluation follows
+                yield epoch, batch, i == last
 
     def apply(self, name: str, value: Any, step: int, epoch: int | None) -> SettingChanged:
         """Change a setting of the running job (see playground.loop.Runner.apply): the learning rate or weight
@@ -185,27 +199,24 @@ class MLPRunner:
         out = self.model(x)
         return out if self.classify else out.squeeze(-1)
 
-    def step(self, idx: torch.Tensor) -> float:
-        """One optimizer step on the rows `idx`; returns the batch loss before the update."""
-        self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self._outputs(self.x[idx]), self.y[idx])
-        value = loss.item()
-        if math.isfinite(value):
-            loss.backward()
-            if self.measure_update:
-                self.probe.keep_before()
-            self.optimizer.step()
-        return value
+    def step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """One optimizer step on the rows (x, y) of `batch`; the batch loss before the update, a 0-d tensor on
+        the device (see mlp/lean.py)."""
+        if self.measure_update:
+            self.probe.keep_before()
+        return self.lean.step(*batch)
 
-    @torch.no_grad()
     def evaluate(self, step: int, epoch: int | None, full: bool) -> EvalEnded:
-        if not self.has_modes:
-            return self._evaluate(step, epoch, full)
-        self.model.eval()
-        try:
-            return self._evaluate(step, epoch, full)
-        finally:
-            self.model.train()  # back to training mode once here, not in every step (it walks every module)
+        if self.probe is not None:
+            self.lean.keep_grads()  # the last step's gradients, as the health probe reads them
+        with torch.inference_mode():
+            if not self.has_modes:
+                return self._evaluate(step, epoch, full)
+            self.model.eval()
+            try:
+                return self._evaluate(step, epoch, full)
+            finally:
+                self.model.train()  # back to training mode once here (it walks every module)
 
     def _evaluate(self, step: int, epoch: int | None, views: bool) -> EvalEnded:
         out, health = self._outputs_and_health()

@@ -92,7 +92,7 @@ def test_a_transformer_batch_size_change_applies_at_the_next_step():
     runner = attention_training.AttentionRunner(config)
     sizes = []
     step = runner.step
-    runner.step = lambda batch: sizes.append(len(batch.inputs)) or step(batch)
+    runner.step = lambda batch: sizes.append(len(batch[0])) or step(batch)  # batch: (inputs, targets)
     control = Control()
     control.change("batch_size", 3, after_step=2)
     fit(runner, Recorder(), control)

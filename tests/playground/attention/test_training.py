@@ -92,17 +92,22 @@ def test_runs_are_deterministic():
 
 
 def test_stop_mid_run():
-    control = Control()
-    events: list = []
+    """A stop takes effect at the next step boundary. Step losses are read in blocks (at the evaluations every 4
+    steps, or sooner once 0.1 s has passed), so a stop asked for when step 3's loss arrives ends the run after step 3
+    or 4, wherever the loop had got to, with every step taken shown; one asked for at an evaluation, right there."""
+    for kind, stop_at, ends in ((StepEnded, 3, (3, 4)), (EvalEnded, 4, (4,))):
+        control = Control()
+        events: list = []
 
-    def emit(e):
-        events.append(e)
-        if isinstance(e, StepEnded) and e.step == 3:
-            control.stop()
+        def emit(e, control=control, events=events, kind=kind, stop_at=stop_at):
+            events.append(e)
+            if isinstance(e, kind) and e.step == stop_at:
+                control.stop()
 
-    train(_config(steps=1000), emit, control)
-    assert events[-1] == RunFinished("stopped", 3, events[-1].seconds)
-    assert sum(isinstance(e, StepEnded) for e in events) == 3
+        train(_config(steps=1000), emit, control)
+        steps = [e.step for e in events if isinstance(e, StepEnded)]
+        assert events[-1] == RunFinished("stopped", steps[-1], events[-1].seconds) and steps[-1] in ends
+        assert steps == list(range(1, steps[-1] + 1))
 
 
 def test_single_steps_while_paused_are_evaluated():
@@ -113,7 +118,9 @@ def test_single_steps_while_paused_are_evaluated():
     for n in (1, 2):
         control.step()
         deadline = time.monotonic() + 30
-        while sum(isinstance(e, EvalEnded) for e in events) < n and time.monotonic() < deadline:
+        # n single steps' evaluations after the untrained model's: a stop sent before the second step's evaluation
+        # could come before the loop took that step
+        while sum(isinstance(e, EvalEnded) for e in events) < n + 1 and time.monotonic() < deadline:
             time.sleep(0.01)
     control.stop()
     thread.join(30)
@@ -199,3 +206,28 @@ def test_evaluation_runs_a_batch_sized_chunk_at_a_time(monkeypatch, batch_size, 
     _run(_config(seq_len=seq_len, batch_size=batch_size, steps=1, eval_every=1))
     scored = [n for grad, n in sizes if not grad and n > 1]  # evaluation passes, the (1, T) probe left out
     assert max(scored) == chunk
+
+
+def test_batches_drawn_in_blocks_for_a_gpu_are_the_ones_drawn_one_at_a_time(monkeypatch):
+    """On a GPU the training stream is drawn in blocks (1, 2, 4, ... 32 steps) and copied once per block: the same
+    batches in the same order as a CPU run draws one per step."""
+    from playground.attention.training import AttentionRunner
+
+    cfg = _config(steps=100)
+    cpu, gpu = AttentionRunner(cfg), AttentionRunner(cfg)
+    cpu.start(), gpu.start()
+    one_at_a_time = [(x.clone(), y.clone(), due) for _, (x, y), due in cpu.batches()]
+
+    class Gpu:  # a device that is not the CPU; its copies stay here
+        type = "cuda"
+
+    copies = []
+    real_to = torch.Tensor.to
+    monkeypatch.setattr(torch.Tensor, "to", lambda self, *a, **k: (copies.append(len(self)), self)[1]
+                        if a and isinstance(a[0], Gpu) else real_to(self, *a, **k))
+    gpu.device = Gpu()
+    blocks = [(x, y, due) for _, (x, y), due in gpu.batches()]
+    assert len(blocks) == len(one_at_a_time) == 100
+    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) and a[2] == b[2]
+               for a, b in zip(blocks, one_at_a_time, strict=True))
+    assert copies[::2] == [1, 2, 4, 8, 16, 32, 32, 5]  # inputs and targets: one copy each per block

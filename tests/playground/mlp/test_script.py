@@ -83,9 +83,7 @@ def test_an_uploaded_table_is_refused_with_the_reason():
 
 
 def _app_result(config) -> float:
-    """The final test metric of the app's trainer, with torch's global generator seeded as the script seeds it
-    (only dropout draws from it)."""
-    torch.manual_seed(config.training.seed)
+    """The final test metric of the app's trainer (dropout included: it draws from the run's own generator)."""
     rec = Recorder()
     train(config, rec)
     return rec.of(EvalEnded)[-1].test_metric

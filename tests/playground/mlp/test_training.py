@@ -51,17 +51,22 @@ def test_same_seed_same_curve_and_another_seed_differs():
 
 
 def test_stop_mid_run_ends_with_stopped(recorder):
-    control = Control()
-    cfg = tiny_config(epochs=1000)
+    """A stop takes effect at the next step boundary. Step losses are read in blocks (at this run's evaluations,
+    every 10 steps, or sooner once 0.1 s has passed), so a stop asked for when step 25's loss arrives ends the run
+    after step 25 to 30, wherever the loop had got to, with every step taken shown; one asked for at an evaluation
+    ends it right there."""
+    for stop_at, kind, ends in ((25, StepEnded, range(25, 31)), (20, EvalEnded, (20,))):
+        control, events = Control(), Recorder()
 
-    def emit(event):
-        recorder(event)
-        if isinstance(event, StepEnded) and event.step == 25:
-            control.stop()
+        def emit(event, control=control, events=events, stop_at=stop_at, kind=kind):
+            events(event)
+            if isinstance(event, kind) and event.step == stop_at:
+                control.stop()
 
-    train(cfg, emit, control)
-    end = recorder.events[-1]
-    assert isinstance(end, RunFinished) and end.status == "stopped" and end.steps == 25
+        train(tiny_config(epochs=1000), emit, control)
+        end = events.events[-1]
+        assert isinstance(end, RunFinished) and end.status == "stopped" and end.steps in ends
+        assert [e.step for e in events.of(StepEnded)] == list(range(1, end.steps + 1))
 
 
 def test_pause_and_single_step_evaluate_after_each_step(recorder):
@@ -201,19 +206,37 @@ def test_confusion_counts_match_scikit_learn():
 
 
 def test_dropout_is_active_in_every_step_and_off_in_evaluation(recorder, monkeypatch):
-    """Train mode is restored after each evaluation, so steps after the first epoch still use dropout."""
+    """Every step draws dropout masks (the step's own, from the run's generator), and every evaluation runs the
+    model in eval mode: train mode is restored after each evaluation."""
     import torch.nn.functional as F
 
+    from playground.mlp.lean import LeanStep
+
     modes: list[bool] = []
-    real = F.dropout
+    real, real_noise = F.dropout, LeanStep._dropout_noise
     monkeypatch.setattr(F, "dropout", lambda x, p=0.5, training=True, inplace=False: (
         modes.append(training), real(x, p, training, inplace))[1])
+    monkeypatch.setattr(LeanStep, "_dropout_noise", lambda self, a: (modes.append(True), real_noise(self, a))[1])
     cfg = dataclasses.replace(tiny_config(epochs=3), model=dataclasses.replace(tiny_config().model, dropout=0.3))
     train(cfg, recorder)
     assert recorder.events[-1].status == "completed"
     n_steps, n_evals = len(recorder.of(StepEnded)), len(recorder.of(EvalEnded))
     assert modes.count(True) == n_steps == 30
     assert modes.count(False) >= n_evals  # the forward pass of every evaluation (both splits at once)
+
+
+def test_dropout_runs_are_reproducible_from_the_seed():
+    """Dropout draws from the run's own generator, not torch's global one that other jobs share."""
+    import torch
+
+    def losses(seed):
+        cfg = dataclasses.replace(tiny_config(seed=seed), model=dataclasses.replace(tiny_config().model, dropout=0.5))
+        r = Recorder()
+        train(cfg, r)
+        torch.rand(7)  # another user of the global generator between runs changes nothing
+        return [e.loss for e in r.of(StepEnded)]
+
+    assert losses(0) == losses(0) != losses(1)
 
 
 def test_tiny_batches_still_diverge(recorder):
