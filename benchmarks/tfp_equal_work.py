@@ -178,12 +178,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=300, help="epochs per engine and plain-loop run")
+    parser.add_argument("--engine-only", action="store_true", help="leave out the page's rows (no browser)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads available, training on one; "
           f"medians of {args.repeats}")
     rows = engine_rows(args.repeats, args.epochs)
-    # The live page's rows (its epochs/s and boundary frames/s in headless Chromium) join `rows` here, in the same
-    # (measure, ours, beside ours, TFP) form.
+    if not args.engine_only:  # the live page's rows (benchmarks/tfp_page.py: headless Chromium, a watcher)
+        import tfp_page
+
+        page = tfp_page.measure(args.repeats, list(tfp_page.NETS))
+        rows += [(name, ours, "", tfp) for name, ours, tfp in tfp_page.page_rows(page)]
+        print_table(rows)
+        tfp_page.print_runs(page)
+        return
     print_table(rows)
 
 

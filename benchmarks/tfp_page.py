@@ -191,24 +191,21 @@ def med(values: list) -> float | None:
     return statistics.median(values) if values else None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--nets", nargs="*", default=list(NETS))
-    args = parser.parse_args()
+def measure(repeats: int, nets: list[str]) -> dict[str, dict]:
+    """Per net, each measure's values over `repeats` runs (page runs in Chromium, then the watcher's)."""
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "server.log")
         try:
             with sync_playwright() as pw:
                 browser = launch_chromium(pw)
-                for net in args.nets:
-                    runs = [page_run(browser, server.url, config(net, NETS[net][2])) for _ in range(args.repeats)]
+                for net in nets:
+                    runs = [page_run(browser, server.url, config(net, NETS[net][2])) for _ in range(repeats)]
                     results[net] = {k: [r[k] for r in runs] for k in runs[0]}
                 browser.close()
-            for net in args.nets:
+            for net in nets:
                 cfg, ratios, rates, read = config(net, NETS[net][3]), [], [], []
-                for _ in range(args.repeats):
+                for _ in range(repeats):
                     base = alone(cfg)
                     sps, bytes_s = watched_run(server.port, cfg)
                     ratios.append(sps / base)
@@ -217,14 +214,23 @@ def main() -> None:
                 results[net].update(ratio=ratios, bytes_s=rates, read=read)
         finally:
             stop_server(server)
-    print_table(results, args.repeats)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--nets", nargs="*", default=list(NETS))
+    args = parser.parse_args()
+    print_table(measure(args.repeats, args.nets), args.repeats)
 
 
 def fmt(value: float | None, spec: str, unit: str = "", missing: str = "not reached") -> str:
     return missing if value is None else f"{value:{spec}}{unit}"
 
 
-def print_table(results: dict[str, dict], repeats: int) -> None:
+def page_rows(results: dict[str, dict]) -> list[tuple[str, str, str]]:
+    """(measure, ours: the median, TFP) rows of the page's measures."""
     rows = []
     for net, r in results.items():
         rows += [
@@ -236,13 +242,22 @@ def print_table(results: dict[str, dict], repeats: int) -> None:
             (f"watched (protocol client) / alone, job steps/s, {net}", fmt(med(r["ratio"]), ".3f"), "-"),
             (f"read in-process with frames / alone, job steps/s, {net}", fmt(med(r["read"]), ".3f"), "-"),
         ]
+    return rows
+
+
+def print_runs(results: dict[str, dict]) -> None:
+    for net, r in results.items():
+        runs = {k: [None if v is None else round(v, 3) for v in vs] for k, vs in r.items()}
+        print(f"runs, {net}: {json.dumps(runs)}")
+
+
+def print_table(results: dict[str, dict], repeats: int) -> None:
+    rows = page_rows(results)
     width = max(len(name) for name, _, _ in rows)
     print(f"{'':<{width}}  {'ours (median of ' + str(repeats) + ')':>22}  {'TFP':>8}")
     for name, ours, tfp in rows:
         print(f"{name:<{width}}  {ours:>22}  {tfp:>8}")
-    for net, r in results.items():
-        runs = {k: [None if v is None else round(v, 3) for v in vs] for k, vs in r.items()}
-        print(f"runs, {net}: {json.dumps(runs)}")
+    print_runs(results)
 
 
 if __name__ == "__main__":
