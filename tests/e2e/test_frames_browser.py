@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 # A share link: two spiral arms, three hidden layers of 8 (the network view shows every unit, so its pictures are
 # in the frames too), long enough to watch
 LINK = ("/mlp?data.dataset=spiral&data.n_classes=2&model.hidden_sizes=8,8,8&model.activations=tanh,tanh,tanh"
-        "&training.epochs=400")
+        "&training.epochs=1500")
 
 # The chart keyed `name`'s frame counters (window.playgroundFrames in its iframe) and its background's size
 STATS_JS = """(name) => {

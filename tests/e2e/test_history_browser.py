@@ -33,7 +33,7 @@ GHOST = "run 1: learning rate 0.01 → 0.1"
 
 def test_restart_with_another_learning_rate_shows_the_first_runs_ghost_curve(page, app_url):
     open_mlp(page, app_url)
-    set_number(page, "Epochs", 300)  # long enough to restart it while it trains
+    set_number(page, "Epochs", 10000)  # long enough to restart it while it trains, even with a fast step
     click_button(page, "Train")
     wait_status(page, "running", timeout=60)
     set_select_slider(page, "Learning rate", "0.1")

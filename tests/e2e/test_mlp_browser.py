@@ -65,7 +65,7 @@ def test_moons_trains_live_and_reaches_090(page, app_url):
     open_mlp(page, app_url)
     assert page.get_by_label("Preset", exact=True).input_value() == "moons"
     assert page.get_by_label("Dataset", exact=True).input_value() == "moons"
-    set_number(page, "Epochs", 300)  # 7,500 steps: long enough to watch the curve grow, even on a fast CPU
+    set_number(page, "Epochs", 1000)  # 25,000 steps: long enough to watch the curve grow, even on a fast CPU
     click_button(page, "Train")
 
     first, text1 = read_while_running(page)
@@ -139,7 +139,7 @@ def test_live_refreshes_redraw_the_boundary_background_not_its_points(page, app_
     """The background (the model's output) changes at every refresh; the data points on it stay as drawn.
     Redrawing every point at every refresh was most of the browser's work for this chart."""
     open_mlp(page, app_url)
-    set_number(page, "Epochs", 2000)  # runs until stopped
+    set_number(page, "Epochs", 10000)  # runs until stopped
     click_button(page, "Train")
     wait_status(page, "running", timeout=60)
     poll("the boundary chart with its background", lambda: page.evaluate(WATCH_BOUNDARY_JS), timeout=60)
@@ -169,7 +169,7 @@ def test_boundary_view_and_legend_choices_last_for_a_run(page, app_url):
     whole background; the next run shows every trace again (the chart keeps plotly's trace objects between
     refreshes, and plotly writes legend clicks into them: they must not outlive the run)."""
     open_mlp(page, app_url)
-    set_number(page, "Epochs", 2000)
+    set_number(page, "Epochs", 10000)
     click_button(page, "Train")
     wait_status(page, "running", timeout=60)
     poll("the boundary with its background", lambda: page.evaluate(BOUNDARY_JS), timeout=60)
@@ -213,7 +213,7 @@ def test_boundary_view_and_legend_choices_last_for_a_run(page, app_url):
 
 def test_pause_step_resume(page, app_url):
     open_mlp(page, app_url)
-    set_number(page, "Epochs", 2000)  # 50,000 steps: it runs until we stop it
+    set_number(page, "Epochs", 10000)  # 50,000 steps: it runs until we stop it
     click_button(page, "Train")
     wait_status(page, "running", timeout=60)
 
@@ -264,7 +264,7 @@ def test_a_clicked_job_button_leaves_no_tooltip_over_the_page(page, app_url):
     """The pointer rests on a button after its click; a help tooltip opened there and covered the page title
     until the mouse moved."""
     open_mlp(page, app_url)
-    set_number(page, "Epochs", 2000)  # 50,000 steps: it runs until it is reset
+    set_number(page, "Epochs", 10000)  # 50,000 steps: it runs until it is reset
     wait_idle(page)
     for name, status in (("Train", "running"), ("Step", "paused"), ("Reset", None)):
         click_button(page, name)
@@ -304,7 +304,7 @@ def test_server_exits_cleanly_on_sigterm_while_training(browser, tmp_path):
     try:
         page = context.new_page()
         open_mlp(page, server.url)
-        set_number(page, "Epochs", 2000)
+        set_number(page, "Epochs", 10000)
         click_button(page, "Train")
         wait_status(page, "running", timeout=60)
     finally:

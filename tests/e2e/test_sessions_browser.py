@@ -15,7 +15,7 @@ def test_two_sessions_train_at_once_and_one_cannot_stop_the_other(browser, app_u
         alice, bob = alice_ctx.new_page(), bob_ctx.new_page()
         for page in (alice, bob):
             open_mlp(page, app_url)
-            set_number(page, "Epochs", 3000)
+            set_number(page, "Epochs", 10000)
             click_button(page, "Train")
         wait_status(alice, "running", "queued", timeout=60)
         wait_status(bob, "running", "queued", timeout=60)

@@ -30,7 +30,7 @@ MARKS_JS = """() => {
 def test_change_the_learning_rate_mid_run_and_see_the_marker(page, app_url):
     open_mlp(page, app_url)
     assert page.get_by_text("the learning rate and weight decay apply at the next step").count() == 1
-    set_number(page, "Epochs", 2000)  # 50,000 steps: it runs until stopped
+    set_number(page, "Epochs", 10000)  # 50,000 steps: it runs until stopped
     click_button(page, "Train")
     wait_status(page, "running", timeout=60)
     set_select_slider(page, "Learning rate", "0.03")  # one notch up from the moons preset's 0.01, while it trains

@@ -48,7 +48,7 @@ def test_two_sessions_with_one_place_both_see_their_curves_move(browser, turns_u
         pages = [context.new_page() for context in contexts]
         for page in pages:
             open_mlp(page, turns_url)
-            set_number(page, "Epochs", 3000)  # minutes of training: both runs go on throughout
+            set_number(page, "Epochs", 10000)  # minutes of training: both runs go on throughout
         for page in pages:
             click_button(page, "Train")
         for page in pages:
