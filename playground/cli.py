@@ -3,8 +3,10 @@
     python -m playground presets
     python -m playground train --preset NAME [--set key=value ...] [--json]
 
-With --json, an attention preset's result also has "heads": per layer and head, its final entropy (nats) and
-pattern shares on the probe (see playground.attention.stages).
+The server's `executor` setting applies (playground.settings): with "ray" the run trains in a Ray actor, and the
+--json object's "executor" and "worker_pid" say what trained it. With --json, an attention preset's result
+also has "heads": per layer and head, its final entropy (nats) and pattern shares on the probe (see
+playground.attention.stages).
 
 `--set` takes a dotted field path (`training.learning_rate=0.5`) or a field name that is unique
 across the config's parts (`learning_rate=0.5`); lists are comma-separated (`hidden_sizes=32,32`).
@@ -84,10 +86,12 @@ def _progress(snap) -> str:
 
 
 def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
-    """Train through the job runner (a background thread, as in the app) and summarise the result."""
+    """Train through the job runner (a background thread, as in the app; in a Ray actor where the server's
+    `executor` setting says "ray") and summarise the result."""
+    from playground import executors
     from playground.jobs import Job
 
-    job = Job(config).start()
+    job = Job(config, executor=executors.shared()).start()
     try:
         while job.alive:
             job.thread.join(0.1)
@@ -113,6 +117,8 @@ def run_training(name: str, config: Any, show_progress: bool) -> dict[str, Any]:
         "steps": snap.step,
         "seconds": round(snap.elapsed_s, 3),
         "device": snap.started.device if snap.started else None,
+        "executor": job.placement.executor if job.placement else None,  # "thread" after a fallback from Ray
+        "worker_pid": job.placement.worker_pid if job.placement else None,  # the process that trained the run
         "diagnoses": [d.to_json() for d in coach.diagnose(coach.RunHistory.from_snapshot(snap))],
         **_views_summary(snap.views),
     }

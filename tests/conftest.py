@@ -48,3 +48,16 @@ def tiny_config(**training) -> MLPRunConfig:
 @pytest.fixture
 def tiny() -> MLPRunConfig:
     return tiny_config()
+
+
+@pytest.fixture(scope="session")
+def ray_executor():
+    """The process-wide Ray executor on one local Ray instance (every core; ~10 s to start), shared by every Ray
+    test of the session, and shut down (actors killed, the instance stopped) at the session's end."""
+    pytest.importorskip("ray")
+    from playground import executors
+
+    executor = executors.shared("ray")
+    assert executor.name == "ray", executor.notice
+    yield executor
+    executors.shutdown()
