@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from playground.control import Control
@@ -108,6 +110,8 @@ def connect(kind: str, environ: dict[str, str] | None = None) -> Executor:
     environ = os.environ if environ is None else environ
     address = environ.get("RAY_ADDRESS", "").strip() or None
     where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+    if address:
+        _use_token_if_any()
     try:
         from playground.ray_executor import RayExecutor
     except ImportError as e:
@@ -115,7 +119,23 @@ def connect(kind: str, environ: dict[str, str] | None = None) -> Executor:
     try:
         return RayExecutor.connect(address)
     except Exception as e:  # any failure to reach Ray leaves the server running on threads
-        return _fall_back(f"Could not use {where}: {type(e).__name__}: {e}")
+        hint = "" if isinstance(e, ConnectionRefusedError) or not address else (
+            " (if the cluster uses token authentication, give this server its token as RAY_AUTH_TOKEN)")
+        return _fall_back(f"Could not use {where}: {type(e).__name__}: {e}{hint}.")
+
+
+def _use_token_if_any() -> None:
+    """Before Ray is imported: turn its token authentication on for this process when a token is at hand and
+    nothing says otherwise.
+
+    Ray 2.60's `ray start --head` requires a token while a client's RAY_AUTH_MODE still defaults to "disabled",
+    so a server given only RAY_ADDRESS would be refused (after ~20 s of retries); the token is RAY_AUTH_TOKEN,
+    RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token, where `ray start --head` writes it (Ray's docs: token-auth)."""
+    if os.environ.get("RAY_AUTH_MODE") or "ray" in sys.modules:  # Ray reads it once, when it is imported
+        return
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH") or (
+            Path.home() / ".ray" / "auth_token").is_file():
+        os.environ["RAY_AUTH_MODE"] = "token"
 
 
 def _fall_back(reason: str) -> ThreadExecutor:

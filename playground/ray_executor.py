@@ -19,6 +19,7 @@ import atexit
 import gc
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -238,12 +239,10 @@ class RayExecutor:
             ray.shutdown()
 
     def _at_exit(self) -> None:
-        from playground import executors, jobs
-
-        jobs.stop_all()
-        executors.shutdown()
-        if ray.is_initialized():
-            self.shutdown()
+        jobs = sys.modules.get("playground.jobs")  # not imported at exit: an import then fails
+        if jobs is not None:
+            jobs.stop_all()  # every job's run ends while Ray is still there to end it
+        self.shutdown()
 
 
 class _Follower:
