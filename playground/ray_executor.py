@@ -319,7 +319,7 @@ class _Follower:
 
     def died_message(self, error: Exception) -> str:
         where = f" (process {self.pid} on node {self.node[:12]})" if self.pid else ""
-        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        reason = str(error).strip().splitlines()[0][:200].rstrip(".") if str(error).strip() else type(error).__name__
         return (f"The Ray worker training this run{where} died at step {self.step:,}: {reason}. "
                 "The server and the other runs go on; press Train to start again.")
 
