@@ -120,6 +120,10 @@ class TrainingActor:
     def stop(self) -> None:
         self._control.stop()
 
+    def change(self, name: str, value: float, after_step: int | None) -> None:
+        """A live setting change (Control.change, where the control has it), applied by the trainer as in a thread."""
+        self._control.change(name, value, after_step)
+
 
 class WorkerDied(Exception):
     """The actor training a run is gone (its process was killed, its node lost)."""
@@ -154,10 +158,10 @@ class RayExecutor:
         started_local = False
         if not ray.is_initialized():  # else this process already joined a Ray instance (a test session)
             if address:
-                ray.init(address=address, log_to_driver=False)
+                _init_in_keeper(address=address, log_to_driver=False)
             else:
-                ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
-                         runtime_env={"env_vars": {"PYTHONPATH": _code_path()}})
+                _init_in_keeper(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False,
+                                log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": _code_path()}})
                 started_local = True
         executor = cls(address, started_local=started_local)
         atexit.register(executor._at_exit)  # after Ray's own exit hook, so it runs first: jobs end, then Ray
@@ -237,6 +241,7 @@ class RayExecutor:
         self.close()
         if ray.is_initialized():
             ray.shutdown()
+        _keeper_done.set()
 
     def _at_exit(self) -> None:
         jobs = sys.modules.get("playground.jobs")  # not imported at exit: an import then fails
@@ -297,7 +302,10 @@ class _Follower:
             time.sleep(POLL_S)
 
     def _forward(self) -> None:
-        """Send the job's stop or pause state to the actor when it changed."""
+        """Send the job's stop or pause state to the actor when it changed, and its queued setting changes."""
+        if getattr(self.control, "has_changes", False):  # live setting changes, where Control takes them
+            for name, value, after_step in _take_queued(self.control):
+                self.actor.change.remote(name, value, after_step)
         if self.control.stopped:
             if self._stop_by is None:
                 self.actor.stop.remote()
@@ -324,11 +332,46 @@ class _Follower:
                 "The server and the other runs go on; press Train to start again.")
 
 
+def _take_queued(control: Control) -> list[tuple[str, float, int | None]]:
+    """Every queued setting change of `control` with its step (`Control.change`), removed: the actor's control
+    applies them. Reads the queue itself, as `Control.take_changes` drops the step a change waits for."""
+    with control._cond:
+        changes, control._changes = control._changes, []
+    return changes
+
+
 def _kill(actor: Any) -> None:
     try:
         ray.kill(actor, no_restart=True)
     except Exception:  # already gone, or Ray itself is shutting down
         pass
+
+
+_keeper_done = threading.Event()
+
+
+def _init_in_keeper(**kwargs: Any) -> None:
+    """`ray.init(**kwargs)` in a thread that lives until `shutdown`. A local instance's processes (GCS, raylet)
+    are killed when the thread that started them ends (Ray has the kernel signal them when their parent dies, and
+    Linux counts the parent thread): started from a Streamlit script run, whose thread ends with the run, they
+    died seconds later. Raises what ray.init raised."""
+    started, failed = threading.Event(), []
+
+    def keep() -> None:
+        try:
+            ray.init(**kwargs)
+        except BaseException as e:
+            failed.append(e)
+            return
+        finally:
+            started.set()
+        _keeper_done.wait()
+
+    _keeper_done.clear()
+    threading.Thread(target=keep, name="ray-instance", daemon=True).start()
+    started.wait()
+    if failed:
+        raise failed[0]
 
 
 def _code_path() -> str:

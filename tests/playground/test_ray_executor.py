@@ -48,6 +48,39 @@ def test_a_ray_run_matches_a_thread_run_of_the_same_seed(ray_executor):
     assert in_actor.placement.executor == "ray" and in_actor.placement.worker_pid != os.getpid()
 
 
+def final_evaluation(config, executor=None, **inputs):
+    job = Job(config, executor=executor, **inputs).start()
+    job.thread.join(120)
+    snap = job.snapshot()
+    assert snap.status == "completed", snap.message
+    last = snap.evals[-1]
+    return snap.step, last.train_loss, last.test_loss, last.test_metric, job.placement.executor
+
+
+def test_an_uploaded_table_and_an_attention_run_cross_to_the_actor(ray_executor):
+    """The inputs (a pandas table) and every event, views included, pickle to and from the actor."""
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+
+    from playground.attention.config import AttentionRunConfig, AttentionTrainConfig, TaskConfig, TransformerConfig
+    from playground.mlp.config import DataConfig, MLPRunConfig
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 3))
+    table = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "label": np.where(x[:, 0] > 0, "yes", "no")})
+    csv = MLPRunConfig(data=DataConfig(dataset="csv", target="label"),
+                       training=dataclasses.replace(MLPRunConfig().training, epochs=5))
+    attention = AttentionRunConfig(TaskConfig("reverse", seq_len=6, vocab_size=10),
+                                   TransformerConfig(d_model=16, n_heads=2, n_layers=1, d_ff=32, context=16),
+                                   AttentionTrainConfig(batch_size=16, steps=20, eval_every=10))
+    for config, inputs in [(csv, {"table": table}), (attention, {})]:
+        *in_thread, _ = final_evaluation(config, **inputs)
+        *in_actor, executor = final_evaluation(config, ray_executor, **inputs)
+        assert executor == "ray" and in_actor == in_thread
+
+
 def test_pause_lends_the_place_and_step_resume_stop_reach_the_actor(ray_executor):
     reg = JobRegistry(max_running=1, executor=ray_executor, settings=Settings())
     job = reg.start("a", long_config(), paused=True)
