@@ -34,7 +34,7 @@ from playground.events import Event, RunFailed, RunFinished, StepEnded
 from playground.executors import RAY, Placement
 
 DRAIN_S = 0.2  # how often the job's thread collects the actor's events (the issue's "5 times a second")
-POLL_S = 0.02  # how often it looks at the job's control between drains
+POLL_S = 0.05  # how often it looks at the job's control while a drain waits
 START_TIMEOUT_S = 300.0  # an actor waits this long for a CPU to free up on a busy cluster before the run fails
 STOP_GRACE_S = 10.0  # after a stop, the actor's trainer has this long to end before the actor is killed
 CALL_TIMEOUT_S = 60.0  # a drain that takes longer than this means the actor or its node is gone
@@ -45,13 +45,17 @@ class _Parking:
     """The actor-side `Control`'s place: counts the times the trainer stopped paused at a step boundary, so the
     job's thread knows when to wait (and lend the job's real place) on its side."""
 
-    def __init__(self) -> None:
+    def __init__(self, changed: threading.Condition | None = None) -> None:
         self.parks = 0
         self.parked = False
+        self._changed = changed
 
     def release(self) -> None:
         self.parks += 1
         self.parked = True
+        if self._changed is not None:
+            with self._changed:
+                self._changed.notify_all()  # wake a waiting drain: the job's side has something to do
 
     def take(self) -> bool:
         self.parked = False
@@ -64,8 +68,10 @@ class TrainingActor:
     def __init__(self) -> None:
         import torch
 
+        from playground import kinds  # noqa: F401  every playground's trainer imported now, in the pool, not in a run
+
         torch.set_num_threads(1)  # one CPU per actor; as for threads, the default intra-op pool ran slower
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()  # notified when the trainer ends or parks
         self._events: list[Event] = []
         self._done = True
         self._step = 0
@@ -78,7 +84,7 @@ class TrainingActor:
 
     def start(self, trainer: Callable[..., None], config: Any, inputs: dict[str, Any], paused: bool) -> None:
         self._events, self._done, self._step = [], False, 0
-        self._parking = _Parking()
+        self._parking = _Parking(self._lock)
         self._control = Control(paused=paused, place=self._parking)
         threading.Thread(target=self._train, args=(trainer, config, inputs), name="playground-job", daemon=True).start()
 
@@ -94,6 +100,7 @@ class TrainingActor:
         finally:
             with self._lock:
                 self._done = True
+                self._lock.notify_all()
             gc.collect()  # the run's model and data, before the actor waits idle in the pool
 
     def _emit(self, event: Event) -> None:
@@ -102,9 +109,14 @@ class TrainingActor:
             if type(event) is StepEnded:
                 self._step = event.step
 
-    def drain(self) -> tuple[list[Event], bool, int, bool]:
-        """(the events since the last drain, whether the trainer has ended, times parked, parked now)."""
+    def drain(self, wait_s: float = 0.0, seen_parks: int = 0) -> tuple[list[Event], bool, int, bool]:
+        """(the events since the last drain, whether the trainer has ended, times parked, parked now), after
+        waiting up to `wait_s` seconds for the trainer to end or to park more than `seen_parks` times: the events
+        of that time come in one batch, and an end or a pause is seen at once."""
+        deadline = time.monotonic() + wait_s
         with self._lock:
+            while not self._done and self._parking.parks <= seen_parks and (left := deadline - time.monotonic()) > 0:
+                self._lock.wait(left)
             events, self._events = self._events, []
             return events, self._done, self._parking.parks, self._parking.parked
 
@@ -146,7 +158,9 @@ class RayExecutor:
         gpus = resources.get("GPU", 0.0)
         # A GPU share per actor, so that every slot of a cluster with GPUs can use one (jobs are small).
         self._num_gpus = min(1.0, gpus / max(1, self._cpus)) if gpus else 0.0
-        self._actor_class = ray.remote(TrainingActor).options(num_cpus=1, num_gpus=self._num_gpus)
+        # Threaded (max_concurrency): a drain that waits must not hold up a pause or a stop sent meanwhile.
+        self._actor_class = ray.remote(TrainingActor).options(num_cpus=1, num_gpus=self._num_gpus,
+                                                               max_concurrency=4)
 
     @classmethod
     def connect(cls, address: str | None = None) -> RayExecutor:
@@ -277,29 +291,31 @@ class _Follower:
         return ray.get(ref)
 
     def follow(self) -> bool:
-        """Drain and steer until the trainer ends; True if the actor may train another run."""
-        next_drain = 0.0
+        """Drain and steer until the trainer ends; True if the actor may train another run. Each drain waits in the
+        actor up to DRAIN_S for the end or a pause; meanwhile the job's control is watched every POLL_S."""
+        drain, asked = None, 0.0
         while True:
             self._forward()
-            now = time.monotonic()
-            if self._stop_by is not None and now > self._stop_by:
+            if self._stop_by is not None and time.monotonic() > self._stop_by:
                 self.emit(RunFinished("stopped", self.step, self.seconds()))  # the trainer would not end: kill it
                 return False
-            if now >= next_drain:
-                events, done, parks, parked = ray.get(self.actor.drain.remote(), timeout=CALL_TIMEOUT_S)
-                for event in events:
-                    if type(event) is StepEnded:
-                        self.step = event.step
-                    self.emit(event)
-                if done:
-                    return True
-                next_drain = now + DRAIN_S
-                if parked and parks > self._answered and self._stop_by is None:
-                    self._answered = parks
-                    self._wait_here()
-                    next_drain = 0.0
-                    continue
-            time.sleep(POLL_S)
+            if drain is None:
+                drain, asked = self.actor.drain.remote(DRAIN_S, self._answered), time.monotonic()
+            if not ray.wait([drain], timeout=POLL_S)[0]:
+                if time.monotonic() - asked > CALL_TIMEOUT_S:
+                    raise WorkerDied(f"it has not answered for {CALL_TIMEOUT_S:g} s")
+                continue
+            events, done, parks, parked = ray.get(drain)
+            drain = None
+            for event in events:
+                if type(event) is StepEnded:
+                    self.step = event.step
+                self.emit(event)
+            if done:
+                return True
+            if parked and parks > self._answered and self._stop_by is None:
+                self._answered = parks
+                self._wait_here()
 
     def _forward(self) -> None:
         """Send the job's stop or pause state to the actor when it changed, and its queued setting changes."""
