@@ -468,16 +468,25 @@ class Children:
             return []
 
 
-def settle(proc: psutil.Process, children: Children) -> float:
-    """Wait until the server and its children use less than SETTLED_CORES over a second (a Ray instance has
-    started its actors), at most SETTLE_S seconds; the seconds waited."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < SETTLE_S:
+def settle(proc: psutil.Process, children: Children, actors: int = 0) -> float:
+    """Wait until `actors` of the server's children are Ray's TrainingActor processes and the server and its
+    children have used less than SETTLED_CORES for three seconds in a row (the actors' imports are done), at most
+    SETTLE_S seconds in all; the seconds waited."""
+    t0, quiet = time.monotonic(), 0
+    while time.monotonic() - t0 < SETTLE_S and quiet < 3:
         before = sum(proc.cpu_times()[:2]) + children.cpu_s()
         time.sleep(1.0)
-        if sum(proc.cpu_times()[:2]) + children.cpu_s() - before < SETTLED_CORES:
-            break
+        busy = sum(proc.cpu_times()[:2]) + children.cpu_s() - before
+        up = sum(1 for c in children._all() if _title(c).startswith("ray::TrainingActor"))
+        quiet = quiet + 1 if busy < SETTLED_CORES and up >= actors else 0
     return time.monotonic() - t0
+
+
+def _title(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def thread_names(pid: int) -> list[str]:
@@ -578,7 +587,8 @@ def run_n(n: int, query: str, timeout: float, tmp: Path, executor: str = "thread
         rss_idle = proc.memory_info().rss / MB
         warm_up(server.port, query)
         shown = probe_home(server.port, pattern=HOME_EXECUTOR_RE)  # the registry (and Ray) start with the page
-        settle_s = settle(proc, sampler.children)
+        actors = shown[0] if shown and shown[1] == "ray" else 0  # a local instance prestarts one per slot
+        settle_s = settle(proc, sampler.children, actors)
         rss_before, children_before = proc.memory_info().rss / MB, sampler.children.rss_mb()
         sampler.start()
         cpu0, children_cpu0 = cpu_snapshot(proc), sampler.children.cpu_s()
