@@ -43,6 +43,12 @@ Caveats: the load generator runs on the same cores as the server; other work on 
 every number (a warning says so); the queue cap is the app's (PLAYGROUND_MAX_JOBS, default one per
 core); only 127.0.0.1 is contacted.
 
+Fair turns (playground.turns): `--turn-s 0 2` (or `--turns`) measures each N on a server of each
+PLAYGROUND_TURN_S, first come first served (0) against turns of 2 s, and a second table compares them: time from
+Train to the first plotted point and to the end (p50, p95) and all jobs' steps per second from the first Train to
+the last end (the first table's "all st/s" places each job's training time just before its end, which under
+turns leaves out the waits between its turns).
+
 --executor thread ray runs each N on each executor in turn (a fresh server each, PLAYGROUND_EXECUTOR set), each
 against its own one job alone; with ray the server starts a local Ray instance on every core, so the cap is the
 CPUs. The columns "Ray MB" are the resident memory of the server's child processes (Ray's own processes and the
@@ -52,6 +58,7 @@ sessions start, the server is left to settle (its processes quiet: a Ray instanc
 both nodes) and the fault test (a worker killed mid-run).
 
 Run: .venv/bin/python benchmarks/load.py --sessions 1 10 30     (add --logs DIR to keep the server logs)
+     .venv/bin/python benchmarks/load.py --sessions 10 30 --turns
      .venv/bin/python benchmarks/load.py --executor thread ray --sessions 1 10 30 --cluster
 """
 
@@ -273,6 +280,8 @@ class Result:
     loaded_s: float | None = None  # page load time
     queued_at: float | None = None
     started_at: float | None = None  # first non-queued status of the job
+    train_at: float | None = None  # when Train was pressed
+    first_point_at: float | None = None  # first progress text with a step taken: the loss chart's first point
     ended_at: float | None = None
     final_text: str = ""
     status: str = "lost"  # the job's terminal status, or "lost" when the session never saw it
@@ -341,6 +350,7 @@ class Session(threading.Thread):
         r = self.r
         tab.progress_times.clear()
         tab.progress = None
+        r.train_at = time.monotonic()
         tab.rerun(trigger=tab.buttons["Train"])
         while self._time_left():
             tab.pump(0.05)
@@ -348,6 +358,8 @@ class Session(threading.Thread):
                 continue
             t, text = tab.progress
             status = status_of(text)
+            if r.first_point_at is None and (m := STEP_RE.search(text)) and int(m.group(1).replace(",", "")) > 0:
+                r.first_point_at = t
             if status == "queued" and r.queued_at is None:
                 r.queued_at = t
             elif status not in ("queued", "?") and r.started_at is None:
@@ -530,6 +542,7 @@ def gaps_of(r: Result, queued: bool = False) -> list[float]:
 @dataclass
 class Row:
     n: int
+    turn_s: str  # the server's PLAYGROUND_TURN_S ("0": first come, first served; "default": its setting)
     results: list[Result]
     train_span: float  # first job starting to last job ending, seconds (see run_n)
     rss_idle: float
@@ -568,6 +581,29 @@ class Row:
     def aggregate(self) -> float:
         return sum(r.steps for r in self.done) / self.train_span if self.train_span > 0 else 0.0
 
+    @property
+    def first_points(self) -> list[float]:
+        """Seconds from Train to the first progress with a step taken (the loss chart's first point), per job;
+        a job that never showed one counts the whole time it was watched."""
+        return [(r.first_point_at or r.ended_at or time.monotonic()) - r.train_at
+                for r in self.results if r.train_at is not None]
+
+    @property
+    def finishes(self) -> list[float]:
+        """Seconds from Train to the end seen on the page, per completed job."""
+        return [r.ended_at - r.train_at for r in self.done if r.train_at is not None]
+
+    @property
+    def from_train(self) -> float:
+        """All completed jobs' steps over the span from the first Train to the last end seen: the same clock for
+        every queue (a job's own steps/s counts its training time only, which turns make a fraction of its
+        wall time)."""
+        done = [r for r in self.done if r.train_at is not None]
+        if not done:
+            return 0.0
+        span = max(r.ended_at for r in done) - min(r.train_at for r in self.results if r.train_at is not None)
+        return sum(r.steps for r in done) / span if span > 0 else 0.0
+
 
 def cpu_snapshot(server: psutil.Process) -> tuple[float, float, float, float]:
     """CPU seconds so far of (the server, this process, the whole machine busy) and the monotonic clock."""
@@ -576,10 +612,16 @@ def cpu_snapshot(server: psutil.Process) -> tuple[float, float, float, float]:
     return sum(server.cpu_times()[:2]), sum(psutil.Process().cpu_times()[:2]), busy, time.monotonic()
 
 
-def run_n(n: int, query: str, timeout: float, tmp: Path, executor: str = "thread") -> Row:
+def run_n(n: int, query: str, timeout: float, tmp: Path, turn_s: str = "default", executor: str = "thread") -> Row:
+    """One N on a fresh server whose runs take turns of `turn_s` seconds ("0": first come, first served;
+    "default": the server's own setting) and train on `executor` (PLAYGROUND_EXECUTOR)."""
     t_wall = time.monotonic()
+    if turn_s == "default":
+        os.environ.pop("PLAYGROUND_TURN_S", None)
+    else:
+        os.environ["PLAYGROUND_TURN_S"] = turn_s
     os.environ["PLAYGROUND_EXECUTOR"] = executor
-    server = start_server(tmp / f"server-{executor}-{n}.log", timeout=120)
+    server = start_server(tmp / f"server-{executor}-{n}-turn-{turn_s}.log", timeout=120)
     sampler = Sampler(server.proc.pid)
     children_pids: list[int] = []
     try:
@@ -615,7 +657,7 @@ def run_n(n: int, query: str, timeout: float, tmp: Path, executor: str = "thread
     alive = [t for t, _, k, _ in after_leaving if k > 0]
     gone = None if threads_after else (max(alive) - t_left + SAMPLE_S if alive else 0.0)
     other = max(0.0, cpu[2] - cpu[0] - cpu[1] - children_cpu)
-    return Row(n, results, span, rss_idle, rss_before, max((m for _, m, _, _ in during), default=rss_before),
+    return Row(n, turn_s, results, span, rss_idle, rss_before, max((m for _, m, _, _ in during), default=rss_before),
                rss_after, max((k for _, _, k, _ in during), default=0), threads_after, gone, home,
                log_problems(server.log()), (cpu[0], cpu[1], other, cpu[3] * (os.cpu_count() or 1)),
                time.monotonic() - t_wall, executor, shown,
@@ -664,7 +706,8 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
 
 
-HEADER = (f"{'exec':>6} {'N':>3} {'done':>4} {'fail':>4} {'queue wait s':>13} {'job st/s':>8} {'all st/s':>8} "
+HEADER = (f"{'exec':>6} {'N':>3} {'turn':>7} {'done':>4} {'fail':>4} {'queue wait s':>13} {'job st/s':>8} "
+          f"{'all st/s':>8} "
           f"{'x 1 job':>7} "
           f"{'update p50':>10} {'p95':>6} {'queued p95':>10} {'RSS MB before':>13} {'peak':>6} {'after':>6} "
           f"{'after/bef':>9} "
@@ -678,12 +721,25 @@ def format_row(row: Row, one_job: float) -> str:
     gaps = row.update_gaps
     ratio = row.aggregate / one_job if one_job else float("nan")
     threads = (row.threads_peak, row.threads_after) if row.threads_peak else ("n/a", "n/a")
-    return (f"{row.executor:>6} {row.n:>3} {len(done):>4} {row.n - len(done):>4} "
+    return (f"{row.executor:>6} {row.n:>3} {row.turn_s:>7} {len(done):>4} {row.n - len(done):>4} "
             f"{statistics.median(waits):>6.1f} /{max(waits):>5.1f} {per_job:>8.0f} {row.aggregate:>8.0f} "
             f"{ratio:>7.2f} {pct(gaps, 50):>10.2f} {pct(gaps, 95):>6.2f} {pct(row.queued_gaps, 95):>10.2f} "
             f"{row.rss_before:>13.0f} {row.rss_peak:>6.0f} {row.rss_after:>6.0f} "
             f"{row.rss_after / row.rss_before:>9.2f} {threads[0]:>11} {threads[1]:>4} "
             f"{row.children_mb[0]:>13.0f} {row.children_mb[1]:>6.0f} {row.children_mb[2]:>6.0f}")
+
+
+TURNS_HEADER = (f"{'exec':>6} {'N':>3} {'turn':>7} {'done':>4} {'Train to 1st point p50':>22} {'p95':>6} "
+                f"{'Train to end p50':>16} {'p95':>6} {'all st/s from Train':>19}")
+
+
+def format_turns(row: Row) -> str:
+    """Turns against first come, first served: how soon each run showed a point and finished, and the jobs'
+    steps per second together on one clock (from the first Train)."""
+    first, finish = row.first_points, row.finishes
+    return (f"{row.executor:>6} {row.n:>3} {row.turn_s:>7} {len(row.done):>4} "
+            f"{pct(first, 50):>22.1f} {pct(first, 95):>6.1f} "
+            f"{pct(finish, 50):>16.1f} {pct(finish, 95):>6.1f} {row.from_train:>19.0f}")
 
 
 def notes(row: Row) -> list[str]:
@@ -739,12 +795,18 @@ def main() -> None:
                              f"(default {EPOCHS}; the preset has {PRESETS[DEFAULT_PRESET].config.training.epochs})")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per N before sessions give up "
                         "(default 60 + max(4, 0.12 x epochs) s per session)")
-    parser.add_argument("--logs", help="keep each server's log in this folder as server-<executor>-<N>.log")
+    parser.add_argument("--logs", help="keep each server's log in this folder as server-<executor>-<N>-turn-<T>.log")
     parser.add_argument("--executor", nargs="+", choices=("thread", "ray"), default=["thread"],
                         help="where the server's runs train (PLAYGROUND_EXECUTOR), each in turn")
     parser.add_argument("--cluster", action="store_true", help="then the simulated two-node Ray cluster and the "
                         "fault test (benchmarks/ray_cluster.py)")
+    parser.add_argument("--turn-s", nargs="+", default=["default"],
+                        help="the server's PLAYGROUND_TURN_S: each N is measured once per value, e.g. --turn-s 0 2 "
+                             "compares first come, first served (0) with turns of 2 s (default: the server's setting)")
+    parser.add_argument("--turns", action="store_true", help="short for --turn-s 0 2")
     args = parser.parse_args()
+    turn_values = ["0", "2"] if args.turns else [str(float(t)).removesuffix(".0") if t != "default" else t
+                                                   for t in dict.fromkeys(args.turn_s)]
     preset = PRESETS[DEFAULT_PRESET].config
     epochs = args.epochs
     query = f"training.epochs={epochs}" if epochs != preset.training.epochs else ""
@@ -766,10 +828,12 @@ def main() -> None:
         (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
         for n in ns:
+            timeout = args.timeout or 60 + n * max(4.0, 0.12 * epochs)
             for executor in args.executor:  # interleaved: each N on each executor before the next N
-                timeout = args.timeout or 60 + n * max(4.0, 0.12 * epochs)
-                rows.append(run_n(n, query, timeout, logs, executor))
-                print(f"  N={n} {executor} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr, flush=True)
+                for turn_s in turn_values[:1] if n == 1 else turn_values:  # one job alone takes no turns
+                    rows.append(run_n(n, query, timeout, logs, turn_s, executor))
+                    print(f"  N={n}, {executor}, turn {turn_s} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr,
+                          flush=True)
     print(HEADER)
     for row in rows:
         alone = next(r for r in rows if r.executor == row.executor and r.n == 1)
@@ -780,9 +844,16 @@ def main() -> None:
           "(queued: while waiting); job thr: server threads named "
           f"playground-job, most at once / left {AFTER_S:.0f} s after leaving; Ray MB: the server's child "
           "processes' RSS summed" + ("; N=1 added as the baseline" if baseline_added else ""))
+    print()
+    print(TURNS_HEADER)
+    for row in rows:
+        print(format_turns(row))
+    print("turn: the server's PLAYGROUND_TURN_S (0: first come, first served); 1st point: Train to the first "
+          "progress with a step taken (the loss chart's first point); end: Train to the completed run's end seen "
+          "on the page; all st/s from Train: completed jobs' steps / (first Train to last end)")
     for row in rows:
         for line in notes(row):
-            print(f"  {row.executor} N={row.n}: {line}")
+            print(f"  {row.executor} N={row.n}, turn {row.turn_s}: {line}")
     if args.cluster:
         from benchmarks import ray_cluster
 

@@ -60,6 +60,27 @@ def check_optimisation(part: Any) -> None:
     check_choice("device", part.device, DEVICES)
 
 
+MAX_PATIENCE = 1000  # evaluations
+
+
+def check_early_stopping(part: Any) -> None:
+    """The early-stopping settings every training part has (named as Keras's EarlyStopping callback names them):
+    `patience` (evaluations without a lower validation loss before the run stops; 0 is off), `restore_best_weights`,
+    `validation_fraction` (the share of the training examples held out to decide, used when early stopping is on),
+    and `target_metric` (stop once the validation metric reaches it; None is off)."""
+    check_int("patience", part.patience, 0, MAX_PATIENCE)
+    check(isinstance(part.restore_best_weights, bool),
+          f"restore_best_weights must be true or false; got {part.restore_best_weights!r}.")
+    check_range("validation_fraction", part.validation_fraction, 0.05, 0.5)
+    if part.target_metric is not None:
+        check_range("target_metric", part.target_metric, -1.0, 1.0)  # accuracy is in [0, 1], R² at most 1
+
+
+def early_stopping_on(part: Any) -> bool:
+    """Whether a training part asks for early stopping (a patience, or a target metric)."""
+    return part.patience > 0 or part.target_metric is not None
+
+
 class Serialisable:
     """JSON and dict round-trips for a frozen dataclass of dataclass parts, derived from its fields.
 

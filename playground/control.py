@@ -1,9 +1,11 @@
-"""Cooperative run control: run, pause, single step and stop, checked by the trainer between steps.
+"""Cooperative run control: run, pause, single step, stop and setting changes, checked by the trainer between steps.
 
-The UI thread calls `pause`, `resume`, `step` and `stop`; the training thread calls `wait` before
-every optimizer step. Nothing is interrupted inside torch: a stop takes effect at the next step
-boundary. While paused, a trainer with a `Place` (a place among the jobs the server trains at once)
-lends it to the queue and takes one again before its next step. All methods are thread-safe.
+The UI thread calls `pause`, `resume`, `step`, `stop` and `change`; the training thread calls `wait` before
+every optimizer step, and takes the changes due (`take_changes`) between steps (playground.loop). Nothing is
+interrupted inside torch: a stop takes effect at the next step boundary. While paused, a trainer with a `Place`
+(a place among the jobs the server trains at once) lends it to the queue and takes one again before its next
+step; at the end of its turn (`end_turn`, when runs take turns at the server's places: playground.turns) it lends
+it and waits for it again without pausing. All methods are thread-safe.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class Control:
         self.place = place
         self._holding = True  # whether the trainer holds its place (always, without one)
         self._taking_step = False  # whether the trainer waits in the queue for a place to take a single step
+        self._turn_over = False  # the queue asked the trainer to lend its place at the next step boundary
+        self._fresh = True  # no step yet since the trainer took its place: a turn lets at least one through
+        self._changes: list[tuple[str, float, int | None]] = []  # (setting, value, after step) not yet applied
 
     @property
     def paused(self) -> bool:
@@ -94,6 +99,14 @@ class Control:
             self._permits += 1
             self._cond.notify_all()
 
+    def end_turn(self) -> None:
+        """End the trainer's turn: at the next step boundary it lends its place and waits for one again, without
+        pausing (the user's `paused` stays as it is), after at least one step in this turn. Called by a queue
+        whose runs take turns (playground.turns.TurnQueue) for a trainer that holds a place; ignored by one that
+        holds none."""
+        with self._cond:
+            self._turn_over = self.place is not None
+
     def stop(self) -> None:
         with self._cond:
             first = not self._stopped
@@ -102,6 +115,26 @@ class Control:
             callbacks = self._on_stop if first else []
         for callback in callbacks:  # outside the lock: a callback may take locks of its own
             callback()
+
+    def change(self, name: str, value: float, after_step: int | None = None) -> None:
+        """Queue a change of setting `name` (playground.steering.STEERABLE) to `value`, applied by the trainer
+        between steps: once `after_step` steps are done, or at the next step boundary when None. Checked by the
+        caller (playground.jobs.Job.set_setting), not here."""
+        with self._cond:
+            self._changes.append((name, value, after_step))
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether any change waits (one attribute read: the loop asks it every step)."""
+        return bool(self._changes)
+
+    def take_changes(self, step: int, held: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+        """Remove and return, in the order queued, the (setting, value) changes due once `step` steps are done,
+        except those of the settings in `held` (they wait for a later call, e.g. the end of an epoch)."""
+        with self._cond:
+            due = [c for c in self._changes if c[0] not in held and (c[2] is None or c[2] <= step)]
+            self._changes = [c for c in self._changes if c not in due]
+        return [(name, value) for name, value, _ in due]
 
     def on_stop(self, callback: Callable[[], None]) -> None:
         """Call `callback()` once, in the thread that stops this control, when it is first stopped; at once
@@ -116,22 +149,25 @@ class Control:
     def wait(self) -> Command:
         """Block while paused with no step granted; return what to do next. With a `place`, release it before
         blocking and take one again (blocking in the queue) before returning RUN or STEP."""
-        if not self._paused and not self._stopped:  # fast path: one attribute read per step
+        if not self._paused and not self._stopped and not self._turn_over:  # fast path: attribute reads only
             return Command.RUN
         with self._cond:
             self._blocked_since = time.perf_counter()
         try:
             while True:
                 command = self._next()
-                if command is None:  # paused with no step granted: lend the place, then block
+                if command is None:  # paused with no step granted, or its turn is over: lend the place
                     self.place.release()
-                    self._holding = False
+                    with self._cond:
+                        self._holding = self._turn_over = False
                 elif command is Command.STOP or self._holding:
                     return command
                 elif not self._take(command):
                     return Command.STOP
                 else:
-                    self._holding = True
+                    with self._cond:
+                        self._holding = self._fresh = True
+                        self._turn_over = False  # a new turn
                     if command is Command.STEP:  # its permit is spent; a RUN looks again (it may be paused by now)
                         return command
         finally:
@@ -155,6 +191,10 @@ class Control:
             while True:
                 if self._stopped:
                     return Command.STOP
+                if self._turn_over and self._holding and self.place is not None:
+                    if not self._fresh:
+                        return None
+                    self._fresh = False  # a turn takes at least one step; the next `wait` lends the place
                 if not self._paused:
                     return Command.RUN
                 if self._permits > 0:

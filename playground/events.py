@@ -35,6 +35,8 @@ class RunStarted:
     metric: Metric
     info: Any = None  # the playground's frozen run info: data points, class names, the probe, notes
     held_out: str = "test"  # the held-out split's name: "test", or "validation" where it picks settings
+    epochs: int | None = None  # epochs of a run counted in epochs (None: steps only)
+    validation: str = ""  # where early stopping's validation split comes from, in words ("" when it is off)
 
 
 @dataclass(frozen=True)
@@ -59,15 +61,41 @@ class EvalEnded:
     views: Any = None  # the playground's frozen views for the charts (a boundary grid, attention), if any
     state: dict[str, np.ndarray] | None = None  # a CPU copy of the model's parameters, for inference and export
     health: Any = None  # the playground's frozen training health (norms, dead units), if it records one
+    val_loss: float | None = None  # on the validation split early stopping watches (None when it is off)
+    val_metric: float | None = None
+
+
+@dataclass(frozen=True)
+class SettingChanged:
+    """A setting of the running job changed (playground.steering): it applies from step `step` + 1 on.
+
+    A change of batch size in a run counted in epochs changes its steps per epoch and total steps, given here.
+    """
+
+    step: int  # optimizer steps taken before the change applied
+    epoch: int | None  # epochs completed by then (None for a run counted in steps only)
+    name: str  # "learning_rate", "weight_decay" or "batch_size"
+    old: float
+    new: float
+    total_steps: int | None = None  # the run's new total steps, where the change moved it
+    steps_per_epoch: int | None = None
 
 
 @dataclass(frozen=True)
 class RunFinished:
-    """The run ended normally: `status` is "completed" or "stopped" (by the user)."""
+    """The run ended normally: `status` is "completed" or "stopped" (by the user).
+
+    A run that early stopping ended (playground.early_stopping) is "completed" with `stopped_early` set and a
+    `message` saying why; `best_step` and `best_epoch` name its best evaluation on the validation split.
+    """
 
     status: str
     steps: int
     seconds: float
+    stopped_early: bool = False
+    best_step: int | None = None  # the evaluation with the lowest validation loss (None when early stopping is off)
+    best_epoch: int | None = None  # its epoch (None for a run counted in steps only)
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,4 +108,4 @@ class RunFailed:
     seconds: float
 
 
-Event = RunStarted | StepEnded | EvalEnded | RunFinished | RunFailed
+Event = RunStarted | StepEnded | EvalEnded | SettingChanged | RunFinished | RunFailed

@@ -18,14 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 
-from playground import executors
+from playground import executors, steering
 from playground.control import Control
 from playground.events import Event, RunFailed, RunFinished, RunStarted, StepEnded
 from playground.executors import Executor, Placement, ThreadExecutor
+from playground.memory import estimate
 from playground.runlog import RunLog, Snapshot
 from playground.settings import Limits
+from playground.turns import Share
 
 Trainer = Callable[..., None]  # train(config, emit, control, **inputs): see playground.loop.fit
 _RUN_NUMBERS = itertools.count(1)
@@ -35,7 +38,9 @@ class Admission(Protocol):
     """Decides when a job may start training (see playground.registry.RunQueue)."""
 
     def enter(self, job: Job, returning: bool = False) -> bool: ...  # block until admitted; False if stopped first
-    def leave(self, job: Job, trained_s: float | None = None) -> None: ...
+    def leave(self, job: Job, trained_s: float | None = None) -> None: ...  # it ended
+    def lend(self, job: Job) -> None: ...  # it gives its place up for a while (paused, its turn over), state kept
+    def share(self, job: Job) -> Share | None: ...  # how it shares the places while runs take turns, else None
     def position(self, job: Job) -> int: ...  # 1-based place in the queue, 0 when not waiting
     def wait_s(self, job: Job) -> float | None: ...  # roughly the seconds until it gets a place
 
@@ -48,7 +53,7 @@ class _Place:
     job: Job
 
     def release(self) -> None:
-        self.admission.leave(self.job)
+        self.admission.lend(self.job)
 
     def take(self) -> bool:
         return self.admission.enter(self.job, returning=True)
@@ -65,8 +70,10 @@ class Job:
 
     def __init__(self, config: Any, trainer: Trainer | None = None, paused: bool = False,
                  admission: Admission | None = None, limits: Limits | None = None,
-                 executor: Executor | None = None, **inputs: Any) -> None:
-        self.config = config
+                 log_type: Callable[[float], RunLog] = RunLog, executor: Executor | None = None,
+                 **inputs: Any) -> None:
+        self.config = config  # the settings it started with
+        self.settings = config  # ... with the changes asked for since (set_setting): what it trains with now
         self.run = next(_RUN_NUMBERS)
         self._admission = admission
         self.limits = limits
@@ -78,7 +85,7 @@ class Job:
         self.placement: Placement | None = None
         self._lock = threading.Lock()
         self._evaluated = threading.Condition(self._lock)  # notified at each evaluation and at the end
-        self._log = RunLog(time.perf_counter())
+        self._log = log_type(time.perf_counter())  # a sweep's job folds its variants too (playground.sweep)
         self.thread = threading.Thread(target=self._train, name="playground-job", daemon=True)
 
     def start(self) -> Job:
@@ -112,8 +119,16 @@ class Job:
     def trains(self, config: Any, **inputs: Any) -> bool:
         """Whether this job trains `config` on `inputs` (the trainer's other arguments, e.g. an uploaded table:
         the same objects, not equal ones)."""
-        return config == self.config and inputs.keys() == self._inputs.keys() and all(
+        return config == self.settings and inputs.keys() == self._inputs.keys() and all(
             inputs[k] is self._inputs[k] for k in inputs)
+
+    def memory_mb(self) -> float:
+        """The run's estimated peak memory in MB (playground.memory), 0.0 for a config no playground owns (a test's
+        stand-in trainer). Arithmetic on the config: no model built."""
+        try:
+            return estimate(self.config, self._inputs.get("table")).mb
+        except TypeError:
+            return 0.0
 
     def _elapsed(self) -> float:
         return self._log.elapsed(time.perf_counter())
@@ -172,10 +187,11 @@ class Job:
 
     def snapshot(self) -> Snapshot:
         position = self._queue_position()  # before the lock: the queue's lock is never taken inside a job's
+        share = self._admission.share(self) if self._admission is not None else None
         now = time.perf_counter()
         with self._lock:
             log = self._log
-            status, message = self._status(position)
+            status, message = self._status(position, share)
             rate = log.steps_per_second(self.control.waited_s, now)
             total = log.started.total_steps if log.started else 0
             eta = (total - log.step) / rate if rate > 0 and log.end is None and status == "running" else None
@@ -189,14 +205,18 @@ class Job:
                 steps_per_second=rate, eta_s=eta, limit_s_left=limit_left,
                 step_x=step_x, step_loss=step_loss,
                 evals=tuple(log.evals), views=log.views, state=log.state, history=tuple(log.history),
-                queue_position=position if log.end is None else 0, run=self.run,
+                queue_position=position if log.end is None else 0, run=self.run, changes=tuple(log.changes),
+                share=share if log.end is None else None,
+                end=log.end,
+                clock=log.clock_array(), eval_s=np.array(log.eval_s),
             )
         if snap.queue_position:  # outside the lock: it asks the jobs ahead and training
             snap = dataclasses.replace(snap, queue_wait_s=self._admission.wait_s(self))
         return snap
 
-    def _status(self, position: int) -> tuple[str, str]:
-        """(status, message) now, given the job's place in the queue; the caller holds the lock."""
+    def _status(self, position: int, share: Share | None = None) -> tuple[str, str]:
+        """(status, message) now, given the job's place in the queue and how it shares the server's places (a run
+        that waits for its next turn is running, not waiting); the caller holds the lock."""
         end = self._log.end
         if end is not None:
             return end.status, getattr(end, "message", "") or self._note
@@ -204,7 +224,7 @@ class Job:
             return ("queued" if position else "starting"), ""
         if self.control.paused and not self.control.step_waits:  # a Step that waits for a place: waiting
             return "paused", ""
-        return ("waiting" if self.control.lent else "running"), ""
+        return ("waiting" if self.control.lent and share is None else "running"), ""
 
     def _queue_position(self) -> int:
         return self._admission.position(self) if self._admission is not None else 0
@@ -228,6 +248,22 @@ class Job:
         if join_timeout is not None and self.thread.is_alive():
             self.thread.join(join_timeout)
         return not self.thread.is_alive()
+
+    def set_setting(self, name: str, value: Any, after_step: int | None = None) -> None:
+        """Change setting `name` (playground.steering.STEERABLE: learning_rate, weight_decay, batch_size) of this
+        running job to `value`: from the next step, or the next epoch for a batch size in a run counted in epochs
+        (the loop applies it; a SettingChanged marks it), or once `after_step` steps are done (a schedule). Checked
+        as a new run's settings are (the config's bounds, the server's memory budget). Thread-safe.
+
+        Raises ValueError, fit to show, for another setting, a value out of bounds, a run over the memory budget,
+        or a run that has ended."""
+        with self._lock:
+            ended = self._log.end is not None
+        if ended:
+            raise ValueError("This run has ended; its settings apply when you press Train.")
+        new = steering.changed_config(self.settings, name, value, self.limits, self._inputs.get("table"))
+        self.settings = new
+        self.control.change(name, getattr(new.training, name), after_step)
 
     def pause(self) -> None:
         self.control.pause()

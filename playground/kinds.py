@@ -42,6 +42,16 @@ class Kind:
     presets: Mapping[str, Preset]
     default_preset: str
     rules_path: str = "playground.coach:COMMON_RULES"  # "module:name" of its coach's rules (playground.coach)
+    sweep_path: str = ""  # the module of its sweeps (SETTINGS, train_sweep: playground.sweep); "" for none
+    script_path: str | None = None  # "module:function" rendering a config as a runnable script; None: not offered
+
+    def script(self) -> Callable[[Any], str] | None:
+        """render(config) -> the Python source of a runnable script (raises ValueError for a config it cannot
+        rebuild), or None for a playground that offers none."""
+        if self.script_path is None:
+            return None
+        module, _, name = self.script_path.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     def trainer(self) -> Trainer:
         module, _, name = self.trainer_path.partition(":")
@@ -49,6 +59,10 @@ class Kind:
 
     def memory(self) -> Any:
         return importlib.import_module(self.memory_path)
+
+    def sweeps(self) -> Any:
+        """Its sweep module (playground.sweep), imported on first use; None when it offers no sweeps."""
+        return importlib.import_module(self.sweep_path) if self.sweep_path else None
 
     def rules(self) -> tuple:
         module, _, name = self.rules_path.partition(":")
@@ -61,13 +75,14 @@ KINDS: tuple[Kind, ...] = (
          "activations, optimizer and learning rate, then train, pause and single-step; the page's address is a link "
          "to your setup. Try a learning rate of 10 with SGD to see a run diverge.",
          MLPRunConfig, "playground.mlp.training:train", "playground.mlp.memory", mlp_presets.PRESETS,
-         mlp_presets.DEFAULT_PRESET, rules_path="playground.mlp.coach:RULES"),
+         mlp_presets.DEFAULT_PRESET, rules_path="playground.mlp.coach:RULES",
+         sweep_path="playground.mlp.sweep", script_path="playground.mlp.script:render"),
     Kind("attention", "Attention playground", "Attention", ":material/grid_on:", "app_pages/attention.py",
          "train a tiny Transformer on reverse, sort, recall, sentiment with negation or a character language "
          "model, and watch its attention heatmaps form while it learns; replay how the pattern appeared, and type "
          "your own input.",
          AttentionRunConfig, "playground.attention.training:train", "playground.attention.memory",
-         attention_presets.PRESETS, attention_presets.DEFAULT_PRESET),
+         attention_presets.PRESETS, attention_presets.DEFAULT_PRESET, script_path="playground.attention.script:render"),
 )
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
 

@@ -6,7 +6,9 @@ RunFinished ("completed" / "stopped") or RunFailed ("diverged" / "failed"). A pl
 (its model, optimizer and data) and a `train(config, emit, control, **inputs)` that calls `fit` with it.
 
 The loop does per step only what every run needs: wait on the control, one optimizer step, one StepEnded,
-the divergence test. Evaluations come when the runner's batches say so (end of an epoch, every
+the divergence test. Between steps it applies the setting changes the control holds (playground.steering) through
+`Runner.apply`, each marked by a SettingChanged; after each evaluation, early stopping
+(playground.early_stopping) may end the run. Evaluations come when the runner's batches say so (end of an epoch, every
 `eval_every` steps), after a single step, and at the end; an evaluation is "full" (charts' views and a copy
 of the weights, the costly part) at most every `Runner.full_every_s` seconds, and always after a single
 step and at the end.
@@ -23,7 +25,8 @@ import torch
 
 from playground.config import OPTIMIZER_LABELS
 from playground.control import Command, Control
-from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.early_stopping import EarlyStopping
+from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, SettingChanged, StepEnded
 
 Emit = Callable[[Event], None]
 
@@ -35,6 +38,9 @@ class Runner(Protocol):
     batch_size: int  # examples per step, once started (the divergence rule is laxer for small batches)
     full_every_s: float  # the least seconds between two full evaluations
     evaluates_untrained: bool  # evaluate once before the first step (a replay then starts from noise)
+    epoch_settings: frozenset[str]  # settings a change of which waits for the end of an epoch (an evaluation step
+    # of a run counted in epochs); the others apply at the next step
+    model: torch.nn.Module  # once started: what early stopping keeps and restores the best weights of
 
     def start(self) -> RunStarted:
         """Build data, model and optimizer; the run's first event. May raise: the run fails with the message."""
@@ -51,7 +57,14 @@ class Runner(Protocol):
         ...
 
     def evaluate(self, step: int, epoch: int | None, full: bool) -> EvalEnded:
-        """Score both splits in eval mode without gradients; `full` adds the charts' views and the weights."""
+        """Score both splits in eval mode without gradients; `full` adds the charts' views and the weights. With
+        early stopping on, the validation split too (EvalEnded.val_loss, val_metric)."""
+        ...
+
+    def apply(self, name: str, value: Any, step: int, epoch: int | None) -> SettingChanged:
+        """Set `name` (one of playground.steering.STEERABLE) to `value` from the next step (or, for a name in
+        `epoch_settings`, from the next epoch, as the loop calls it at an epoch's end); `step` steps are done, the
+        last in `epoch`. The event that marks it."""
         ...
 
 
@@ -59,16 +72,23 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
     """Train with `runner`, reporting through `emit`, as the module docstring says. Never raises."""
     control = control or Control()
     t0 = time.perf_counter()
-    step, first_loss, last_full = 0, math.nan, -math.inf
+    step, first_loss, last_full, last_epoch, epoch_end = 0, math.nan, -math.inf, None, True
+    stopper = EarlyStopping.of(runner.training)
     try:
         total_steps = _start(runner, emit)
-        for epoch, batch, due in runner.batches():
+        batches = iter(runner.batches())
+        while step < total_steps:  # wait before the next batch is cut, so that a change made meanwhile applies to it
             command = control.wait()
             if command is Command.STOP:
-                emit(RunFinished("stopped", step, time.perf_counter() - t0))
+                emit(finished("stopped", step, t0, stopper))
                 return
+            if control.has_changes:
+                total_steps = apply_changes(runner, control, emit, step, last_epoch, epoch_end, total_steps)
+            if (item := next(batches, None)) is None:
+                break
+            epoch, batch, due = item
             loss = runner.step(batch)
-            step += 1
+            step, last_epoch, epoch_end = step + 1, epoch, due and epoch is not None
             first_loss = loss if step == 1 else first_loss
             if math.isfinite(loss):  # a blown-up loss is still drawn; NaN and infinity are not
                 emit(StepEnded(step, epoch, loss))
@@ -83,9 +103,46 @@ def fit(runner: Runner, emit: Emit, control: Control | None = None) -> None:
                     last_full = time.perf_counter()
                 if not emit_evaluation(emit, evaluation, first_loss, runner.training, t0):
                     return
-        emit(RunFinished("completed", step, time.perf_counter() - t0))
+                # the scheduled evaluations count (epochs, eval_every), as in Keras; a single step's do not
+                if stopper is not None and due and (why := stopper.update(evaluation, runner.model)):
+                    stop_early(runner, emit, stopper, why, evaluation, t0)
+                    return
+        emit(finished("completed", step, t0, stopper))
     except Exception as e:  # errors are data: the page shows the message, never a traceback
         emit(failure_event(e, step, t0))
+
+
+def apply_changes(runner: Runner, control: Control, emit: Emit, step: int, epoch: int | None, epoch_end: bool,
+                  total_steps: int) -> int:
+    """Apply the setting changes due once `step` steps are done (the last in `epoch`), each with its
+    SettingChanged; those of `runner.epoch_settings` only at an epoch's end (`epoch_end`, also before the first
+    step). The run's total steps after them (a batch size changes an epoch's steps)."""
+    held = frozenset() if epoch_end else runner.epoch_settings
+    for name, value in control.take_changes(step, held):
+        change = runner.apply(name, value, step, epoch)
+        emit(change)
+        total_steps = change.total_steps if change.total_steps is not None else total_steps
+    return total_steps
+
+
+def finished(status: str, step: int, t0: float, stopper: EarlyStopping | None) -> RunFinished:
+    """The normal end of a run (`status` "completed" or "stopped"), with its best evaluation where early stopping
+    watched one."""
+    best = (stopper.best_step, stopper.best_epoch) if stopper is not None else (None, None)
+    return RunFinished(status, step, time.perf_counter() - t0, False, *best)
+
+
+def stop_early(runner: Runner, emit: Emit, stopper: EarlyStopping, why: str, last: EvalEnded, t0: float) -> None:
+    """End a run that early stopping stopped after evaluation `last`: with the best evaluation's weights where they
+    are to be restored, evaluated again (a full evaluation, so the views, the weights and the final metrics are
+    those the run ends with), then a "completed" RunFinished that says why."""
+    if stopper.restore(runner.model):
+        emit(runner.evaluate(last.step, last.epoch, full=True))
+        why += f" Restored the weights of step {stopper.best_step}."
+    elif last.state is None:  # the weights the run ends with, for the page's inference and downloads
+        emit(runner.evaluate(last.step, last.epoch, full=True))
+    emit(RunFinished("completed", last.step, time.perf_counter() - t0, True, stopper.best_step, stopper.best_epoch,
+                     why))
 
 
 def _start(runner: Runner, emit: Emit) -> int:

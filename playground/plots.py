@@ -16,6 +16,9 @@ This module never imports streamlit or torch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale, qualitative
@@ -44,6 +47,39 @@ TEMPLATE = {"layout": {"colorway": list(CLASS_COLOURS), "font": {"family": _FONT
                        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "xaxis": _AXIS, "yaxis": _AXIS}}
 BLUES = get_colorscale("Blues")  # spelled out: figures skip the validation that would expand the name
 LEGEND_TOP = {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"}
+GHOST_COLOURS = CLASS_COLOURS[2:]  # earlier runs' curves: the colours the current run's train and test do not take
+GHOST_OPACITY = 0.35  # faint: under the current run's curves, which are drawn at full strength
+RAW_UNDER_SMOOTHED_OPACITY = 0.3  # the per-step loss under its smoothed curve
+
+
+@dataclass(frozen=True)
+class Ghost:
+    """An earlier run's curve drawn faintly under the current run's: x, y (n,) and its legend name; `index` picks
+    its colour (a run keeps its colour while others come and go)."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    index: int = 0
+
+
+def ghost_traces(ghosts: Sequence[Ghost]) -> list[dict]:
+    """Faint line traces of `ghosts`, in their order, each downsampled to MAX_EVAL_POINTS."""
+    out = []
+    for g in ghosts:
+        x, y = downsample(g.x, g.y, MAX_EVAL_POINTS)
+        out.append(trace("scatter", x=x, y=y, name=plain_label(g.name), mode="lines", opacity=GHOST_OPACITY,
+                         line={"color": GHOST_COLOURS[g.index % len(GHOST_COLOURS)], "width": 1.5}))
+    return out
+
+
+def _x_axis(title: str, log_x: bool) -> dict:
+    return {"title": {"text": title}, "type": "log" if log_x else "linear"}
+
+
+def _revision(name: str, log_y: bool, x_title: str, log_x: bool) -> str:
+    """A figure's uirevision: a change of axis scale or unit resets the zoom (kept zoom would make no sense)."""
+    return name + "-log" * log_y + (f"-{x_title}" if x_title != "step" else "") + "-logx" * log_x
 
 
 def make_figure(traces: list[dict], layout: dict) -> go.Figure:
@@ -90,8 +126,9 @@ def empty_figure(uirevision: str, height: int, message: str = EMPTY_MESSAGE) -> 
 
 def loss_figure(
     step: np.ndarray, step_loss: np.ndarray, eval_step: np.ndarray, train_loss: np.ndarray, test_loss: np.ndarray,
-    *, smoothing: float = 0.6, log_y: bool = False, height: int = 320, eval_label: str = "epoch",
-    held_out: str = "test", empty_message: str = EMPTY_MESSAGE,
+    *, smoothing: float = 0.0, log_y: bool = False, height: int = 320, eval_label: str = "epoch",
+    held_out: str = "test", empty_message: str = EMPTY_MESSAGE, x_title: str = "step", log_x: bool = False,
+    ghosts: Sequence[Ghost] = (),
 ) -> go.Figure:
     """Loss against optimizer step: raw and smoothed per-step training loss, per-epoch train/test loss.
 
@@ -103,13 +140,19 @@ def loss_figure(
     "test" or "validation").
     log_y puts the y axis on a log scale, ticked at 1, 2, 5 x 10^k (at 10^k beyond 3 decades, where those would
     crowd) and labelled 0.5, 0.2, 0.1 (plotly labels them a small "5", "2"). All inputs empty: `empty_message`.
+    The per-step loss is always drawn: faint under its smoothed curve, plain without one (smoothing 0).
+    The x values may count something else than steps (epochs, seconds): `x_title` names it; `log_x` puts it on a
+    log scale (non-positive x, such as an evaluation at step 0, is not drawn there). `ghosts`: earlier runs'
+    curves, drawn faintly first (`ghost_traces`), so the current run's lie over them.
     """
-    if len(step) == 0 and len(eval_step) == 0:
+    if len(step) == 0 and len(eval_step) == 0 and not ghosts:
         return empty_figure("loss", height, empty_message)
     x, y = downsample(step, step_loss)
-    traces = [trace("scatter", x=x, y=y, name="train (per step)", mode="lines", opacity=0.3,
-                     line={"color": TRAIN_COLOUR, "width": 1})]
-    if smoothing > 0 and len(y):
+    smoothed = smoothing > 0 and len(y)
+    traces = [*ghost_traces(ghosts), trace(
+        "scatter", x=x, y=y, name="train (per step)", mode="lines",
+        opacity=RAW_UNDER_SMOOTHED_OPACITY if smoothed else 1.0, line={"color": TRAIN_COLOUR, "width": 1})]
+    if smoothed:
         traces.append(trace("scatter", x=x, y=smooth(y, smoothing), name="train (smoothed)", mode="lines",
                                  line={"color": TRAIN_COLOUR, "width": 2}))
     for name, values, colour, dash in (
@@ -119,11 +162,32 @@ def loss_figure(
         ex, ey = downsample(eval_step, values, MAX_EVAL_POINTS)
         traces.append(trace("scatter", x=ex, y=ey, name=name, mode=_eval_mode(ex),
                              line={"color": colour, "dash": dash}))
-    log = {"type": "log", "dtick": "D2" if decades(y, train_loss, test_loss) <= 3 else 1, "tickformat": "~g"}
+    ghost_y = [g.y for g in ghosts]
+    log = {"type": "log", "dtick": "D2" if decades(y, train_loss, test_loss, *ghost_y) <= 3 else 1,
+           "tickformat": "~g"}
     yaxis = {"title": {"text": "loss"}, **(log if log_y else {"type": "linear"})}
-    layout = base_layout("loss-log" if log_y else "loss", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
-                     legend=LEGEND_TOP, hovermode="x unified")
+    layout = base_layout(_revision("loss", log_y, x_title, log_x), height, xaxis=_x_axis(x_title, log_x),
+                         yaxis=yaxis, legend=LEGEND_TOP, hovermode="x unified")
     return make_figure(traces, layout)
+
+
+MARK_COLOUR = "#808495"  # the axes' text grey: a marker reads as a note on the chart, not as another curve
+
+
+def mark_changes(figure: go.Figure, marks: list[tuple[float, str]]) -> go.Figure:
+    """`figure` with a labelled vertical line at each (x, label) of `marks`, e.g. (120, "learning rate 0.01 →
+    0.1") where a setting of the run changed (playground.steering); x is in the figure's x units (steps). Labels
+    sit at the top inside the plot, each below the one before, so nearby changes stay readable. Returns `figure`,
+    changed in place (nothing for no marks)."""
+    if not marks:
+        return figure
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
+               "line": {"color": MARK_COLOUR, "width": 1, "dash": "dot"}} for x, _ in marks]
+    notes = [{"text": plain_label(label), "x": x, "xref": "x", "y": 1 - 0.07 * (i % 5), "yref": "paper",
+              "xanchor": "left", "yanchor": "top", "showarrow": False, "font": {"size": 11, "color": MARK_COLOUR},
+              "bgcolor": "rgba(255,255,255,0.7)"} for i, (x, label) in enumerate(marks)]
+    figure.update_layout(shapes=shapes, annotations=notes)
+    return figure
 
 
 def _eval_mode(x: np.ndarray) -> str:
@@ -133,17 +197,18 @@ def _eval_mode(x: np.ndarray) -> str:
 def metric_figure(
     eval_step: np.ndarray, train_metric: np.ndarray, test_metric: np.ndarray,
     *, kind: str = ACCURACY, height: int = 320, empty_message: str = EMPTY_MESSAGE, held_out: str = "test",
+    x_title: str = "step", log_x: bool = False, ghosts: Sequence[Ghost] = (),
 ) -> go.Figure:
     """Per-evaluation metric on the train and held-out splits against optimizer step (traces "train", `held_out`).
 
     eval_step, train_metric, test_metric: (m,). `kind` (playground.events): accuracy (a fraction in [0, 1]) gets
     a fixed y range [0, 1.02], titled "accuracy"; R² autoscales, except that when it dips below -1 (early in a
     run) the range is held at [-1, 1.02] so the interesting part stays readable; double-click autoscales. Empty
-    gives a note.
+    (and no ghosts) gives a note. `x_title`, `log_x` and `ghosts` as in `loss_figure`.
     """
-    if len(eval_step) == 0:
+    if len(eval_step) == 0 and not ghosts:
         return empty_figure("metric", height, empty_message)
-    traces = []
+    traces = ghost_traces(ghosts)
     for name, values, colour in (("train", train_metric, TRAIN_COLOUR), (held_out, test_metric, TEST_COLOUR)):
         x, y = downsample(eval_step, values, MAX_EVAL_POINTS)
         traces.append(trace("scatter", x=x, y=y, name=name, mode=_eval_mode(x), line={"color": colour}))
@@ -152,12 +217,12 @@ def metric_figure(
     if kind == ACCURACY:
         yaxis["range"] = [0, 1.02]
     else:
-        finite = np.concatenate([np.asarray(train_metric, float), np.asarray(test_metric, float)])
+        finite = np.concatenate([np.asarray(v, float) for v in (train_metric, test_metric, *(g.y for g in ghosts))])
         finite = finite[np.isfinite(finite)]
         if len(finite) and finite.min() < -1:
             yaxis["range"] = [-1, 1.02]
-    layout = base_layout(f"metric-{title}", height, xaxis={"title": {"text": "step"}}, yaxis=yaxis,
-                     legend=LEGEND_TOP, hovermode="x unified")
+    layout = base_layout(_revision(f"metric-{title}", False, x_title, log_x), height,
+                         xaxis=_x_axis(x_title, log_x), yaxis=yaxis, legend=LEGEND_TOP, hovermode="x unified")
     return make_figure(traces, layout)
 
 

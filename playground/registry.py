@@ -29,6 +29,7 @@ from playground import executors
 from playground.executors import Executor
 from playground.jobs import Job, Snapshot, stop_and_join
 from playground.settings import Limits, Settings, load
+from playground.turns import TurnQueue
 
 KEPT_RUNS = 50  # reaped runs whose final curves are kept for an owner who may come back (oldest dropped first)
 KEPT_S = 300.0  # for this long: Streamlit itself forgets a disconnected session after 2 minutes
@@ -134,6 +135,14 @@ class RunQueue:
                 self._recent.append(trained_s)
             self._cond.notify_all()
 
+    def lend(self, job: Job) -> None:
+        """`job` gives its place up while paused; it comes back through `enter(job, returning=True)`."""
+        self.leave(job)
+
+    def share(self, job: Job) -> None:
+        """None: here no run shares a place by turns (see playground.turns.TurnQueue)."""
+        return None
+
     def position(self, job: Job) -> int:
         """1-based place in line (jobs coming back from a pause first), 0 when not waiting."""
         with self._cond:
@@ -179,20 +188,22 @@ def queue_wait_s(left_s: Sequence[float], ahead_s: Sequence[float], places: int)
 class JobRegistry:
     """One job per owner; reaped when the owner is gone; all stopped and joined at exit. Thread-safe.
 
-    `grace_s`, `max_running`, `limits` and `executor` default to the server settings (playground.settings.load(),
-    or `settings` when given; the executor is the process-wide one of its kind, playground.executors.shared).
-    `clock` gives the seconds that `reap` measures absence in.
+    `grace_s`, `max_running`, `limits`, `turn_s` and `executor` default to the server settings
+    (playground.settings.load(), or `settings` when given; the executor is the process-wide one of its kind,
+    playground.executors.shared). `clock` gives the seconds that `reap` measures absence in. The queue is a
+    playground.turns.TurnQueue (runs take turns of `turn_s` seconds) when `turn_s` > 0, else a `RunQueue`.
     """
 
     def __init__(self, grace_s: float | None = None, max_running: int | None = None,
                  limits: Limits | None = None, settings: Settings | None = None,
-                 clock: Callable[[], float] = time.monotonic, executor: Executor | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, turn_s: float | None = None,
+                 executor: Executor | None = None) -> None:
         settings = settings or load()
         self.executor = executor or executors.shared(settings.executor)
         # How long a disconnected owner may take to come back (a dropped connection; a reload is a new owner).
         self.grace_s = settings.session_grace_s if grace_s is None else grace_s
         self.limits = limits or Limits.from_settings(settings)
-        self.queue = RunQueue(max_running or default_max_running(settings, self.executor))
+        self.queue = _queue(max_running or default_max_running(settings, self.executor), settings, turn_s)
         self._clock = clock
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
@@ -295,6 +306,13 @@ class JobRegistry:
             self._kept.clear()
         stop_and_join(jobs, timeout)
         self.executor.close()
+
+
+def _queue(max_running: int, settings: Settings, turn_s: float | None) -> RunQueue | TurnQueue:
+    """The admission for `max_running` places: turns of `turn_s` seconds (the settings' when None) or, at 0, first
+    come first served."""
+    turn_s = settings.turn_s if turn_s is None else turn_s
+    return TurnQueue(max_running, turn_s, settings.turns_memory_mb) if turn_s > 0 else RunQueue(max_running)
 
 
 _shared: JobRegistry | None = None

@@ -17,16 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.events import EvalEnded, Event, RunFailed, RunFinished, RunStarted, SettingChanged, StepEnded
+from playground.turns import Share
 
 MAX_STEP_POINTS = 20_000  # training-loss points kept; beyond this, neighbours are averaged in pairs (StepLog)
 MAX_SNAPSHOTS = 120  # view snapshots kept for replay; beyond this, every other one is dropped
 MAX_HISTORY_BYTES = 32 * 2**20  # and the arrays they hold: a Transformer's maps grow with n_layers * n_heads * T^2
 RATE_WINDOW_S = 2.0  # steps per second are measured over this trailing window
+CLOCK_EVERY_S = 0.1  # a (step, seconds) pair is kept at most this often: wall time for the charts' x axis
+MAX_CLOCK_POINTS = 4000  # beyond this, every other pair is dropped (the clock stays as long as the run)
 
 
 TERMINAL = ("completed", "stopped", "diverged", "failed")
-_EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "test_metric")  # EvalEnded's numbers
+_EVAL_FIELDS = ("step", "epoch", "train_loss", "test_loss", "train_metric", "test_metric", "val_loss",
+                "val_metric")  # EvalEnded's numbers (NaN where there are none: no epoch, no validation split)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,21 @@ class Snapshot:
     queue_wait_s: float | None = None  # while in the queue: roughly the seconds until a place (RunQueue.wait_s)
     limit_s_left: float | None = None  # while active under a server time limit: training seconds left
     run: int = 0  # this job's number, unique in the process: views of one run keep their zoom, a new run's not
+    share: Share | None = None  # while active and runs take turns at the server's places: how this one shares them
+    changes: tuple[SettingChanged, ...] = ()  # the settings changed while it trained, in the order applied
+    end: RunFinished | RunFailed | None = None  # how it ended (early stopping's best evaluation), None while active
+    clock: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # (k, 2) (step, seconds from RunStarted)
+    # pairs, increasing, at most every CLOCK_EVERY_S: wall time at any step by interpolation (seconds_at)
+    eval_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_evals,) seconds from RunStarted to the end
+    # of each evaluation
+
+    def seconds_at(self, steps: np.ndarray) -> np.ndarray:
+        """Wall seconds from RunStarted (pauses included) at each of `steps` ((n,) optimizer steps), interpolated
+        linearly in the run's clock; (n,) float. Zeros when the run has no clock yet."""
+        steps = np.asarray(steps, dtype=float)
+        if len(self.clock) == 0:
+            return np.zeros_like(steps)
+        return np.interp(steps, self.clock[:, 0], self.clock[:, 1])
 
     @property
     def active(self) -> bool:
@@ -112,6 +131,9 @@ class RunLog:
         self.history: list[tuple[int, Any]] = []  # (step, views) for replay
         self._history_bytes: list[int] = []  # the array bytes each snapshot in `history` holds
         self._rate: deque[tuple[float, int]] = deque()
+        self.changes: list[SettingChanged] = []  # settings changed while it trained (playground.steering)
+        self.clock: list[tuple[int, float]] = []  # (step, seconds from t0), see Snapshot.clock
+        self.eval_s: list[float] = []  # seconds from t0 to each evaluation
 
     def add(self, event: Event, now: float) -> None:
         """Fold `event`, which arrived at `now` (perf_counter seconds)."""
@@ -120,9 +142,16 @@ class RunLog:
                 self.add_step(event, now)
             case EvalEnded():
                 self._evaluated(event)
+                self.eval_s.append(now - self.t0)
             case RunStarted():
                 self.started, self.t0 = event, now
                 self.epoch = 0 if event.steps_per_epoch else None  # a run counted in epochs: none done yet
+                self.clock = [(0, 0.0)]  # the clock counts from here, as elapsed_s does
+            case SettingChanged():
+                self.changes.append(event)
+                if event.total_steps is not None and self.started is not None:  # a new batch size: new totals
+                    self.started = dataclasses.replace(self.started, total_steps=event.total_steps,
+                                                       steps_per_epoch=event.steps_per_epoch)
             case RunFinished() | RunFailed() if self.end is None:  # only the first end counts
                 self._ended(event, now)
 
@@ -133,10 +162,25 @@ class RunLog:
         self._rate.append((now, event.step))
         while now - self._rate[0][0] > RATE_WINDOW_S:
             self._rate.popleft()
+        if not self.clock or now - self.t0 - self.clock[-1][1] >= CLOCK_EVERY_S:
+            self.tick(event.step, now)
+
+    def tick(self, step: int, now: float) -> None:
+        """Keep (step, seconds) in the clock (a later step only), halving it past MAX_CLOCK_POINTS."""
+        if self.clock and step <= self.clock[-1][0]:
+            return
+        self.clock.append((step, now - self.t0))
+        if len(self.clock) > MAX_CLOCK_POINTS:
+            self.clock = self.clock[::-2][::-1]  # every other one, newest kept
+
+    def clock_array(self) -> np.ndarray:
+        """The clock as a (k, 2) float array (Snapshot.clock)."""
+        return np.array(self.clock, dtype=float).reshape(-1, 2)
 
     def _evaluated(self, event: EvalEnded) -> None:
         self.evals.append(EvalEnded(event.step, event.epoch, event.train_loss, event.test_loss,
-                                    event.train_metric, event.test_metric, health=event.health))
+                                    event.train_metric, event.test_metric, health=event.health,
+                                    val_loss=event.val_loss, val_metric=event.val_metric))
         if event.views is not None:
             self.views = event.views
             self.history.append((event.step, event.views))
@@ -155,6 +199,7 @@ class RunLog:
             if per_epoch:
                 self.epoch = max(self.epoch or 0, math.ceil(event.steps / per_epoch))
         self.end, self.t_end = event, now
+        self.tick(self.step, now)
 
     def elapsed(self, now: float) -> float:
         """Seconds from `t0` to the end, or to `now` while the run goes on."""

@@ -15,17 +15,24 @@ from the repository root), or the path in $PLAYGROUND_SETTINGS; `playground.exam
     max_run_memory_mb  PLAYGROUND_MAX_RUN_MEMORY_MB   256                         estimated peak memory of one run
                                                                                   in MB (playground.memory), the
                                                                                   app's own ~430 MB not counted
+    turn_s             PLAYGROUND_TURN_S              2                           seconds of a run's turn when more
+                                                                                  runs wait than train at once (0:
+                                                                                  first come, first served to the
+                                                                                  end); playground.turns
+    turns_memory_mb    PLAYGROUND_TURNS_MEMORY_MB     512                         the runs kept in memory while they
+                                                                                  take turns, at their estimated
+                                                                                  peaks in MB; more wait unstarted
     executor           PLAYGROUND_EXECUTOR            thread                      where runs train: "thread" (threads
                                                                                   of the server process) or "ray" (Ray
                                                                                   actors: a local instance, or the
                                                                                   cluster $RAY_ADDRESS names;
                                                                                   playground.executors)
 
-`max_jobs`, `max_params` and `max_run_memory_mb` are whole numbers of at least 1, `session_grace_s` is 0 or more, and
-`max_job_seconds` is more than 0; `executor` is one of its names. A bad setting never stops the server: a
-malformed file, an unknown key or a bad value is reported with `warnings.warn` (naming the file or variable and
-the key) and skipped, so the next place in the order decides. A missing `playground.toml` is the usual case and
-says nothing; a missing file that $PLAYGROUND_SETTINGS names is reported.
+`max_jobs`, `max_params`, `max_run_memory_mb` and `turns_memory_mb` are whole numbers of at least 1, `session_grace_s`
+and `turn_s` are 0 or more, `max_job_seconds` is more than 0, and `executor` is one of its names. A bad setting never
+stops the server: a malformed file, an unknown key or a bad value is reported with `warnings.warn` (naming the file or
+variable and the key) and skipped, so the next place in the order decides. A missing `playground.toml` is the usual
+case and says nothing; a missing file that $PLAYGROUND_SETTINGS names is reported.
 """
 
 from __future__ import annotations
@@ -58,6 +65,13 @@ class Settings:
     # Community Cloud gives an app about 1 GB: the ~430 MB process, one 256 MB run and room for the estimate's error
     # (as low as 0.85 of a measured peak) and the pages' sessions stay under it. A fixed number, not the host's memory.
     max_run_memory_mb: int = 256
+    # A turn of 2 s: at one place, each of 30 runs trains 2 s in 60 and a run's curves move every minute; shorter
+    # turns cost more switching (a run waits at a step boundary, and each switch wakes the line).
+    turn_s: float = 2.0
+    # The runs in memory while they take turns, at their estimated peaks: Community Cloud's ~1 GB less the ~430 MB
+    # process and room for the pages' sessions. 512 MB holds 38 runs of the MLP's moons preset (13 MB each) or 11 of
+    # the attention playground's tiny-lm (45 MB); the sum of peaks over-counts, as a waiting run holds no activations.
+    turns_memory_mb: int = 512
     executor: str = "thread"  # where runs train (playground.executors.EXECUTORS): in process unless set up for Ray
 
 
@@ -68,6 +82,8 @@ _RULES: dict[str, tuple[str, bool, float, bool]] = {
     "max_params": ("PLAYGROUND_MAX_PARAMS", True, 1, True),
     "max_job_seconds": ("PLAYGROUND_MAX_JOB_SECONDS", False, 0, False),
     "max_run_memory_mb": ("PLAYGROUND_MAX_RUN_MEMORY_MB", True, 1, True),
+    "turn_s": ("PLAYGROUND_TURN_S", False, 0, True),
+    "turns_memory_mb": ("PLAYGROUND_TURNS_MEMORY_MB", True, 1, True),
 }
 # key -> (environment variable, the names allowed): settings that name a choice
 _CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -45,6 +45,18 @@ def make_optimizer(cfg, params) -> torch.optim.Optimizer:
         return cls(params, **kwargs)
 
 
+OPTIMIZER_KEYS = {"learning_rate": "lr", "weight_decay": "weight_decay"}  # a config's names -> param_groups' keys
+
+
+def set_hyperparameter(optimizer: torch.optim.Optimizer, name: str, value: float) -> None:
+    """Set the learning rate or weight decay (a config's `name`, see OPTIMIZER_KEYS) of every parameter group, from
+    the optimizer's next step: the way torch's own learning-rate schedulers change it (fused kernels included, as
+    they read the groups at each step). Raises KeyError for another name."""
+    key = OPTIMIZER_KEYS[name]
+    for group in optimizer.param_groups:
+        group[key] = value
+
+
 def seeded_model(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
     """Call `build` with torch's global RNG seeded, without disturbing other threads' draws."""
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):

@@ -16,7 +16,7 @@ MAX_FUNCTION_LINES = 60
 # The one table that lists the playgrounds, and the command line built on it, may import both.
 KNOWS_THE_PLAYGROUNDS = {"kinds.py", "cli.py", "__main__.py"}
 # The Streamlit glue that serves both pages, as against each page's own forms and views.
-SHARED_UI = {"session.py", "live.py", "charts.py", "widgets.py", "text.py", "__init__.py"}
+SHARED_UI = {"session.py", "live.py", "charts.py", "widgets.py", "text.py", "run_history.py", "__init__.py"}
 
 
 def _modules(folder: Path) -> list[Path]:

@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from playground.attention.tasks import DEFAULT_TASK, TASK_NAMES, TASKS
-from playground.config import MAX_SEED, Serialisable, check, check_choice, check_int, check_optimisation, check_range
+from playground.config import (
+    MAX_SEED,
+    Serialisable,
+    check,
+    check_choice,
+    check_early_stopping,
+    check_int,
+    check_optimisation,
+    check_range,
+)
 
 TRANSFORMER_ACTIVATIONS = ("relu", "gelu")
 POSITIONALS = ("sinusoidal", "learned")
@@ -78,9 +87,16 @@ class AttentionTrainConfig:
     seed: int = 0  # seeds initialisation and dropout
     device: str = "auto"  # auto picks CUDA, then Apple MPS, then CPU
     eval_every: int = 50  # steps between evaluations (and attention snapshots)
+    # Early stopping (Keras's names): it watches a validation split of the training examples, never the test split.
+    patience: int = 0  # evaluations without a lower validation loss before the run stops; 0 is off
+    restore_best_weights: bool = False  # when patience stops the run, end with the best evaluation's weights
+    validation_fraction: float = 0.2  # the validation sample, as a share of the sequences one eval_every block trains
+    # on (see attention.training.validation_size), when early stopping is on
+    target_metric: float | None = None  # stop once the validation metric reaches this; None is off
 
     def __post_init__(self) -> None:
         check_optimisation(self)
+        check_early_stopping(self)
         check_int("batch_size", self.batch_size, 1, 1024)
         check_int("steps", self.steps, 1, 100_000)
         check_int("eval_every", self.eval_every, 1, 10_000)

@@ -10,8 +10,10 @@ never sees the live model. It does not set torch's thread count: the job runner 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,15 +24,26 @@ from playground.attention import stages, tasks
 from playground.attention.config import AttentionRunConfig
 from playground.attention.model import Transformer
 from playground.attention.views import AttentionRunInfo, AttentionViews
+from playground.config import early_stopping_on
 from playground.control import Control
-from playground.events import ACCURACY, EvalEnded, Metric, RunStarted
+from playground.events import ACCURACY, EvalEnded, Metric, RunStarted, SettingChanged
 from playground.loop import Emit, fit
-from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
+from playground.torchkit import make_optimizer, n_parameters, seeded_model, set_hyperparameter, weights_copy
 
 N_TRAIN_EVAL = 256  # training-stream sequences scored at each evaluation (a fixed sample; at most the held-out count)
 EVAL_CHUNK = 128  # sequences per forward pass at evaluation, to bound attention memory
 MIN_EVAL_CHUNK = 16  # ... but no fewer than this, nor more than the batch: evaluating needs no more than a step
 STATE_INTERVAL_S = 0.5  # weight copies at most this often (and after a single step, and at the end)
+VALIDATION_SEED = 3  # the validation sample's generator: np.random.default_rng([seed, 3]) (training 0, held-out 1)
+MIN_VALIDATION, MAX_VALIDATION = 32, 2048  # sequences in the validation sample
+
+
+def validation_size(config: AttentionRunConfig) -> int:
+    """Sequences in the validation sample early stopping watches: `validation_fraction` of the sequences trained on
+    between two evaluations (batch_size x eval_every), within MIN_VALIDATION and MAX_VALIDATION. The training
+    stream has no fixed set of rows to take a share of, so the share is of what one evaluation's block trains on."""
+    t = config.training
+    return min(MAX_VALIDATION, max(MIN_VALIDATION, round(t.validation_fraction * t.batch_size * t.eval_every)))
 
 
 def build_model(config: AttentionRunConfig) -> Transformer:
@@ -75,6 +88,7 @@ class AttentionRunner:
 
     full_every_s = STATE_INTERVAL_S  # the views (attention of one probe) are cheap: only the weights wait
     evaluates_untrained = True  # the replay starts from noise
+    epoch_settings = frozenset()  # no epochs: every change applies at the next step
 
     def __init__(self, config: AttentionRunConfig) -> None:
         self.config, self.training = config, config.training
@@ -91,6 +105,10 @@ class AttentionRunner:
         n_train = min(N_TRAIN_EVAL, len(self.held_out[0]))
         sample = tasks.make_batch(config.task, n_train, np.random.default_rng([config.task.seed, 2]))
         self.train_eval = [t.to(device) for t in sample]
+        self.validation = None
+        if early_stopping_on(config.training):  # drawn from the training examples' distribution, never held out
+            rng = np.random.default_rng([config.task.seed, VALIDATION_SEED])
+            self.validation = [t.to(device) for t in tasks.make_batch(config.task, validation_size(config), rng)]
         self.probe = tasks.probe(config.task)
         self.mirrored = tasks.task_of(config.task).mirrored
         return self._started()
@@ -99,17 +117,31 @@ class AttentionRunner:
         c, s, p = self.config, self.spec, self.probe
         outputs = [tasks.display(o) for o in s.outputs]
         info = AttentionRunInfo(c.task.task, s.kind, p.tokens, p.targets, c.model.n_layers, c.model.n_heads, outputs,
-                                len(self.held_out[0]), tasks.task_of(c.task).note, c.model.d_model)
+                                len(self.held_out[0]), tasks.task_of(c.task).note, c.model.d_model, s.vocab.tokens,
+                                tuple(s.outputs))
         n, metric = c.training.steps, Metric(ACCURACY, s.metric_name)
+        validation = "" if self.validation is None else (
+            f"{len(self.validation[0]):,} sequences drawn from the training examples, apart from the held-out set")
         return RunStarted(devices.describe(self.device), n_parameters(self.model), None, n, metric, info,
-                          held_out="validation")
+                          held_out="validation", validation=validation)
 
     def batches(self) -> Iterator[tuple[None, tasks.Batch, bool]]:
         """A fresh batch of the training stream per step; an evaluation every `eval_every` steps and at the end."""
         t = self.config.training
-        for step in range(1, t.steps + 1):
-            yield None, tasks.make_batch(self.config.task, t.batch_size, self.rng), step % t.eval_every == 0 or \
+        for step in range(1, t.steps + 1):  # batch_size read at each step: a change applies at the next one
+            yield None, tasks.make_batch(self.config.task, self.batch_size, self.rng), step % t.eval_every == 0 or \
                 step == t.steps
+
+    def apply(self, name: str, value: Any, step: int, epoch: None) -> SettingChanged:
+        """Change a setting of the running job from the next step (see playground.loop.Runner.apply): the learning
+        rate or weight decay in the optimizer's parameter groups, or the sequences of the next batches."""
+        old = getattr(self.training, name)
+        self.training = dataclasses.replace(self.training, **{name: value})  # the divergence message names it
+        if name == "batch_size":
+            self.batch_size = value
+        else:
+            set_hyperparameter(self.optimizer, name, value)
+        return SettingChanged(step, None, name, old, value)
 
     def step(self, batch: tasks.Batch) -> float:
         """One optimizer step on `batch`; returns the batch loss before the update."""
@@ -140,10 +172,11 @@ class AttentionRunner:
         self.model.eval()
         train_loss, train_acc = self._score(*self.train_eval)
         test_loss, test_acc = self._score(*self.held_out)
+        val = self._score(*self.validation) if self.validation is not None else (None, None)
         views = probe_views(self.model, self.spec, self.probe.inputs.to(self.device), self.mirrored)
         state = weights_copy(self.model) if full else None
         self.model.train()  # back to training mode once here, not in every step (it walks every module)
-        return EvalEnded(step, epoch, train_loss, test_loss, train_acc, test_acc, views, state)
+        return EvalEnded(step, epoch, train_loss, test_loss, train_acc, test_acc, views, state, None, *val)
 
 
 @torch.no_grad()

@@ -52,3 +52,12 @@ class AttentionRunInfo:
     n_held_out: int  # held-out examples scored at each evaluation
     notes: str  # what the metric counts ("" if nothing to add)
     d_model: int = 0  # the model's width (d_k = d_model / n_heads), for the stages' caption
+    vocab: tuple[str, ...] = ()  # the input tokens, by id, as written (not as displayed)
+    output_tokens: tuple[str, ...] = ()  # the output classes, by id, as written
+
+    def weights_metadata(self) -> dict[str, object]:
+        """What exported weights need beside the config to be used (playground.export.weights_bytes): the task,
+        its kind, the input vocabulary and the output classes (by id), and how to use them ("usage")."""
+        return {"task": self.task, "kind": self.kind, "vocab": list(self.vocab), "outputs": list(self.output_tokens),
+                "usage": "Inputs are token ids: each token's index in vocab. The output at each position (one per "
+                         "sequence for a classify task) is one logit per entry of outputs, in its order."}

@@ -10,7 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from playground.config import MAX_SEED, Serialisable, check, check_choice, check_int, check_optimisation, check_range
+from playground.config import (
+    MAX_SEED,
+    Serialisable,
+    check,
+    check_choice,
+    check_early_stopping,
+    check_int,
+    check_optimisation,
+    check_range,
+)
 
 # Names the registries in mlp/data.py and mlp/model.py must provide. Kept here so validation
 # does not need to import torch or scikit-learn.
@@ -103,9 +112,15 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 penalty (decoupled for AdamW)
     seed: int = 0  # seeds initialisation, shuffling and dropout
     device: str = "auto"  # auto picks CUDA, then Apple MPS, then CPU
+    # Early stopping (Keras's names): it watches a validation split of the training examples, never the test split.
+    patience: int = 0  # evaluations without a lower validation loss before the run stops; 0 is off
+    restore_best_weights: bool = False  # when patience stops the run, end with the best evaluation's weights
+    validation_fraction: float = 0.2  # share of the training examples held out to decide, when early stopping is on
+    target_metric: float | None = None  # stop once the validation metric reaches this; None is off
 
     def __post_init__(self) -> None:
         check_optimisation(self)
+        check_early_stopping(self)
         check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
         check_int("epochs", self.epochs, 1, MAX_EPOCHS)
 

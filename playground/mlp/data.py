@@ -11,6 +11,7 @@ Problems with a user's data raise `DataError`, whose message is written to be sh
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ class Dataset:
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]  # () for regression
     notes: tuple[str, ...] = ()  # what was done to the data, in sentences for the page
+    # The standardisation, fitted on the training split: x_scaled = (x - feature_mean) / feature_std per feature
+    # (StandardScaler's mean_ and scale_; a constant column has std 1), and for regression the target's likewise.
+    feature_mean: tuple[float, ...] = ()
+    feature_std: tuple[float, ...] = ()
+    target_mean: float | None = None  # regression only
+    target_std: float | None = None
 
     @property
     def n_features(self) -> int:
@@ -156,18 +163,21 @@ def make_dataset(cfg: DataConfig, table: pd.DataFrame | None = None) -> Dataset:
     return _split_and_scale(np.asarray(x, np.float64), np.asarray(y), task, features, classes, cfg, notes)
 
 
+def _stratify(y: np.ndarray, task: str, fraction: float) -> np.ndarray | None:
+    """`y` where a split of `fraction` of the rows can keep every class's share, else None."""
+    if task != "classification":
+        return None
+    counts = np.bincount(y)
+    counts = counts[counts > 0]
+    n_test = math.ceil(fraction * len(y))  # train_test_split rounds the test share up
+    # Stratifying needs two members per class and room for every class in both splits.
+    return y if counts.min() >= 2 and min(n_test, len(y) - n_test) >= len(counts) else None
+
+
 def _split_and_scale(x: np.ndarray, y: np.ndarray, task: str, features: tuple[str, ...],
                      classes: tuple[str, ...], cfg: DataConfig, notes: list[str]) -> Dataset:
-    stratify = None
-    if task == "classification":
-        counts = np.bincount(y)
-        counts = counts[counts > 0]
-        n_test = math.ceil(cfg.test_fraction * len(y))  # train_test_split rounds the test share up
-        # Stratifying needs two members per class and room for every class in both splits.
-        if counts.min() >= 2 and min(n_test, len(y) - n_test) >= len(counts):
-            stratify = y
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=cfg.test_fraction, random_state=cfg.seed,
-                                              stratify=stratify)
+                                              stratify=_stratify(y, task, cfg.test_fraction))
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught below, with the columns named
         scaler = StandardScaler().fit(x_tr)  # train split only: the test split must not leak into the scaling
         x_tr, x_te = scaler.transform(x_tr).astype(np.float32), scaler.transform(x_te).astype(np.float32)
@@ -177,12 +187,25 @@ def _split_and_scale(x: np.ndarray, y: np.ndarray, task: str, features: tuple[st
             y_scaler = StandardScaler().fit(y_tr.reshape(-1, 1))
             y_tr, y_te = (y_scaler.transform(v.reshape(-1, 1)).ravel().astype(np.float32) for v in (y_tr, y_te))
         _check_scaled(np.array([np.isfinite(y_tr).all() and np.isfinite(y_te).all()]), ("the target",))
+        target = float(y_scaler.mean_[0]), float(y_scaler.scale_[0])
         if cfg.dataset == "csv":
-            mean, std = y_scaler.mean_[0], y_scaler.scale_[0]
-            notes.append(f"Standardised the target (training mean {mean:.4g}, std {std:.4g}).")
+            notes.append(f"Standardised the target (training mean {target[0]:.4g}, std {target[1]:.4g}).")
     else:
         y_tr, y_te = y_tr.astype(np.int64), y_te.astype(np.int64)
-    return Dataset(x_tr, y_tr, x_te, y_te, task, tuple(features), tuple(classes), tuple(notes))
+        target = (None, None)
+    return Dataset(x_tr, y_tr, x_te, y_te, task, tuple(features), tuple(classes), tuple(notes),
+                   tuple(float(v) for v in scaler.mean_), tuple(float(v) for v in scaler.scale_), *target)
+
+
+def validation_split(data: Dataset, fraction: float, seed: int) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """(`data` with `fraction` of its training rows taken out, those rows' features and targets): the validation
+    split early stopping watches (playground.early_stopping), from the training rows only, never the test rows.
+    Stratified for classes where it can be, seeded by `seed` (the data seed). Needs at least two training rows.
+    The rows were scaled with the whole training split's statistics, as Keras's validation_split takes its rows
+    from the data as given."""
+    x_tr, x_val, y_tr, y_val = train_test_split(data.x_train, data.y_train, test_size=fraction, random_state=seed,
+                                                stratify=_stratify(data.y_train, data.task, fraction))
+    return dataclasses.replace(data, x_train=x_tr, y_train=y_tr), x_val, y_val
 
 
 def _check_scaled(finite: np.ndarray, names: list[str] | tuple[str, ...]) -> None:

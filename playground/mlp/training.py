@@ -8,8 +8,10 @@ at evaluation time in eval mode without gradients and sent as numpy arrays.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,18 +19,19 @@ import torch
 from torch import nn
 
 from playground import devices
+from playground.config import early_stopping_on
 from playground.control import Control
-from playground.events import ACCURACY, R2, EvalEnded, Metric, RunStarted
+from playground.events import ACCURACY, R2, EvalEnded, Metric, RunStarted, SettingChanged
 from playground.loop import Emit, fit
 from playground.mlp import features
 from playground.mlp.config import MLPRunConfig
-from playground.mlp.data import Dataset, make_dataset
+from playground.mlp.data import Dataset, make_dataset, validation_split
 from playground.mlp.health import Health, HealthProbe
 from playground.mlp.layer_stats import layers_view
 from playground.mlp.model import MLP
 from playground.mlp.network import NetworkView, grid_forward, network_view, shown_units
 from playground.mlp.views import BoundaryGrid, MLPRunInfo, MLPViews, Points
-from playground.torchkit import make_optimizer, n_parameters, seeded_model, weights_copy
+from playground.torchkit import make_optimizer, n_parameters, seeded_model, set_hyperparameter, weights_copy
 
 GRID_SIZE = 60  # decision-boundary resolution per axis (60 x 60 = 3600 forward passes)
 VIEW_INTERVAL_S = 0.4  # expensive views (grid, confusion, weights) at most this often, and at the end
@@ -50,6 +53,7 @@ class MLPRunner:
 
     full_every_s = VIEW_INTERVAL_S
     evaluates_untrained = False
+    epoch_settings = frozenset({"batch_size"})  # an epoch's batches are cut when it starts
     records_health = True  # read a Health at each evaluation (mlp/health.py); off only to measure its cost
 
     network_view = True  # the network view's pictures at each full evaluation (off: benchmarks/network_view.py)
@@ -60,7 +64,10 @@ class MLPRunner:
 
     def start(self) -> RunStarted:
         config = self.config
-        self.data = data = make_dataset(config.data, self.table)
+        data, validation = make_dataset(config.data, self.table), None
+        if early_stopping_on(config.training):  # a validation split of the training rows decides when to stop
+            data, *validation = validation_split(data, config.training.validation_fraction, config.data.seed)
+        self.data = data
         self.device = device = devices.resolve(config.training.device)
         self.classify = data.task == "classification"
         n_out = data.n_classes if self.classify else 1
@@ -80,11 +87,14 @@ class MLPRunner:
         # Evaluation runs both splits in one forward pass and reads each split's sums of per-example losses
         # and hits in one transfer: a few tensor ops per epoch instead of a dozen, as an epoch of the moons
         # preset is only 25 steps.
-        self.x_both, self.y_both = torch.cat([self.x, self.x_test]), torch.cat([self.y, self.y_test])
-        self.split_sizes = (len(self.x), len(self.x_test))
+        xs, ys = [self.x, self.x_test], [self.y, self.y_test]
+        if validation is not None:  # a third split, scored in the same pass
+            xs.append(self.inputs[0](torch.as_tensor(validation[0], device=device)))
+            ys.append(torch.as_tensor(validation[1], dtype=y_dtype, device=device))
+        self.x_both, self.y_both = torch.cat(xs), torch.cat(ys)
+        self.split_sizes = tuple(len(x) for x in xs)
         # SS_tot of each split for R² (fixed: it depends on the targets only)
-        self.ss_tot = [0.0 if self.classify or not len(t) else float(((t - t.mean()) ** 2).sum())
-                       for t in (self.y, self.y_test)]
+        self.ss_tot = [0.0 if self.classify or not len(t) else float(((t - t.mean()) ** 2).sum()) for t in ys]
         # Dropout is the MLP's only layer that behaves differently in eval mode; switching modes walks every
         # module, so an evaluation of a model without dropout skips it.
         self.has_modes = any(isinstance(m, nn.Dropout) for m in self.model.modules())
@@ -105,21 +115,41 @@ class MLPRunner:
         d = self.data
         points = Points(d.x_train, d.y_train, d.x_test, d.y_test) if d.n_features == 2 else None
         info = MLPRunInfo(d.task, d.class_names, d.feature_names, d.notes, len(d.x_train), len(d.x_test), d.y_test,
-                          points)
+                          points, tuple(self.inputs[1]), d.feature_mean, d.feature_std, d.target_mean, d.target_std)
         per_epoch = math.ceil(len(d.x_train) / self.batch_size)
         metric = Metric(ACCURACY, "accuracy") if self.classify else Metric(R2, "R²")
-        return RunStarted(devices.describe(self.device), n_parameters(self.model), per_epoch,
-                          per_epoch * self.config.training.epochs, metric, info)
+        epochs = self.config.training.epochs
+        validation = ""
+        if len(self.split_sizes) > 2:
+            share = self.config.training.validation_fraction
+            validation = f"{self.split_sizes[2]:,} of the training rows ({share:.0%}), held out of training"
+        return RunStarted(devices.describe(self.device), n_parameters(self.model), per_epoch, per_epoch * epochs,
+                          metric, info, epochs=epochs, validation=validation)
 
     def batches(self) -> Iterator[tuple[int, torch.Tensor, bool]]:
         """Each epoch's rows in a fresh random order (the run's own generator), `batch_size` at a time; an
         evaluation after each epoch's last batch."""
-        n, size = len(self.x), self.batch_size
+        n = len(self.x)
         for epoch in range(1, self.config.training.epochs + 1):
+            size = self.batch_size  # read at each epoch's start: a change of batch size applies from the next epoch
             order = torch.randperm(n, generator=self.rng).to(self.device)
             for start in range(0, n, size):
                 self.measure_update = self.probe is not None and start + size >= n  # the step an evaluation follows
                 yield epoch, order[start : start + size], start + size >= n
+
+    def apply(self, name: str, value: Any, step: int, epoch: int | None) -> SettingChanged:
+        """Change a setting of the running job (see playground.loop.Runner.apply): the learning rate or weight
+        decay in the optimizer's parameter groups, from the next step; the batch size (capped at the training
+        rows) from the next epoch, as `batches` reads it when an epoch starts, with the run's new total steps."""
+        old = getattr(self.training, name)
+        self.training = dataclasses.replace(self.training, **{name: value})  # the divergence message names it
+        if name != "batch_size":
+            set_hyperparameter(self.optimizer, name, value)
+            return SettingChanged(step, epoch or 0, name, old, value)
+        self.batch_size = min(value, len(self.x))
+        per_epoch = math.ceil(len(self.x) / self.batch_size)
+        total = step + (self.config.training.epochs - (epoch or 0)) * per_epoch
+        return SettingChanged(step, epoch or 0, name, old, value, total, per_epoch)
 
     def _outputs(self, x: torch.Tensor) -> torch.Tensor:
         out = self.model(x)
@@ -149,10 +179,12 @@ class MLPRunner:
 
     def _evaluate(self, step: int, epoch: int | None, views: bool) -> EvalEnded:
         out, health = self._outputs_and_health()
-        (train_loss, test_loss), (train_metric, test_metric) = self._split_means(out)
-        shown = self._views(out[self.split_sizes[0] :]) if views else None
+        (train_loss, test_loss, *val_loss), (train_metric, test_metric, *val_metric) = self._split_means(out)
+        n_train, n_test = self.split_sizes[:2]
+        shown = self._views(out[n_train : n_train + n_test]) if views else None
         state = weights_copy(self.model) if views else None
-        return EvalEnded(step, epoch, train_loss, test_loss, train_metric, test_metric, shown, state, health)
+        return EvalEnded(step, epoch, train_loss, test_loss, train_metric, test_metric, shown, state, health,
+                         *val_loss, *val_metric)
 
     def _outputs_and_health(self) -> tuple[torch.Tensor, Health | None]:
         """The outputs for `x_both`, and the run's health read from the same forward pass (None when off)."""
@@ -191,7 +223,7 @@ class MLPRunner:
         return out, network_view(self.model, units, images, self.grid[0], self.grid[1], self.inputs[1], names, cut)
 
     def _split_means(self, out: torch.Tensor) -> tuple[list[float], list[float]]:
-        """([train loss, test loss], [train metric, test metric]) from the outputs for `x_both`.
+        """([train loss, test loss(, validation loss)], [the same splits' metrics]) from the outputs for `x_both`.
 
         Losses are the mean per example of the run's loss (cross-entropy or MSE); the metric is accuracy
         for classes, R² = 1 - SS_res / SS_tot for regression (coefficient of determination; 0 when the
@@ -200,9 +232,9 @@ class MLPRunner:
         example_losses = self.example_loss_fn(out, self.y_both)  # for MSE, the squared errors: SS_res too
         hits = [(out.argmax(-1) == self.y_both).float()] if self.classify else []
         per_example = torch.stack([example_losses, *hits], 1)
-        n_train = self.split_sizes[0]
-        # (2 splits, 2 or 1 columns); by slices, as a product with 0/1 rows would spread 0 x inf = NaN
-        sums = torch.stack([per_example[:n_train].sum(0), per_example[n_train:].sum(0)]).tolist()
+        ends = np.cumsum(self.split_sizes).tolist()
+        # (splits, 2 or 1 columns); by slices, as a product with 0/1 rows would spread 0 x inf = NaN
+        sums = torch.stack([per_example[a:b].sum(0) for a, b in zip([0, *ends[:-1]], ends, strict=True)]).tolist()
         losses = [row[0] / n if n else math.nan for row, n in zip(sums, self.split_sizes, strict=True)]
         if self.classify:
             return losses, [row[1] / n if n else math.nan for row, n in zip(sums, self.split_sizes, strict=True)]

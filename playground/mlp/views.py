@@ -56,3 +56,29 @@ class MLPRunInfo:
     n_test: int
     y_test: np.ndarray  # (n_test,) for the prediction chart
     points: Points | None  # two-feature datasets only
+    inputs: tuple[str, ...] = ()  # the network's inputs in order: the features, or those derived from them
+    feature_mean: tuple[float, ...] = ()  # the standardisation of each of feature_names (mlp.data.Dataset)
+    feature_std: tuple[float, ...] = ()
+    target_mean: float | None = None  # regression: the target's standardisation
+    target_std: float | None = None
+
+    def weights_metadata(self) -> dict[str, object]:
+        """What exported weights need beside the config to be used (playground.export.weights_bytes): the task,
+        class, feature and input names, the features' standardisation (means and stds, in feature_names' order),
+        the target's for regression, and how to apply them in one sentence ("usage")."""
+        derived = self.inputs and tuple(self.inputs) != tuple(self.feature_names)
+        steps = ["Standardise each feature as (value - feature_mean) / feature_std, in feature_names' order."]
+        if derived:
+            steps.append("The network's inputs, in inputs' order, are computed from the two standardised features "
+                         "(x, y).")
+        if self.task == "classification":
+            steps.append("The output is one logit per class, in class_names' order (softmax for probabilities).")
+        else:
+            steps.append("The output is the standardised target: prediction * target_std + target_mean.")
+        meta: dict[str, object] = {
+            "task": self.task, "class_names": list(self.class_names), "feature_names": list(self.feature_names),
+            "inputs": list(self.inputs or self.feature_names), "feature_mean": list(self.feature_mean),
+            "feature_std": list(self.feature_std), "usage": " ".join(steps)}
+        if self.task == "regression":
+            meta.update(target_mean=self.target_mean, target_std=self.target_std)
+        return meta

@@ -21,7 +21,7 @@ from playground.attention.config import (
 from playground.attention.presets import DEFAULT_PRESET, PRESETS
 from playground.attention.tasks import MAX_TEXT_CHARS, TASK_NAMES, TASKS
 from playground.config import OPTIMIZER_LABELS, OPTIMIZERS
-from playground.ui import config_form
+from playground.ui import classroom, config_form, steer
 from playground.ui.session import init_state
 from playground.ui.text import literal
 from playground.ui.widgets import (
@@ -38,6 +38,14 @@ from playground.uploads import DataError, decode_text
 PREFIX = "attention."
 SAVED = PREFIX + "saved"
 MAX_UPLOAD_TEXT_BYTES = 4 * MAX_TEXT_CHARS + 4  # bytes: MAX_TEXT_CHARS characters of UTF-8 or UTF-16, BOM
+# The settings a classroom link can hide or lock (playground.ui.classroom), with their controls' labels.
+CLASSROOM_FIELDS = {"task.task": "Task", "task.seq_len": "seq_len", "task.vocab_size": "vocab_size",
+                    "model.d_model": "d_model", "model.n_heads": "n_heads", "model.n_layers": "n_layers",
+                    "model.d_ff": "d_ff", "model.context": "Context", "model.activation": "Activation",
+                    "model.positional": "Positions", "model.dropout": "Dropout", "training.optimizer": "Optimizer",
+                    "training.learning_rate": "Learning rate", "training.batch_size": "Batch size",
+                    "training.steps": "Steps", "training.eval_every": "Evaluate every (steps)",
+                    "training.seed": "Seed", "training.weight_decay": "Weight decay", "training.device": "Device"}
 
 
 def load_config(cfg: AttentionRunConfig) -> None:
@@ -49,8 +57,15 @@ def _load_preset() -> None:
     load_config(PRESETS[st.session_state[PREFIX + "preset"]].config)
 
 
+def _lesson() -> classroom.Lesson:
+    return classroom.lesson(PREFIX, AttentionRunConfig, CLASSROOM_FIELDS)
+
+
 def preset_picker() -> Any:
-    """The preset selectbox (a lesson list in presenter mode); returns the place for `preset_caption`."""
+    """The preset selectbox (a lesson list in presenter mode); returns the place for `preset_caption`. None with a
+    classroom link's lesson, as on the MLP page."""
+    if _lesson():
+        return st.container()
     init_state(PREFIX + "preset", DEFAULT_PRESET)
     return preset_choice(PREFIX + "preset", {n: p.description for n, p in PRESETS.items()}, _load_preset, "attention")
 
@@ -58,6 +73,9 @@ def preset_picker() -> Any:
 def preset_caption(place: Any, config: AttentionRunConfig | None) -> None:
     """The preset's description, or that the settings (`config`, None when they do not make one) differ
     from it, with a button to load it again, as on the MLP page."""
+    if lesson := _lesson():
+        classroom.lesson_caption(place, lesson)
+        return
     name = st.session_state[PREFIX + "preset"]
     description, preset = PRESETS[name].description, PRESETS[name].config
     preset_or_changed(place, PREFIX, name, description, config == preset, _load_preset)
@@ -75,54 +93,87 @@ def attention_form() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
 def _attention_widgets() -> tuple[AttentionRunConfig | None, tuple[str, ...]]:
     """Draw the task, model and training widgets; return the config (None if invalid) and problems."""
     saved, presenting = form_start("attention", PREFIX, AttentionRunConfig, load_config, PRESETS[DEFAULT_PRESET].config)
+    lesson = _lesson()
     if presenting:
-        return saved, ()
+        classroom.builder(PREFIX, "attention", saved, CLASSROOM_FIELDS)
+        return lesson.apply(saved), ()
     config_form.init(saved, PREFIX)
-    k = PREFIX + "task."
-    with st.expander("Task", expanded=True):
-        task = TASKS[st.selectbox("Task", TASK_NAMES, key=k + "task", format_func=lambda name: TASKS[name].label)]
-        r = row()
-        r.number_input("seq_len", 2, MAX_SEQ_LEN, key=k + "seq_len", help="Tokens per sequence.")
-        r.number_input("vocab_size", 2, MAX_VOCAB_SIZE, key=k + "vocab_size",
-                       disabled=not task.uses_vocab_size, help="Distinct symbols (algorithmic tasks).")
-        if task.takes_text:
-            _corpus_input(k + "text")
-    k = PREFIX + "model."
-    with st.expander("Model", expanded=True):
-        r = row()
-        r.number_input("d_model", 16, 256, step=8, key=k + "d_model", help="Width of the residual stream.")
-        r.number_input("n_heads", 1, 8, key=k + "n_heads", help="Attention heads per layer; d_model / n_heads each.")
-        r.number_input("n_layers", 1, 6, key=k + "n_layers", help="Transformer blocks.")
-        r = row()
-        r.number_input("d_ff", 8, 1024, step=8, key=k + "d_ff", help="Hidden width of the feed-forward layer.")
-        r.number_input("Context", 2, 256, key=k + "context", help="Longest sequence the model accepts.")
-        r = row()
-        r.selectbox("Activation", TRANSFORMER_ACTIVATIONS, key=k + "activation")
-        r.selectbox("Positions", POSITIONALS, key=k + "positional", help="Sinusoidal or learned embeddings.")
-        st.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout")
-    k = PREFIX + "training."
-    with st.expander("Training", expanded=False):
-        r = row()
-        r.selectbox("Optimizer", OPTIMIZERS, key=k + "optimizer", format_func=OPTIMIZER_LABELS.get)
-        rates = sorted(set(LEARNING_RATES) | {st.session_state[k + "learning_rate"]})
-        r.select_slider("Learning rate", rates, key=k + "learning_rate", format_func=lambda v: f"{v:g}")
-        r = row()
-        r.number_input("Batch size", 1, 1024, key=k + "batch_size")
-        r.number_input("Steps", 1, 100_000, key=k + "steps")
-        r = row()
-        r.number_input("Evaluate every (steps)", 1, 10_000, key=k + "eval_every",
-                       help="Also how often the attention heatmaps are captured.")
-        r.number_input("Seed", 0, 2**31 - 1, key=k + "seed")
-        r = row()
-        r.number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key=k + "weight_decay")
-        r.selectbox("Device", ("auto", *devices.available()), key=k + "device")
+    _task_section(lesson)
+    _model_section(lesson)
+    _training_section(lesson)
     try:
-        cfg = config_form.from_widgets(AttentionRunConfig, PREFIX)
+        cfg = lesson.apply(config_form.from_widgets(AttentionRunConfig, PREFIX))
     except ValueError as e:
         return None, (str(e),)
     st.session_state[SAVED] = cfg
     write_link(cfg)
     return cfg, ()
+
+
+def _section(title: str, lesson: classroom.Lesson, part: str, expanded: bool = True) -> Any:
+    """The form's expander `title` for the settings of `part`, or an empty place where a classroom link hides them
+    all."""
+    shown = lesson.shows(*(f for f in CLASSROOM_FIELDS if f.startswith(part + ".")))
+    return st.expander(title, expanded=expanded) if shown else st.container()
+
+
+def _task_section(lesson: classroom.Lesson) -> None:
+    k, put = PREFIX + "task.", lesson.put
+    with _section("Task", lesson, "task"):
+        put(st.selectbox, "task.task", "Task", TASK_NAMES, key=k + "task", format_func=lambda name: TASKS[name].label)
+        task = TASKS[st.session_state[k + "task"]]
+        r = row()
+        put(r.number_input, "task.seq_len", "seq_len", 2, MAX_SEQ_LEN, key=k + "seq_len", help="Tokens per sequence.")
+        put(r.number_input, "task.vocab_size", "vocab_size", 2, MAX_VOCAB_SIZE, key=k + "vocab_size",
+            disabled=not task.uses_vocab_size, help="Distinct symbols (algorithmic tasks).")
+        if task.takes_text:
+            _corpus_input(k + "text")
+
+
+def _model_section(lesson: classroom.Lesson) -> None:
+    k, put = PREFIX + "model.", lesson.put
+    with _section("Model", lesson, "model"):
+        r = row()
+        put(r.number_input, "model.d_model", "d_model", 16, 256, step=8, key=k + "d_model",
+            help="Width of the residual stream.")
+        put(r.number_input, "model.n_heads", "n_heads", 1, 8, key=k + "n_heads",
+            help="Attention heads per layer; d_model / n_heads each.")
+        put(r.number_input, "model.n_layers", "n_layers", 1, 6, key=k + "n_layers", help="Transformer blocks.")
+        r = row()
+        put(r.number_input, "model.d_ff", "d_ff", 8, 1024, step=8, key=k + "d_ff",
+            help="Hidden width of the feed-forward layer.")
+        put(r.number_input, "model.context", "Context", 2, 256, key=k + "context",
+            help="Longest sequence the model accepts.")
+        r = row()
+        put(r.selectbox, "model.activation", "Activation", TRANSFORMER_ACTIVATIONS, key=k + "activation")
+        put(r.selectbox, "model.positional", "Positions", POSITIONALS, key=k + "positional",
+            help="Sinusoidal or learned embeddings.")
+        put(st.slider, "model.dropout", "Dropout", 0.0, 0.5, step=0.05, key=k + "dropout")
+
+
+def _training_section(lesson: classroom.Lesson) -> None:
+    k, put = PREFIX + "training.", lesson.put
+    with _section("Training", lesson, "training", expanded=False):
+        r = row()
+        put(r.selectbox, "training.optimizer", "Optimizer", OPTIMIZERS, key=k + "optimizer",
+            format_func=OPTIMIZER_LABELS.get)
+        rates = sorted(set(LEARNING_RATES) | {st.session_state[k + "learning_rate"]})
+        put(r.select_slider, "training.learning_rate", "Learning rate", rates, key=k + "learning_rate",
+            format_func=lambda v: f"{v:g}")
+        r = row()
+        put(r.number_input, "training.batch_size", "Batch size", 1, 1024, key=k + "batch_size")
+        put(r.number_input, "training.steps", "Steps", 1, 100_000, key=k + "steps")
+        r = row()
+        put(r.number_input, "training.eval_every", "Evaluate every (steps)", 1, 10_000, key=k + "eval_every",
+            help="Also how often the attention heatmaps are captured.")
+        put(r.number_input, "training.seed", "Seed", 0, 2**31 - 1, key=k + "seed")
+        r = row()
+        put(r.number_input, "training.weight_decay", "Weight decay", 0.0, 1.0, step=1e-4, format="%.4f",
+            key=k + "weight_decay")
+        put(r.selectbox, "training.device", "Device", ("auto", *devices.available()), key=k + "device")
+        st.caption(steer.when_note(counted_in_epochs=False))
+        steer.early_stopping_widgets(k, "a validation sample drawn from the training examples (apart from the "
+                                        "held-out set the charts call validation)", "validation sample's accuracy")
 
 
 def _corpus_input(key: str) -> None:

@@ -14,12 +14,13 @@ from playground.attention import stage_plots, stages
 from playground.attention.inference import next_char_distribution
 from playground.attention.views import AttentionRunInfo, AttentionViews
 from playground.jobs import Snapshot
-from playground.ui import live, session
+from playground.ui import live, run_history, session
 from playground.ui.charts import chart
 from playground.ui.text import literal
 
 PAGE = "attention"
-CHART_OPTIONS = {"attention.smoothing": 0.6, "attention.log_y": False}  # widget key -> default
+CHART_OPTIONS = {"attention.smoothing": 0.0, "attention.log_y": False, "attention.x_axis": "step",
+                 "attention.log_x": False}  # widget key -> default
 SAVED_OPTIONS = "attention.saved_chart_options"  # not a widget key: kept while the user is on another page
 COLOUR_BY = "attention.colour_heads_by"
 ENTROPY = "entropy (nats)"
@@ -34,14 +35,21 @@ def chart_options() -> None:
         st.session_state.update(saved)
     row = st.container(horizontal=True, gap="medium", vertical_alignment="bottom")
     row.slider("Smoothing", 0.0, 0.99, step=0.01, key="attention.smoothing", width=200,
-               help="TensorBoard-style moving average of the training loss and of the heads' stories.")
+               help="TensorBoard-style moving average of the training loss and of the heads' stories; the raw "
+                    "loss stays drawn, faintly, under it.")
     row.toggle("Log loss axis", key="attention.log_y", help="Also puts the heads' entropy on a log scale.")
+    run_history.axis_options(row, "attention.", epochs=False)
     saved.update({key: st.session_state[key] for key in CHART_OPTIONS})
 
 
 def options() -> tuple[float, bool]:
     """(smoothing, log_y) as the chart options say (their defaults before the widgets are drawn)."""
-    return tuple(st.session_state.get(k, v) for k, v in CHART_OPTIONS.items())
+    return tuple(st.session_state.get(k, CHART_OPTIONS[k]) for k in ("attention.smoothing", "attention.log_y"))
+
+
+def axes() -> tuple[str, bool]:
+    """(x axis, log x) of the loss and metric charts as the chart options say (playground.ui.run_history)."""
+    return tuple(st.session_state.get(k, CHART_OPTIONS[k]) for k in ("attention.x_axis", "attention.log_x"))
 
 
 def stages_view(views: AttentionViews, info: AttentionRunInfo, tokens: list[str], layer: int, head: int,

@@ -16,7 +16,7 @@ from playground.attention.inference import MAX_GENERATE_CHARS, generate, run_inp
 from playground.attention.presets import DEFAULT_PRESET, PRESETS
 from playground.attention.views import AttentionRunInfo
 from playground.jobs import Snapshot
-from playground.ui import attention_stages, live
+from playground.ui import attention_stages, exports, live
 from playground.ui.charts import chart
 from playground.ui.text import code, literal
 
@@ -205,7 +205,10 @@ def draw(snap: Snapshot | None, config: object = None) -> None:
             live.progress(snap)
             live.metrics_row(snap)
     smoothing, log_y = attention_stages.options()
-    live.curve_charts(snap, "attention", curves, smoothing=smoothing, log_y=log_y, height=260, eval_label="eval")
+    x_axis, log_x = attention_stages.axes()
+    live.curve_charts(snap, "attention", curves, smoothing=smoothing, log_y=log_y, height=260, eval_label="eval",
+                      x_axis=x_axis, log_x=log_x)
     probe_view(snap)
     if snap is not None:
         own_input(snap)
+        exports.downloads("attention", snap)

@@ -1,9 +1,9 @@
 """Job controls and live panels shared by the pages.
 
 The live panel is a fragment that reruns every UPDATE_S seconds while its job trains, every
-QUEUED_UPDATE_S while it waits in the server's queue, and never when idle; it reads one `Snapshot` per
-run and draws it. When the job leaves the queue or ends it triggers one full rerun so buttons and the
-rest of the page show the new state. Under load each refresh backs off (`_back_off`).
+QUEUED_UPDATE_S while it waits in the server's queue or takes turns with other runs, and never when idle; it
+reads one `Snapshot` per run and draws it. When the job leaves the queue or ends it triggers one full rerun so
+buttons and the rest of the page show the new state. Under load each refresh backs off (`_back_off`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from playground import plots, registry
+from playground import plots, registry, steering
 from playground.events import ACCURACY
+from playground.history import X_TITLES, Curves
 from playground.jobs import Job, Snapshot
-from playground.ui import session
+from playground.turns import Share, TurnQueue
+from playground.ui import run_history, session, steer
 from playground.ui.charts import chart
 from playground.ui.text import literal
 from playground.ui.widgets import row
@@ -87,8 +89,10 @@ def job_controls(page: str, config: Any, problems: tuple[str, ...] = (), **start
     limits = registry.shared().limits
     st.caption(f"Step pauses and takes one optimizer step; Reset stops and clears the charts. This server trains "
                f"{limits.describe()}, in about {limits.max_memory_mb:,} MB of memory each.")
+    if job is not None and active and config is not None and (taken := steer.steer(job, config)):
+        st.caption(f"Changed the running job's {', '.join(taken)}; marked on the loss chart when it applies.")
     if job is not None and config is not None and not job.trains(config, **start_kwargs):
-        st.caption("Settings changed: they apply when you press Restart." if active else
+        st.caption("Other settings changed: they apply when you press Restart." if active else
                    "Settings changed since this run: the charts show that run until you press Train.")
 
 
@@ -115,9 +119,13 @@ def wait_phrase(wait_s: float | None) -> str:
     return "" if wait_s is None else f", about {wait_s:,.0f} s"
 
 
-def pause_note(status: str, training: int, waiting: int, places: int) -> str | None:
+def pause_note(status: str, training: int, waiting: int, places: int, turns: bool = False) -> str | None:
     """What a pause does to the job's training place, said only where it matters: other runs wait for a place,
-    or every place is taken (so Resume waits for one)."""
+    or every place is taken (so Resume waits for one). `turns`: the server's runs take turns
+    (playground.turns)."""
+    if status == "paused" and (waiting or training >= places) and turns:
+        return ("Paused: your run leaves the turns and the other runs train in its time; Resume (or Step) puts it "
+                "back in line for a turn, keeping what it has learnt.")
     if status == "paused" and (waiting or training >= places):
         return ("Paused: your training place goes to the next run in the queue; Resume (or Step) takes the next "
                 "place that frees up, ahead of the runs that have not started.")
@@ -125,22 +133,25 @@ def pause_note(status: str, training: int, waiting: int, places: int) -> str | N
 
 
 def _time_part(snap: Snapshot) -> str:
-    """`time_phrase` with the last choice for this run kept in session state."""
+    """`time_phrase` with the last choice for this run kept in session state; while the run shares the server by
+    turns, in wall seconds (its training seconds times the share's slowdown)."""
     last = st.session_state.get("live.limit_shown")
-    text, shown = time_phrase(snap.eta_s, snap.limit_s_left, last[1] if last and last[0] == snap.run else None)
+    slowdown = snap.share.slowdown if snap.share else 1.0
+    eta, left = (None if t is None else t * slowdown for t in (snap.eta_s, snap.limit_s_left))
+    text, shown = time_phrase(eta, left, last[1] if last and last[0] == snap.run else None)
     st.session_state["live.limit_shown"] = (snap.run, shown)
     return text
 
 
 def progress(snap: Snapshot) -> None:
-    """A progress bar with epoch, steps per second, ETA and device; the message of a failed run."""
+    """A progress bar with epoch, steps per second, ETA and device; the message of a failed run; while runs take
+    turns, how this one shares the server."""
     total = max(snap.total_steps, 1)
     device = snap.started.device if snap.started else "…"
     cap = registry.shared().queue.max_running
     if snap.status == "queued":
         st.progress(0.0, text=f"{STATUS_ICON['queued']} queued, position {snap.queue_position}"
-                              f"{wait_phrase(snap.queue_wait_s)}: training starts by itself when a place frees up "
-                              f"(this server trains {cap} job{'s' * (cap != 1)} at a time).")
+                              f"{wait_phrase(snap.queue_wait_s)}: {queued_phrase(snap.share, cap)}")
         return
     status = snap.status
     if snap.started is None and not snap.active:  # ended in the queue or in its set-up: no step, rate or device
@@ -151,15 +162,29 @@ def progress(snap: Snapshot) -> None:
         status = f"waiting for a training place, position {snap.queue_position}{wait_phrase(snap.queue_wait_s)}"
     parts = [f"{STATUS_ICON.get(snap.status, '')} {status}", f"step {snap.step:,}/{snap.total_steps:,}"]
     if snap.epoch is not None and snap.started and snap.started.steps_per_epoch:  # a run counted in epochs
-        parts.append(f"epoch {snap.epoch}/{snap.total_steps // snap.started.steps_per_epoch}")
+        epochs = snap.started.epochs or snap.total_steps // snap.started.steps_per_epoch
+        parts.append(f"epoch {snap.epoch}/{epochs}")
     if snap.status not in ("paused", "waiting"):  # while paused (or stepping one at a time) a rate says nothing
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
     parts += [p for p in [_time_part(snap), f"device {device}"] if p]
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
+    if snap.started.validation:  # which split early stopping decides on
+        st.caption(f"Early stopping watches the validation loss on {snap.started.validation}.")
     _end_messages(snap)
-    note = pause_note(snap.status, *registry.shared().queue.counts(), cap)
-    if note:
-        st.caption(note)
+    queue = registry.shared().queue
+    note = pause_note(snap.status, *queue.counts(), cap, turns=isinstance(queue, TurnQueue))
+    if note or snap.share:
+        st.caption(note or snap.share.describe())
+
+
+def queued_phrase(share: Share | None, places: int) -> str:
+    """Why a queued run waits and what comes next: for memory, for its first turn, or for a place."""
+    if share is not None and not share.in_memory:
+        return share.describe()
+    if share is not None:
+        return f"its first turn comes soon ({share.runs} runs take turns of {share.turn_s:g} s at this server)."
+    return f"training starts by itself when a place frees up (this server trains {places} job{'s' * (places != 1)} " \
+           "at a time)."
 
 
 def _end_messages(snap: Snapshot) -> None:
@@ -168,6 +193,8 @@ def _end_messages(snap: Snapshot) -> None:
         st.error(literal(snap.message), icon=STATUS_ICON["diverged"])  # the message says it diverged, and why
     elif snap.status == "failed":
         st.error(f"**The run failed.** {literal(snap.message)}")
+    elif getattr(snap.end, "stopped_early", False):  # early stopping ended it: done, not a problem
+        st.info(literal(snap.message), icon=":material/flag:")
     elif snap.message:
         st.warning(literal(snap.message))
 
@@ -206,7 +233,9 @@ def refresh_period(snap: Snapshot | None) -> float | None:
     follow."""
     if snap is None or not snap.active:
         return None
-    return QUEUED_UPDATE_S if snap.status == "queued" else UPDATE_S
+    # While runs take turns, a run trains a turn in every few: refreshing it as often as a run that trains all the
+    # time would cost the server a refresh per session per UPDATE_S mostly to redraw the same points.
+    return QUEUED_UPDATE_S if snap.status == "queued" or snap.share else UPDATE_S
 
 
 def _back_off(run_s: float) -> None:
@@ -245,33 +274,42 @@ def metrics_row(snap: Snapshot) -> None:
     tiles.metric("Parameters", f"{snap.started.n_params:,}", width="content")
 
 
-def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.6, log_y: bool = False,
-                 height: int = 320, eval_label: str = "epoch") -> None:
+def curve_charts(snap: Snapshot | None, page: str, columns: list, *, smoothing: float = 0.0, log_y: bool = False,
+                 height: int = 320, eval_label: str = "epoch", x_axis: str = "step", log_x: bool = False) -> None:
     """Loss (per step and per evaluation) and metric charts in `columns` (two of `st.columns`), with stable
     keys; empty charts for no run yet, and a note in a chart with nothing to draw for a run (not yet, or the run
     ended before). The legends name the held-out split as the run does ("test", "validation").
+    `x_axis` (playground.history.X_AXES: step, epoch, wall time; a run without epochs falls back to step) and
+    `log_x` set the x axis; the page's earlier runs are drawn faintly under the curves (ui.run_history.ghosts).
 
     Pages draw these in the same place before a run and during it, so the charts drawn before Train are
     the ones that show the first points (see playground.ui.charts: a chart keeps its plot where it stays).
     """
     empty = np.array([])
-    series = snap.eval_series if snap else (lambda _: empty)
+    curves = Curves.from_snapshot(snap, LOSS_POINTS) if snap else None
+    axis = x_axis if curves is None or curves.has_axis(x_axis) else "step"
+    series = (lambda name: getattr(curves, name)) if curves else (lambda _: empty)
     kind, held_out = (snap.started.metric.kind, snap.started.held_out) if snap and snap.started else (ACCURACY, "test")
-    ev_step = series("step")
-    x, y = plots.downsample(snap.step_x, snap.step_loss, LOSS_POINTS) if snap else (empty, empty)
+    ev_x = curves.eval_x(axis) if curves else empty
+    x, y = (curves.step_x(axis), curves.loss) if curves else (empty, empty)
     height = session.chart_height(height)
     run = snap.run if snap else ""
     empty_loss = empty_metric = plots.EMPTY_MESSAGE
     if snap and snap.started:
         empty_loss = "No step yet" if snap.active else "The run ended before any loss was recorded"
         empty_metric = "No evaluation yet" if snap.active else "The run ended before its first evaluation"
-    chart(plots.loss_figure(x, y, ev_step, series("train_loss"), series("test_loss"), smoothing=smoothing,
-                            log_y=log_y, height=height, eval_label=eval_label, held_out=held_out,
-                            empty_message=empty_loss),
-          f"{page}.loss_chart", columns[0], run)
-    chart(plots.metric_figure(ev_step, series("train_metric"), series("test_metric"),
-                              kind=kind, height=height,
-                              empty_message=empty_metric, held_out=held_out),
+    loss_ghosts, metric_ghosts = run_history.ghosts(page, snap, axis)
+    axes = {"x_title": X_TITLES[axis], "log_x": log_x}
+    loss = plots.loss_figure(x, y, ev_x, series("train_loss"), series("test_loss"), smoothing=smoothing,
+                             log_y=log_y, height=height, eval_label=eval_label, held_out=held_out,
+                             empty_message=empty_loss, ghosts=loss_ghosts, **axes)
+    if snap is not None and snap.changes and curves is not None:  # where a setting changed while it trained
+        at = curves.x_at(axis, [c.step for c in snap.changes], snap.seconds_at)
+        plots.mark_changes(loss, [(x_c, steering.describe(c)) for x_c, c in zip(at, snap.changes, strict=True)])
+    chart(loss, f"{page}.loss_chart", columns[0], run)
+    chart(plots.metric_figure(ev_x, series("train_metric"), series("test_metric"),
+                              kind=kind, height=height, ghosts=metric_ghosts,
+                              empty_message=empty_metric, held_out=held_out, **axes),
           f"{page}.metric_chart", columns[1], run)
 
 

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.export import config_json, weights_bytes
 from playground.jobs import Snapshot
 from playground.mlp import network_plots
 from playground.mlp import plots as mlp_plots
 from playground.mlp.config import MLPRunConfig
 from playground.mlp.data import DataError, make_dataset
 from playground.mlp.views import MLPRunInfo, MLPViews
-from playground.ui import live, mlp_health, mlp_network, mlp_replay, session, widgets
+from playground.ui import exports, live, mlp_health, mlp_network, mlp_replay, run_history, session
 from playground.ui.charts import chart
 from playground.ui.text import cut, literal
 
 PAGE = "mlp"
 
-CHART_OPTIONS = {"mlp.smoothing": 0.6, "mlp.log_y": False, "mlp.discretize": False,
-                 "mlp.health": False}  # widget key -> default
+CHART_OPTIONS = {"mlp.smoothing": 0.0, "mlp.log_y": False, "mlp.discretize": False,
+                 "mlp.health": False, "mlp.x_axis": "step", "mlp.log_x": False}  # widget key -> default
 # Pixels. The boundary's plot is square and, beside the network view, as wide as its column: a chart no taller than
 # that keeps its whole background in view after "Reset axes" (a taller plot area narrows the x range to keep the
 # aspect); the network view takes the row's height.
@@ -38,9 +37,10 @@ def chart_options() -> None:
         st.session_state.update(saved)
     # In a popover: the boundary and the network view keep the height a row of options would take above the fold
     row = st.popover("Chart options", icon=":material/tune:")
-    row.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", help="TensorBoard-style moving average.",
-               width=200)
+    row.slider("Smoothing", 0.0, 0.99, step=0.01, key="mlp.smoothing", width=200,
+               help="TensorBoard-style moving average; the raw loss stays drawn, faintly, under it.")
     row.toggle("Log loss axis", key="mlp.log_y")
+    run_history.axis_options(row, "mlp.")
     row.toggle("Discretize boundary", key="mlp.discretize", help="Hard class regions instead of confidence.")
     row.toggle("Training health", key="mlp.health", help="Per layer over the run: weight and gradient norms, the "
                "size of each update against the weights, dead and saturated units, and weight histograms.")
@@ -88,7 +88,8 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
             live.progress(snap)
             live.metrics_row(snap)
     opts = {k.removeprefix("mlp."): st.session_state[k] for k in CHART_OPTIONS}
-    live.curve_charts(snap, PAGE, curves, smoothing=opts["smoothing"], log_y=opts["log_y"])
+    live.curve_charts(snap, PAGE, curves, smoothing=opts["smoothing"], log_y=opts["log_y"], x_axis=opts["x_axis"],
+                      log_x=opts["log_x"])
     if snap is None:
         preview(config, views)
         return
@@ -100,12 +101,7 @@ def draw(config: MLPRunConfig | None, snap: Snapshot | None) -> None:
         mlp_health.draw(snap)
     for note in info.notes if info else ():
         st.caption(literal(note))
-    if not snap.active and snap.state is not None:
-        r = widgets.row()
-        r.download_button("Download weights (.safetensors)", weights_bytes(snap.state, snap.config),
-                          file_name="mlp.safetensors", key="mlp.dl_weights")
-        r.download_button("Download config (.json)", config_json(snap.config), file_name="mlp-config.json",
-                          key="mlp.dl_config")
+    exports.downloads(PAGE, snap)
 
 
 

@@ -100,3 +100,43 @@ def test_attention_json_has_diagnoses_with_divergence(capsys):
     assert result["diagnoses"] == [{"kind": "diverged", "message": result["message"]}]
     assert main(["train", "--preset", "reverse", "--set", "steps=20", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["diagnoses"] == []
+
+
+def test_schedule_changes_the_running_jobs_settings_at_those_steps(capsys):
+    code = main(["train", "--preset", "moons", "--set", "epochs=4", "--schedule", "learning_rate=30:0.1,60:0.001",
+                 "--schedule", "batch_size=10:50", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["status"] == "completed"
+    # moons: 800 training rows, 25 steps of 32 per epoch; the batch size waits for epoch 1's end (step 25)
+    assert result["schedule"] == [{"step": 25, "name": "batch_size", "value": 50},
+                                  {"step": 30, "name": "learning_rate", "value": 0.1},
+                                  {"step": 60, "name": "learning_rate", "value": 0.001}]
+    assert result["steps"] == 25 + 3 * 16
+    assert result["stopped_early"] is False and result["best_epoch"] is None
+
+
+@pytest.mark.parametrize("schedule, message", [
+    ("learning_rate=10:50", "--schedule learning_rate at step 10: learning_rate must be between"),
+    ("epochs=10:5", "NAME one of learning_rate, weight_decay, batch_size"),
+    ("learning_rate=ten:0.1", "STEP:VALUE"),
+])
+def test_a_bad_schedule_exits_2_with_the_reason(capsys, schedule, message):
+    assert main(["train", "--preset", "moons", "--schedule", schedule, "--json"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_json_says_whether_early_stopping_ended_the_run_and_its_best_epoch(capsys):
+    code = main(["train", "--preset", "moons", "--set", "epochs=300", "--set", "patience=3",
+                 "--set", "restore_best_weights=true", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["status"] == "completed" and result["stopped_early"] is True
+    assert isinstance(result["best_epoch"], int) and result["steps"] < 300 * 25
+    assert result["steps"] == (result["best_epoch"] + 3) * 20  # 640 rows left for training: 20 steps an epoch
+    assert "Restored the weights" in result["message"] and isinstance(result["validation_loss"], float)
+
+
+def test_json_names_the_transformers_best_step(capsys):
+    code = main(["train", "--preset", "reverse", "--set", "steps=60", "--set", "eval_every=20",
+                 "--set", "target_metric=0.0", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["stopped_early"] is True and result["best_epoch"] == 20 and result["steps"] == 20

@@ -110,3 +110,38 @@ def test_a_trainer_stopped_while_it_waits_for_a_place_stops():
     c.resume()
     t.join(2)
     assert result == [Command.STOP] and place.calls == ["release", "take"]
+
+
+def test_the_end_of_a_turn_lends_the_place_after_a_step_and_takes_it_again_without_pausing():
+    place = RecordingPlace()
+    c = Control(place=place)
+    c.end_turn()  # before the turn's first step: one step goes through first
+    assert c.wait() is Command.RUN and place.calls == []
+    assert c.wait() is Command.RUN  # the next boundary: lent, then taken again (the queue's line), still running
+    assert place.calls == ["release", "take"] and not c.paused and not c.lent
+    for _ in range(100):
+        assert c.wait() is Command.RUN
+    assert place.calls == ["release", "take"]  # a new turn: nothing more per step
+    assert c.waited_s > 0.0  # waiting for the turn is not training time
+
+
+def test_a_turn_that_ends_while_paused_leaves_the_user_pause_in_place():
+    place = RecordingPlace()
+    c = Control(place=place)
+    assert c.wait() is Command.RUN  # a step in this turn
+    c.end_turn()
+    c.pause()
+    result = []
+    t = threading.Thread(target=lambda: result.append(c.wait()))
+    t.start()
+    t.join(0.2)
+    assert t.is_alive() and place.calls == ["release"] and c.paused  # lent once, and blocks: the user paused
+    c.resume()
+    t.join(2)
+    assert result == [Command.RUN] and place.calls == ["release", "take"]
+
+
+def test_end_turn_is_ignored_without_a_place():
+    c = Control()
+    c.end_turn()
+    assert c.wait() is Command.RUN and c.wait() is Command.RUN and c.waited_s == 0.0

@@ -98,6 +98,50 @@ def test_metric_figure_empty():
     _assert_empty(metric_figure(EMPTY, EMPTY, EMPTY))
 
 
+def _ghosts():
+    return [plots.Ghost("run 1: learning rate 0.03 → 0.3", np.array([50.0, 100, 150]), np.array([0.9, 0.6, 0.5]), 1),
+            plots.Ghost("run 2: batch size 32 → 64", np.array([60.0, 120]), np.array([0.8, 0.4]), 2)]
+
+
+def test_earlier_runs_are_faint_curves_under_the_current_runs():
+    step, loss, eval_step, train_loss, test_loss = _loss_inputs()
+    fig = loss_figure(step, loss, eval_step, train_loss, test_loss, ghosts=_ghosts())
+    assert _names(fig)[:2] == ["run 1: learning rate 0.03 → 0.3", "run 2: batch size 32 → 64"]  # drawn first: under
+    ghost, current = fig.data[0], fig.data[-1]
+    assert ghost.opacity <= 0.5 and current.opacity is None  # faint against full strength
+    np.testing.assert_array_equal(ghost.x, [50, 100, 150])
+    np.testing.assert_array_equal(ghost.y, [0.9, 0.6, 0.5])
+    assert fig.data[0].line.color != fig.data[1].line.color
+    assert {fig.data[0].line.color, fig.data[1].line.color}.isdisjoint({plots.TRAIN_COLOUR, plots.TEST_COLOUR})
+    metric = metric_figure(np.array([10, 20]), np.array([0.5, 0.8]), np.array([0.4, 0.7]), ghosts=_ghosts()[:1])
+    assert _names(metric) == ["run 1: learning rate 0.03 → 0.3", "train", "test"] and metric.data[0].opacity <= 0.5
+
+
+def test_ghosts_alone_are_drawn_before_a_new_run_has_points():
+    fig = loss_figure(EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, ghosts=_ghosts())
+    assert _names(fig)[:2] == [g.name for g in _ghosts()] and not fig.layout.annotations
+    assert len(metric_figure(EMPTY, EMPTY, EMPTY, ghosts=_ghosts()).data) == 2 + 2
+
+
+def test_the_x_axis_counts_what_it_is_given_and_can_be_logarithmic():
+    step, loss, eval_step, train_loss, test_loss = _loss_inputs()
+    fig = loss_figure(step / 30, loss, eval_step / 30, train_loss, test_loss, x_title="epoch", log_x=True)
+    assert fig.layout.xaxis.title.text == "epoch" and fig.layout.xaxis.type == "log"
+    np.testing.assert_allclose(fig.data[0].x, step / 30)
+    assert fig.layout.uirevision != loss_figure(step, loss, eval_step, train_loss, test_loss).layout.uirevision
+    assert loss_figure(step, loss, eval_step, train_loss, test_loss).layout.xaxis.type == "linear"
+    metric = metric_figure(np.array([0.5, 1.0]), np.array([0.5, 0.8]), np.array([0.4, 0.7]), x_title="wall time (s)",
+                           log_x=True)
+    assert metric.layout.xaxis.title.text == "wall time (s)" and metric.layout.xaxis.type == "log"
+
+
+def test_raw_loss_is_plain_without_smoothing_and_faint_under_a_smoothed_curve():
+    step, loss, eval_step, train_loss, test_loss = _loss_inputs()
+    raw = loss_figure(step, loss, eval_step, train_loss, test_loss)  # smoothing defaults to 0: raw only
+    assert "train (smoothed)" not in _names(raw) and raw.data[0].opacity == 1.0
+    smoothed = loss_figure(step, loss, eval_step, train_loss, test_loss, smoothing=0.9)
+    assert smoothed.data[0].name == "train (per step)" and smoothed.data[0].opacity < 0.5
+    np.testing.assert_array_equal(smoothed.data[0].y, loss)  # the raw curve is still all there
 
 
 # --- confusion / prediction ----------------------------------------------------------------------
@@ -119,6 +163,8 @@ def test_every_figure_carries_the_small_template_not_plotlys_default():
         plots.loss_figure(np.arange(1.0, 301), rng.random(300), np.arange(1.0, 4), rng.random(3), rng.random(3)),
         plots.metric_figure(np.arange(1.0, 4), rng.random(3), rng.random(3)),
         plots.loss_figure(*([] for _ in range(5))),
+        plots.loss_figure(np.arange(1.0, 4), rng.random(3), np.arange(1.0, 4), rng.random(3), rng.random(3),
+                          ghosts=[plots.Ghost("run 1", np.arange(3.0), rng.random(3))], log_x=True),
         confusion_figure(np.eye(3, dtype=int), ("a", "b", "c")),
         attention_plots.attention_heatmap(w[0, 0], list("abcd")),
         attention_plots.attention_grid(w, selected=(0, 1)),
@@ -149,7 +195,12 @@ def _every_kind_of_figure():
         "loss log, unsmoothed": loss_figure(steps, rng.random(300), evals, rng.random(12), rng.random(12),
                                             smoothing=0.0, log_y=True, eval_label="eval"),
         "loss empty": loss_figure(*([] for _ in range(5))),
+        "loss by epoch, log x, earlier runs": loss_figure(
+            steps / 30, rng.random(300), evals / 30, rng.random(12), rng.random(12), x_title="epoch", log_x=True,
+            ghosts=[plots.Ghost("run 1: learning rate 0.03 → 0.3", evals / 30, rng.random(12), 1)]),
         "accuracy": metric_figure(evals, rng.random(12), rng.random(12)),
+        "accuracy, earlier runs": metric_figure(evals, rng.random(12), rng.random(12),
+                                                ghosts=[plots.Ghost("run 1", evals, rng.random(12))]),
         "R² below -1": metric_figure(evals, -3 * rng.random(12), rng.random(12), kind=R2),
         "metric empty": metric_figure(EMPTY, EMPTY, EMPTY),
         "boundary 2 classes": boundary_figure(gx, gy, _probs(10, 12, 2), xs, ys % 2, xs, ys % 2,

@@ -36,7 +36,7 @@ class CountingCondition(threading.Condition):
 
 
 def test_cap_queues_jobs_first_come_first_served():
-    reg = JobRegistry(max_running=1)
+    reg = JobRegistry(max_running=1, turn_s=0)
     first = reg.start("a", tiny_config(epochs=10_000))
     assert wait_for(lambda: first.snapshot().status == "running")
     second = reg.start("b", tiny_config())
@@ -228,7 +228,7 @@ def test_wait_first_evaluation_does_not_wait_for_a_queued_job():
 def test_queued_jobs_sleep_until_a_job_leaves_or_they_are_stopped():
     """No timer: a queued thread wakes only when a job leaves or it is stopped. The old queue polled its
     condition every 0.2 s, so it would count a few wake-ups in the pause below."""
-    reg = JobRegistry(max_running=1)
+    reg = JobRegistry(max_running=1, turn_s=0)  # first come, first served (turns wake the first in line on a timer)
     cond = reg.queue._cond = CountingCondition()
     first = reg.start("a", tiny_config(), trainer=idle, paused=True)
     assert wait_for(lambda: reg.queue.counts() == (1, 0))
@@ -294,7 +294,7 @@ def test_default_cap_is_one_job_per_gpu_else_per_two_cores(monkeypatch, cores, g
 
 
 def test_a_paused_job_lends_its_place_and_takes_the_next_one_on_resume():
-    reg = JobRegistry(max_running=1)
+    reg = JobRegistry(max_running=1, turn_s=0)
     a = reg.start("a", tiny_config(epochs=10_000))
     assert wait_for(lambda: a.snapshot().step > 0)
     b = reg.start("b", tiny_config(), trainer=idle)
@@ -334,7 +334,7 @@ def test_step_while_paused_waits_for_a_place_and_takes_exactly_one_step():
 
 
 def test_time_waiting_for_a_place_after_resume_is_not_training_time():
-    reg = JobRegistry(max_running=1, limits=Limits(max_params=100_000, max_seconds=1.0))
+    reg = JobRegistry(max_running=1, limits=Limits(max_params=100_000, max_seconds=1.0), turn_s=0)
     a = reg.start("a", tiny_config(epochs=10_000))
     assert wait_for(lambda: a.snapshot().step > 0)
     a.pause()
@@ -361,7 +361,7 @@ def test_queue_wait_is_the_time_until_a_place_after_the_jobs_ahead(left, ahead, 
 
 
 def test_a_queued_job_estimates_its_wait_from_the_jobs_ahead():
-    reg = JobRegistry(max_running=1, limits=Limits(max_params=100_000, max_seconds=100))
+    reg = JobRegistry(max_running=1, limits=Limits(max_params=100_000, max_seconds=100), turn_s=0)
     running = reg.start("a", tiny_config(), trainer=idle)  # no rate yet: the time limit
     assert wait_for(lambda: reg.queue.counts() == (1, 0))
     second = reg.start("b", tiny_config(), trainer=idle)

@@ -66,3 +66,31 @@ def test_array_bytes_counts_arrays_inside_frozen_views():
     expected = sum(a.nbytes for a in (views.attention, views.prediction, views.probabilities, views.scores,
                                       views.entropy, views.shares))
     assert runlog.array_bytes(views) == expected > 0
+
+
+def test_the_clock_keeps_wall_time_by_step_and_at_each_evaluation(monkeypatch):
+    """The charts' wall-time axis: seconds from RunStarted at any step (interpolated) and at each evaluation."""
+    log = RunLog(t0=0.0)
+    log.add(RunStarted("cpu", 10, 10, 40, ACCURACY_METRIC), now=2.0)
+    for step in range(1, 41):  # a step every 0.05 s: a pair every other step (CLOCK_EVERY_S = 0.1)
+        log.add(StepEnded(step, 1 + (step - 1) // 10, 1.0), now=2.0 + 0.05 * step)
+        if step % 10 == 0:
+            log.add(EvalEnded(step, step // 10, 0.3, 0.4, 0.8, 0.7), now=2.0 + 0.05 * step + 0.01)
+    log.add(RunFinished("completed", 40, 2.1), now=4.5)
+    snap = runlog.Snapshot("completed", "", None, log.started, 40, 4, 2.5, 16.0, None, *log.steps.arrays(), (),
+                           None, None, clock=log.clock_array(), eval_s=np.array(log.eval_s))
+    assert snap.clock[0].tolist() == [0, 0] and 15 <= len(snap.clock) <= 25
+    assert np.all(np.diff(snap.clock[:, 0]) > 0)  # one pair per step at most, increasing
+    np.testing.assert_allclose(snap.seconds_at(np.array([10, 20, 30])), [0.5, 1.0, 1.5], atol=0.06)
+    np.testing.assert_allclose(snap.eval_s, [0.51, 1.01, 1.51, 2.01])
+    assert snap.clock[-1].tolist() == [40, 2.5]  # the end is on the clock
+
+
+def test_the_clock_is_halved_past_its_bound(monkeypatch):
+    monkeypatch.setattr(runlog, "MAX_CLOCK_POINTS", 8)
+    log = RunLog(t0=0.0)
+    log.add(RunStarted("cpu", 10, None, 100, ACCURACY_METRIC), now=0.0)
+    for step in range(1, 21):
+        log.add(StepEnded(step, None, 1.0), now=float(step))
+    assert len(log.clock) <= 8 and log.clock[-1] == (20, 20.0)
+    assert all(b[0] > a[0] for a, b in zip(log.clock, log.clock[1:], strict=False))

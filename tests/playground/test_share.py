@@ -89,3 +89,36 @@ def test_a_width_over_the_limit_is_refused_for_its_size():
     assert cfg.model == MLPRunConfig().model and cfg.training.epochs == 50
     assert len(notices) == 1 and notices[0].startswith("Ignored model.hidden_sizes='9999'")
     assert "between 1 and 512" in notices[0] and "activation" not in notices[0]
+
+
+def test_a_classroom_link_round_trips_its_settings_and_its_hidden_and_locked_fields():
+    from playground.share import Classroom, classroom_from_query, classroom_query
+
+    lesson = PRESETS["spiral"].config
+    query = classroom_query(lesson, hidden=["data.dataset", "model.hidden_sizes"],
+                            locked=["training.optimizer", "data.dataset"])
+    assert query["hide"] == "data.dataset,model.hidden_sizes" and query["lock"] == "training.optimizer"
+    back, notices = from_query(MLPRunConfig, query)
+    assert back == lesson and notices == []  # hide and lock have no dot: page parameters to the settings
+    rules, notices = classroom_from_query(MLPRunConfig, query)
+    assert rules == Classroom(frozenset({"data.dataset", "model.hidden_sizes"}), frozenset({"training.optimizer"}))
+    assert notices == [] and rules.fixed == {"data.dataset", "model.hidden_sizes", "training.optimizer"}
+    assert "hide" not in classroom_query(lesson) and not classroom_from_query(MLPRunConfig, to_query(lesson))[0]
+
+
+def test_a_tampered_classroom_link_keeps_its_valid_part_with_notices():
+    from playground.share import Classroom, classroom_from_query
+
+    params = {"hide": "data.dataset,,model.depth, <script>", "lock": "training.learning_rate,training.epochs",
+              "training.learning_rate": "1e9", "training.epochs": "50"}
+    rules, notices = classroom_from_query(MLPRunConfig, params)
+    assert rules == Classroom(frozenset({"data.dataset"}), frozenset({"training.epochs"}))
+    assert notices == [
+        "Ignored the unknown setting 'model.depth' in the link's hide list.",
+        "Ignored the malformed setting name '<script>' in the link's hide list.",
+        "The link fixes training.learning_rate, but its value '1e9' is not valid: that setting is left free, at "
+        "its default."]
+    rules, notices = classroom_from_query(MLPRunConfig, {"lock": "training.optimizer", "hide": "x" * 5000},
+                                          allowed=["training.learning_rate"])
+    assert not rules and len(notices) == 2  # a list too long, and a field the page cannot lock
+    assert "5,000 characters" in notices[0] and "unknown setting 'training.optimizer'" in notices[1]

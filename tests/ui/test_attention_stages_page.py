@@ -25,8 +25,10 @@ def test_reverse_stages_story_and_chart_options(app):
     np.testing.assert_allclose(_z(stages, 1), _z(stages, 0) / np.sqrt(32), rtol=1e-4)
     assert any("d_model = 32, n_heads = 1, d_k = d_model / n_heads = 32" in c.value for c in app.caption)
     assert any("own colour scale" in c.value and "masked equals scaled" in c.value for c in app.caption)
-    smoothed = values(shown["attention.story"]["data"][3]["y"]).astype(float)
-    # chart options as on the MLP page: smoothing (the loss and the heads' stories) and a log axis
+    # chart options as on the MLP page: smoothing (the loss and the heads' stories; none by default) and a log axis
+    assert "train (smoothed)" not in [t["name"] for t in shown["attention.loss_chart"]["data"]]
+    app.slider(key="attention.smoothing").set_value(0.6).run()
+    smoothed = values(charts(app)["attention.story"]["data"][3]["y"]).astype(float)
     app.slider(key="attention.smoothing").set_value(0.0).run()
     shown = charts(app)
     assert "train (smoothed)" not in [t["name"] for t in shown["attention.loss_chart"]["data"]]

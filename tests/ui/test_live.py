@@ -1,6 +1,7 @@
 """The live panel's refresh policy: its period per job state, the back-off under load, and leaving the queue."""
 
 import dataclasses
+import re
 
 import pytest
 
@@ -22,6 +23,10 @@ def test_refresh_period_follows_the_job(status, period):
     snap = dataclasses.replace(job.snapshot(), status=status)
     assert live.refresh_period(snap) == period
     assert live.refresh_period(None) is None
+    if period == live.UPDATE_S and status != "paused":  # taking turns: a run trains one turn in every few
+        from playground.turns import Share
+
+        assert live.refresh_period(dataclasses.replace(snap, share=Share(3, 1, 2.0))) == live.QUEUED_UPDATE_S
 
 
 def test_a_refresh_backs_off_only_when_it_was_slow(monkeypatch):
@@ -36,7 +41,7 @@ def test_a_refresh_backs_off_only_when_it_was_slow(monkeypatch):
 
 
 def test_a_queued_run_shows_its_place_then_trains_when_a_place_frees(app, monkeypatch):
-    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    monkeypatch.setattr(registry.shared(), "queue", registry.RunQueue(1))  # first come, first served
     blocker = registry.shared().start("someone-else:mlp", tiny_config(epochs=10_000))
     assert wait_for(lambda: blocker.snapshot().status == "running")
     open_mlp(app)
@@ -52,7 +57,7 @@ def test_a_queued_run_shows_its_place_then_trains_when_a_place_frees(app, monkey
 
 
 def test_a_run_stopped_in_the_queue_says_so_without_steps_rate_or_device(app, monkeypatch):
-    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    monkeypatch.setattr(registry.shared(), "queue", registry.RunQueue(1))  # first come, first served
     blocker = registry.shared().start("someone-else:mlp", tiny_config(epochs=10_000))
     assert wait_for(lambda: blocker.snapshot().status == "running")
     open_mlp(app)
@@ -66,7 +71,7 @@ def test_a_run_stopped_in_the_queue_says_so_without_steps_rate_or_device(app, mo
 
 
 def test_home_shows_the_servers_jobs_training_and_waiting(app, monkeypatch):
-    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    monkeypatch.setattr(registry.shared(), "queue", registry.RunQueue(1))  # first come, first served
     running = registry.shared().start("a:mlp", tiny_config(epochs=10_000))
     waiting = registry.shared().start("b:mlp", tiny_config(epochs=10_000))
     assert wait_for(lambda: waiting.snapshot().status == "queued" and running.snapshot().status == "running")
@@ -147,7 +152,7 @@ def test_the_pause_note_shows_only_when_others_need_the_place():
 
 
 def test_pausing_gives_the_place_to_a_waiting_run_and_says_so(app, monkeypatch):
-    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    monkeypatch.setattr(registry.shared(), "queue", registry.RunQueue(1))  # first come, first served
     open_mlp(app)
     app.number_input(key="mlp.epochs").set_value(10_000).run()
     app.button(key="mlp.train").click().run()
@@ -165,7 +170,7 @@ def test_pausing_gives_the_place_to_a_waiting_run_and_says_so(app, monkeypatch):
 
 
 def test_a_step_while_another_run_has_the_place_says_it_waits_and_resume_stays_offered(app, monkeypatch):
-    monkeypatch.setattr(registry.shared().queue, "max_running", 1)
+    monkeypatch.setattr(registry.shared(), "queue", registry.RunQueue(1))  # first come, first served
     open_mlp(app)
     app.number_input(key="mlp.epochs").set_value(10_000).run()
     app.button(key="mlp.train").click().run()
@@ -199,3 +204,45 @@ def test_a_run_reaped_while_the_connection_was_lost_says_so_and_keeps_its_curves
     app.button(key="mlp.train").click().run()  # a new Train forgets it
     assert not app.warning
     app.button(key="mlp.stop").click().run()
+
+
+def test_a_run_sharing_the_server_by_turns_shows_running_and_how_it_shares(app, monkeypatch):
+    from playground.turns import TurnQueue
+
+    monkeypatch.setattr(registry.shared(), "queue", TurnQueue(1, turn_s=0.3, memory_mb=512))
+    other = registry.shared().start("someone-else:mlp", tiny_config(epochs=10_000))
+    assert wait_for(lambda: other.snapshot().step > 0)
+    open_mlp(app)
+    app.number_input(key="mlp.epochs").set_value(10_000).run()
+    app.button(key="mlp.train").click().run()
+    shown: list[str] = []
+
+    def step(at) -> int:
+        shown.append(progress_text(at).split(" · ")[0])
+        found = re.search(r"step ([\d,]+)/", progress_text(at))
+        return int(found.group(1).replace(",", "")) if found else 0
+
+    def shares(at) -> bool:
+        return any(c.value == "Sharing the server with 1 other run: your run trains 1 second in 2 (turns of 0.3 s)."
+                   for c in at.caption)
+
+    run_until(app, lambda at: step(at) > 0 and shares(at))
+    mine, others = step(app), other.snapshot().step
+    run_until(app, lambda at: step(at) > mine and other.snapshot().step > others)  # both move, turn by turn
+    assert not any("paused" in s or "waiting" in s for s in shown)  # waiting for a turn is not a pause
+    assert app.button(key="mlp.pause").label == "Pause"
+    app.button(key="mlp.stop").click().run()
+    assert other.stop(join_timeout=JOIN_S)
+
+
+def test_the_notes_of_turns_say_what_happens():
+    from playground.turns import Share
+
+    assert "its first turn comes soon (3 runs take turns of 2 s" in live.queued_phrase(Share(3, 1, 2.0), places=1)
+    waiting = live.queued_phrase(Share(30, 1, 2.0, in_memory=False, waiting=4), places=1)
+    assert "memory for runs is full: 30 runs take turns in it" in waiting
+    assert "trains 1 job at a time" in live.queued_phrase(None, places=1)
+    assert "leaves the turns" in live.pause_note("paused", training=1, waiting=1, places=1, turns=True)
+    assert Share(30, 1, 2.0).describe() == ("Sharing the server with 29 other runs: your run trains 1 second in 30 "
+                                            "(turns of 2 s).")
+    assert "1 second in 1.5" in Share(3, 2, 2.0).describe() and Share(3, 2, 2.0).slowdown == 1.5

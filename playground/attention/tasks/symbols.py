@@ -51,6 +51,7 @@ class SymbolTask:
     mirrored: bool = False  # whether position i reads position T-1-i (a head's "mirror" share is measured)
     n_held_out: int = N_HELD_OUT
     note: str = TAG_NOTE
+    script_targets: str = ""  # `transform` as Python source over an (n, T) array `x`, for a runnable script
 
     def validate(self, cfg: TaskConfig) -> None:
         pass
@@ -93,7 +94,7 @@ class SymbolTask:
 
 
 TASKS = (
-    SymbolTask("copy", "copy", lambda x: x),
-    SymbolTask("reverse", "reverse", lambda x: x[:, ::-1], mirrored=True),
-    SymbolTask("sort", "sort digits", lambda x: np.sort(x, axis=1)),
+    SymbolTask("copy", "copy", lambda x: x, script_targets="x"),
+    SymbolTask("reverse", "reverse", lambda x: x[:, ::-1], mirrored=True, script_targets="x[:, ::-1]"),
+    SymbolTask("sort", "sort digits", lambda x: np.sort(x, axis=1), script_targets="np.sort(x, axis=1)"),
 )
