@@ -42,24 +42,40 @@ CONNECT_TIMEOUT_S = 3.0  # a Ray address that does not accept a TCP connection i
 
 
 class _Parking:
-    """The actor-side `Control`'s place: counts the times the trainer stopped paused at a step boundary, so the
-    job's thread knows when to wait (and lend the job's real place) on its side."""
+    """The actor-side `Control`'s place. The trainer lends it at a step boundary (paused, or its turn over) and then
+    waits in `take` until the job's side, having waited for the job's real place in this process, `grant`s it
+    again; `parks` counts the lends, so the job's side knows when to wait."""
 
-    def __init__(self, changed: threading.Condition | None = None) -> None:
+    def __init__(self, changed: threading.Condition) -> None:
         self.parks = 0
         self.parked = False
-        self._changed = changed
+        self._grants = 0
+        self._cancelled = False
+        self._changed = changed  # the actor's condition: wakes a waiting drain, and a waiting `take`
 
     def release(self) -> None:
-        self.parks += 1
-        self.parked = True
-        if self._changed is not None:
-            with self._changed:
-                self._changed.notify_all()  # wake a waiting drain: the job's side has something to do
+        with self._changed:
+            self.parks += 1
+            self.parked = True
+            self._changed.notify_all()
 
     def take(self) -> bool:
-        self.parked = False
-        return True
+        """Block until granted (True) or cancelled by a stop (False)."""
+        with self._changed:
+            while self._grants < self.parks and not self._cancelled:
+                self._changed.wait()
+            self.parked = False
+            return not self._cancelled
+
+    def grant(self) -> None:
+        with self._changed:
+            self._grants += 1
+            self._changed.notify_all()
+
+    def cancel(self) -> None:
+        with self._changed:
+            self._cancelled = True
+            self._changed.notify_all()
 
 
 class TrainingActor:
@@ -75,7 +91,7 @@ class TrainingActor:
         self._done = True
         self._step = 0
         self._control = Control()
-        self._parking = _Parking()
+        self._parking = _Parking(self._lock)
 
     def where(self) -> tuple[int, str]:
         """(process id, Ray node id) of this actor."""
@@ -130,6 +146,15 @@ class TrainingActor:
 
     def stop(self) -> None:
         self._control.stop()
+        self._parking.cancel()
+
+    def grant(self) -> None:
+        """The job's side holds a place again: the trainer waiting at a step boundary may go on."""
+        self._parking.grant()
+
+    def end_turn(self) -> None:
+        """The job's turn is over (Control.end_turn): lend the place at the next step boundary, without pausing."""
+        self._control.end_turn()
 
     def change(self, name: str, value: float, after_step: int | None) -> None:
         """A live setting change (Control.change, where the control has it), applied by the trainer as in a thread."""
@@ -290,6 +315,7 @@ class _Follower:
         self._answered = 0  # the actor's parks that this side has waited through
         self._paused = control.paused  # the pause state last sent to the actor
         self._stop_by: float | None = None  # when a stop was sent: the deadline for the actor's trainer to end
+        self._turn_sent = False  # the end of the job's current turn was sent to the actor
 
     def seconds(self) -> float:
         return time.perf_counter() - self.t0
@@ -336,6 +362,9 @@ class _Follower:
         if getattr(self.control, "has_changes", False):  # live setting changes, where Control takes them
             for name, value, after_step in _take_queued(self.control):
                 self.actor.change.remote(name, value, after_step)
+        if self.control.turn_over and not self._turn_sent:  # the queue ended the job's turn (playground.turns)
+            self._turn_sent = True
+            self.actor.end_turn.remote()
         if self.control.stopped:
             if self._stop_by is None:
                 self.actor.stop.remote()
@@ -345,15 +374,20 @@ class _Follower:
             (self.actor.pause if self._paused else self.actor.resume).remote()
 
     def _wait_here(self) -> None:
-        """The actor waits paused at a step boundary: wait in the job's own control (lending its queue place,
-        taking one again), then tell the actor what to do."""
+        """The actor has lent its place at a step boundary (paused, or its turn over): wait in the job's own control
+        (lending the job's place in the queue, taking one again), then tell the actor what to do and let it go on.
+        A first `wait` may only use up the turn's one step that this side never saw: it waits again then."""
         command = self.control.wait()
+        if command is Command.RUN and self.control.turn_over:
+            command = self.control.wait()
+        self._turn_sent = False
         if command is Command.STEP:
             self.actor.step.remote()
         elif command is Command.RUN:
             self._paused = False
             self.actor.resume.remote()
-        # STOP: `_forward` sends it
+        if command is not Command.STOP:  # STOP: `_forward` sends it, which also ends the actor's wait
+            self.actor.grant.remote()
 
     def died_message(self, error: Exception) -> str:
         where = f" (process {self.pid} on node {self.node[:12]})" if self.pid else ""

@@ -82,7 +82,7 @@ def test_an_uploaded_table_and_an_attention_run_cross_to_the_actor(ray_executor)
 
 
 def test_pause_lends_the_place_and_step_resume_stop_reach_the_actor(ray_executor):
-    reg = JobRegistry(max_running=1, executor=ray_executor, settings=Settings())
+    reg = JobRegistry(max_running=1, executor=ray_executor, settings=Settings(), turn_s=0)
     job = reg.start("a", long_config(), paused=True)
     wait_for(lambda: job.snapshot().status == "paused", what="paused before its first step")
     assert job.snapshot().step == 0
@@ -99,6 +99,19 @@ def test_pause_lends_the_place_and_step_resume_stop_reach_the_actor(ray_executor
     assert job.snapshot().step == held  # the actor waits at a step boundary
     assert job.stop(join_timeout=30)
     assert job.snapshot().status == "stopped" and job.snapshot().step == held
+
+
+def test_runs_on_actors_take_turns_at_one_place(ray_executor):
+    reg = JobRegistry(max_running=1, executor=ray_executor, settings=Settings(), turn_s=0.3)
+    first = reg.start("a", long_config())
+    wait_for(lambda: first.snapshot().step > 0, what="the first run training")
+    second = reg.start("b", long_config())
+    wait_for(lambda: second.snapshot().step > 20, timeout=30, what="the second run's turn")
+    held = first.snapshot().step
+    wait_for(lambda: first.snapshot().step > held, timeout=30, what="the first run's next turn")
+    assert first.snapshot().status == second.snapshot().status == "running"
+    for job in (first, second):
+        assert job.stop(join_timeout=30) and job.snapshot().status == "stopped"
 
 
 def test_a_killed_worker_fails_its_job_and_the_others_go_on(ray_executor):
