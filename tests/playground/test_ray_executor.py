@@ -114,6 +114,19 @@ def test_runs_on_actors_take_turns_at_one_place(ray_executor):
         assert job.stop(join_timeout=30) and job.snapshot().status == "stopped"
 
 
+def test_live_setting_changes_and_a_schedule_reach_the_actor(ray_executor):
+    job = Job(long_config(), executor=ray_executor, limits=None)
+    job.set_setting("learning_rate", 0.2, after_step=30)  # a schedule: queued before the run starts
+    job.start()
+    wait_for(lambda: job.snapshot().step > 40, what="training past the scheduled step")
+    job.set_setting("weight_decay", 0.001)  # a live change
+    wait_for(lambda: len(job.snapshot().changes) == 2, what="both changes applied in the actor")
+    scheduled, live = job.snapshot().changes
+    assert (scheduled.name, scheduled.new, scheduled.step) == ("learning_rate", 0.2, 30)
+    assert (live.name, live.new) == ("weight_decay", 0.001) and live.step > 40
+    assert job.stop(join_timeout=30)
+
+
 def test_a_killed_worker_fails_its_job_and_the_others_go_on(ray_executor):
     doomed = Job(long_config(), executor=ray_executor).start()
     wait_for(lambda: doomed.snapshot().step > 20, what="the doomed run training")
