@@ -203,6 +203,10 @@ class JobRegistry:
         # How long a disconnected owner may take to come back (a dropped connection; a reload is a new owner).
         self.grace_s = settings.session_grace_s if grace_s is None else grace_s
         self.limits = limits or Limits.from_settings(settings)
+        if turn_s is None and self.executor.name == executors.RAY:
+            # A run waiting for its turn keeps its model in its Ray worker, a process holding a CPU: with more runs
+            # in memory than CPUs the next run's worker could never start. First come, first served, then.
+            turn_s = 0.0
         self.queue = _queue(max_running or default_max_running(settings, self.executor), settings, turn_s)
         self._clock = clock
         self._lock = threading.Lock()

@@ -13,7 +13,7 @@ import pytest
 
 from playground import executors
 from playground.jobs import Job
-from playground.registry import JobRegistry
+from playground.registry import JobRegistry, RunQueue
 from playground.settings import Settings
 from tests.conftest import tiny_config
 
@@ -79,6 +79,21 @@ def test_an_uploaded_table_and_an_attention_run_cross_to_the_actor(ray_executor)
         *in_thread, _ = final_evaluation(config, **inputs)
         *in_actor, executor = final_evaluation(config, ray_executor, **inputs)
         assert executor == "ray" and in_actor == in_thread
+
+
+def test_a_sweep_trains_in_an_actor_as_in_a_thread(ray_executor):
+    from playground import sweep as sweeps
+
+    sweep = sweeps.Sweep(tiny_config(epochs=2), "learning_rate", (0.05, 0.01))
+    ends = []
+    for executor in (None, ray_executor):
+        job = Job(sweep, trainer=sweeps.train, log_type=sweeps.SweepRunLog, executor=executor).start()
+        job.thread.join(120)
+        snap = job.snapshot()
+        assert snap.status == "completed", snap.message
+        ends.append((snap.step, [(e.step, e.train_loss, e.test_metric) for e in snap.evals], job.placement.executor))
+    (thread_steps, thread_evals, _), (ray_steps, ray_evals, where) = ends
+    assert where == "ray" and ray_steps == thread_steps > 0 and ray_evals == thread_evals
 
 
 def test_pause_lends_the_place_and_step_resume_stop_reach_the_actor(ray_executor):
@@ -147,7 +162,9 @@ def test_a_killed_worker_fails_its_job_and_the_others_go_on(ray_executor):
 def test_the_cap_follows_the_clusters_cpus(ray_executor):
     cpus = int(ray.cluster_resources()["CPU"])
     assert ray_executor.slots() == cpus
-    assert JobRegistry(executor=ray_executor, settings=Settings()).queue.max_running == cpus
+    registry = JobRegistry(executor=ray_executor, settings=Settings())
+    assert registry.queue.max_running == cpus
+    assert type(registry.queue) is RunQueue  # no turns by default: a waiting run would hold a worker's CPU
     assert JobRegistry(executor=ray_executor, settings=Settings(max_jobs=5)).queue.max_running == 5
     assert f"{cpus} CPUs" in ray_executor.describe()
 
