@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 	  echo "== $(TORCH) could not be installed; trying torch>=2.2 instead"; \
 	  $(PY) -m pip install $(PIP_FLAGS) "torch>=2.2"; }
 	@echo "== Installing the playground and its dependencies"
-	@$(PY) -m pip install $(PIP_FLAGS) -e ".[test]"
+	@$(PY) -m pip install $(PIP_FLAGS) -e ".[test,ray]"
 	@touch $(STAMP)
 	@echo "== Set-up done; later runs skip it until pyproject.toml changes."
 

@@ -19,6 +19,11 @@ if device.type == "cpu":
     st.info("Training runs on the **CPU** of this server (no GPU found).", icon=":material/memory:")
 else:
     st.success(f"Training runs on the GPU: **{label}**.", icon=":material/bolt:")
+executor, slots = registry.shared().executor, registry.shared().queue.max_running
+st.caption(f"Runs train in {executor.describe()}: {slots} training slot{'s' * (slots != 1)} "
+           f"(executor: {executor.name}).")
+if executor.notice:
+    st.warning(executor.notice, icon=":material/warning:")
 
 
 @st.fragment(run_every=SERVER_STATUS_S)

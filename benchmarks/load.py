@@ -49,8 +49,17 @@ Train to the first plotted point and to the end (p50, p95) and all jobs' steps p
 the last end (the first table's "all st/s" places each job's training time just before its end, which under
 turns leaves out the waits between its turns).
 
+--executor thread ray runs each N on each executor in turn (a fresh server each, PLAYGROUND_EXECUTOR set), each
+against its own one job alone; with ray the server starts a local Ray instance on every core, so the cap is the
+CPUs. The columns "Ray MB" are the resident memory of the server's child processes (Ray's own processes and the
+actors; RSS summed, so shared pages count more than once), and the notes give their CPU seconds. Before the
+sessions start, the server is left to settle (its processes quiet: a Ray instance prestarts its actors).
+--cluster then runs benchmarks/ray_cluster.py: a simulated two-node cluster on this machine (placement of jobs on
+both nodes) and the fault test (a worker killed mid-run).
+
 Run: .venv/bin/python benchmarks/load.py --sessions 1 10 30     (add --logs DIR to keep the server logs)
      .venv/bin/python benchmarks/load.py --sessions 10 30 --turns
+     .venv/bin/python benchmarks/load.py --executor thread ray --sessions 1 10 30 --cluster
 """
 
 from __future__ import annotations
@@ -93,6 +102,9 @@ RATE_RE = re.compile(r"([\d,.]+) steps/s")
 STEP_RE = re.compile(r"step ([\d,]+)/([\d,]+)")
 TERMINAL = ("completed", "stopped", "diverged", "failed")
 HOME_COUNTS_RE = re.compile(r"(\d+) job\(s\) training, (\d+) waiting \(at most (\d+) train at once\)")
+HOME_EXECUTOR_RE = re.compile(r"(\d+) training slots? \(executor: (\w+)\)")
+SETTLED_CORES = 0.3  # the server and its children use less CPU than this (cores, over a second): settled
+SETTLE_S = 120.0  # at most this long
 
 # websockets >= 16 warns unless a connection opened outside `with` asks for the plain connection.
 LEGACY = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
@@ -382,8 +394,9 @@ class Session(threading.Thread):
         self.r.left_text = tab.progress[1] if tab.progress else ""
 
 
-def probe_home(port: int, timeout: float = 30.0) -> tuple[int, int, int] | None:
-    """(jobs training, waiting, cap) as the home page states them, or None."""
+def probe_home(port: int, timeout: float = 30.0, pattern: re.Pattern = HOME_COUNTS_RE) -> tuple | None:
+    """The groups of `pattern` in the home page's texts, numbers as ints: by default (jobs training, waiting,
+    cap); with HOME_EXECUTOR_RE (training slots, executor). None when the page never shows it."""
     tab = Tab(port, "", "")
     try:
         tab.open()
@@ -391,8 +404,8 @@ def probe_home(port: int, timeout: float = 30.0) -> tuple[int, int, int] | None:
         while time.monotonic() < end:
             tab.pump(0.1)
             for text in tab.texts:
-                if m := HOME_COUNTS_RE.search(text):
-                    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+                if m := pattern.search(text):
+                    return tuple(int(g) if g.isdigit() else g for g in m.groups())
         return None
     finally:
         tab.close()
@@ -414,24 +427,78 @@ def warm_up(port: int, query: str, timeout: float = 120.0) -> None:
 
 
 class Sampler(threading.Thread):
-    """Samples the server's RSS and its job threads (by OS thread name) every SAMPLE_S seconds."""
+    """Samples the server's RSS, its job threads (by OS thread name) and its child processes' RSS (Ray's
+    processes and actors, when the server started a local instance) every SAMPLE_S seconds."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(name="sampler", daemon=True)
         self.proc = psutil.Process(pid)
         self.stop = threading.Event()
-        self.samples: list[tuple[float, float, int]] = []  # (time, RSS MB, job threads)
+        self.children = Children(self.proc)
+        self.samples: list[tuple[float, float, int, float]] = []  # (time, RSS MB, job threads, children's RSS MB)
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                self.samples.append((time.monotonic(), self.proc.memory_info().rss / MB, job_threads(self.proc.pid)))
+                rss = self.proc.memory_info().rss / MB
+                self.samples.append((time.monotonic(), rss, job_threads(self.proc.pid), self.children.rss_mb()))
             except psutil.Error:
                 return
             self.stop.wait(SAMPLE_S)
 
-    def window(self, t0: float, t1: float) -> list[tuple[float, float, int]]:
+    def window(self, t0: float, t1: float) -> list[tuple[float, float, int, float]]:
         return [s for s in self.samples if t0 <= s[0] <= t1]
+
+
+class Children:
+    """The server's descendant processes: their RSS summed, and the CPU seconds each has used as last seen (so a
+    process that ended between two looks still counts what it used until the last one)."""
+
+    def __init__(self, proc: psutil.Process) -> None:
+        self.proc = proc
+        self.cpu: dict[int, float] = {}
+
+    def rss_mb(self) -> float:
+        total = 0.0
+        for child in self._all():
+            try:
+                total += child.memory_info().rss / MB
+                times = child.cpu_times()
+                self.cpu[child.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        return total
+
+    def cpu_s(self) -> float:
+        self.rss_mb()
+        return sum(self.cpu.values())
+
+    def _all(self) -> list[psutil.Process]:
+        try:
+            return self.proc.children(recursive=True)
+        except psutil.Error:
+            return []
+
+
+def settle(proc: psutil.Process, children: Children, actors: int = 0) -> float:
+    """Wait until `actors` of the server's children are Ray's TrainingActor processes and the server and its
+    children have used less than SETTLED_CORES for three seconds in a row (the actors' imports are done), at most
+    SETTLE_S seconds in all; the seconds waited."""
+    t0, quiet = time.monotonic(), 0
+    while time.monotonic() - t0 < SETTLE_S and quiet < 3:
+        before = sum(proc.cpu_times()[:2]) + children.cpu_s()
+        time.sleep(1.0)
+        busy = sum(proc.cpu_times()[:2]) + children.cpu_s() - before
+        up = sum(1 for c in children._all() if _title(c).startswith("ray::TrainingActor"))
+        quiet = quiet + 1 if busy < SETTLED_CORES and up >= actors else 0
+    return time.monotonic() - t0
+
+
+def _title(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def thread_names(pid: int) -> list[str]:
@@ -490,6 +557,12 @@ class Row:
     cpu: tuple[float, float, float, float]  # CPU seconds while the sessions ran: server, load generator, other
     #                                          processes, and what the machine had (wall x cores)
     wall_s: float
+    executor: str = "thread"  # the one asked for (PLAYGROUND_EXECUTOR)
+    shown: tuple | None = None  # (training slots, executor) as Home states them
+    children_mb: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the server's child processes' RSS: before, peak, after
+    children_cpu_s: float = 0.0  # their CPU seconds while the sessions ran
+    settle_s: float = 0.0
+    children_left: int = 0  # child processes of the server still alive after it was stopped
 
     @property
     def done(self) -> list[Result]:
@@ -539,61 +612,88 @@ def cpu_snapshot(server: psutil.Process) -> tuple[float, float, float, float]:
     return sum(server.cpu_times()[:2]), sum(psutil.Process().cpu_times()[:2]), busy, time.monotonic()
 
 
-def run_n(n: int, query: str, timeout: float, tmp: Path, turn_s: str) -> Row:
+def run_n(n: int, query: str, timeout: float, tmp: Path, turn_s: str = "default", executor: str = "thread") -> Row:
     """One N on a fresh server whose runs take turns of `turn_s` seconds ("0": first come, first served;
-    "default": the server's own setting)."""
+    "default": the server's own setting) and train on `executor` (PLAYGROUND_EXECUTOR)."""
     t_wall = time.monotonic()
     if turn_s == "default":
         os.environ.pop("PLAYGROUND_TURN_S", None)
     else:
         os.environ["PLAYGROUND_TURN_S"] = turn_s
-    server = start_server(tmp / f"server-{n}-turn-{turn_s}.log", timeout=120)
+    os.environ["PLAYGROUND_EXECUTOR"] = executor
+    server = start_server(tmp / f"server-{executor}-{n}-turn-{turn_s}.log", timeout=120)
     sampler = Sampler(server.proc.pid)
+    children_pids: list[int] = []
     try:
         proc = psutil.Process(server.proc.pid)
         rss_idle = proc.memory_info().rss / MB
         warm_up(server.port, query)
-        time.sleep(1.0)
-        rss_before = proc.memory_info().rss / MB
+        shown = probe_home(server.port, pattern=HOME_EXECUTOR_RE)  # the registry (and Ray) start with the page
+        actors = shown[0] if shown and shown[1] == "ray" else 0  # a local instance prestarts one per slot
+        settle_s = settle(proc, sampler.children, actors)
+        rss_before, children_before = proc.memory_info().rss / MB, sampler.children.rss_mb()
         sampler.start()
-        cpu0 = cpu_snapshot(proc)
-        go, leave = threading.Event(), threading.Event()
-        deadline = time.monotonic() + timeout
-        sessions = [Session(i, server.port, query, go, leave, deadline) for i in range(n)]
-        for s in sessions:
-            s.start()
-        for s in sessions:
-            s.loaded.wait(max(0.0, deadline - time.monotonic()))
-        go.set()
-        for s in sessions:
-            s.finished.wait(max(0.0, deadline - time.monotonic()))
-        leave.set()
-        for s in sessions:
-            s.closed.wait(max(0.0, deadline + 35 - time.monotonic()))
-        t_left = time.monotonic()
+        cpu0, children_cpu0 = cpu_snapshot(proc), sampler.children.cpu_s()
+        results, t_left = run_sessions(n, server.port, query, timeout)
         cpu = tuple(b - a for a, b in zip(cpu0, cpu_snapshot(proc), strict=True))
+        children_cpu = sampler.children.cpu_s() - children_cpu0
         time.sleep(AFTER_S)
-        rss_after = proc.memory_info().rss / MB
+        rss_after, children_after = proc.memory_info().rss / MB, sampler.children.rss_mb()
         threads_after = job_threads(server.proc.pid)
         sampler.stop.set()
         sampler.join(5)
         home = probe_home(server.port)
+        children_pids = [c.pid for c in sampler.children._all()]
     finally:
         sampler.stop.set()
         stop_server(server)
-    results = [s.r for s in sessions]
+    left = sum(1 for pid in children_pids if _alive(pid, within_s=10.0))
     # Each job's own duration (its steps / its steps/s, measured by the server) placed before the moment its
     # end was seen: the span then carries one observation delay at most, not a start and an end delay.
     done = [r for r in results if r.status == "completed" and r.steps_per_s > 0]
     span = max(r.ended_at for r in done) - min(r.ended_at - r.steps / r.steps_per_s for r in done) if done else 0.0
     during = sampler.window(0.0, t_left)
     after_leaving = sampler.window(t_left, float("inf"))
-    alive = [t for t, _, k in after_leaving if k > 0]
+    alive = [t for t, _, k, _ in after_leaving if k > 0]
     gone = None if threads_after else (max(alive) - t_left + SAMPLE_S if alive else 0.0)
-    return Row(n, turn_s, results, span, rss_idle, rss_before, max((m for _, m, _ in during), default=rss_before),
-               rss_after, max((k for *_, k in during), default=0), threads_after, gone, home,
-               log_problems(server.log()), (cpu[0], cpu[1], max(0.0, cpu[2] - cpu[0] - cpu[1]),
-                                            cpu[3] * (os.cpu_count() or 1)), time.monotonic() - t_wall)
+    other = max(0.0, cpu[2] - cpu[0] - cpu[1] - children_cpu)
+    return Row(n, turn_s, results, span, rss_idle, rss_before, max((m for _, m, _, _ in during), default=rss_before),
+               rss_after, max((k for _, _, k, _ in during), default=0), threads_after, gone, home,
+               log_problems(server.log()), (cpu[0], cpu[1], other, cpu[3] * (os.cpu_count() or 1)),
+               time.monotonic() - t_wall, executor, shown,
+               (children_before, max((c for *_, c in during), default=children_before), children_after),
+               children_cpu, settle_s, left)
+
+
+def run_sessions(n: int, port: int, query: str, timeout: float) -> tuple[list[Result], float]:
+    """N sessions load the page, press Train together, and leave; their results and when the last tab closed."""
+    go, leave = threading.Event(), threading.Event()
+    deadline = time.monotonic() + timeout
+    sessions = [Session(i, port, query, go, leave, deadline) for i in range(n)]
+    for s in sessions:
+        s.start()
+    for s in sessions:
+        s.loaded.wait(max(0.0, deadline - time.monotonic()))
+    go.set()
+    for s in sessions:
+        s.finished.wait(max(0.0, deadline - time.monotonic()))
+    leave.set()
+    for s in sessions:
+        s.closed.wait(max(0.0, deadline + 35 - time.monotonic()))
+    return [s.r for s in sessions], time.monotonic()
+
+
+def _alive(pid: int, within_s: float) -> bool:
+    """Whether process `pid` is still alive (not a zombie) after waiting up to `within_s` seconds for it to end."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return False
+        except psutil.NoSuchProcess:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 # --- the report --------------------------------------------------------------------------------------
@@ -606,11 +706,12 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
 
 
-HEADER = (f"{'N':>3} {'turn':>7} {'done':>4} {'fail':>4} {'queue wait s':>13} {'job st/s':>8} {'all st/s':>8} "
+HEADER = (f"{'exec':>6} {'N':>3} {'turn':>7} {'done':>4} {'fail':>4} {'queue wait s':>13} {'job st/s':>8} "
+          f"{'all st/s':>8} "
           f"{'x 1 job':>7} "
           f"{'update p50':>10} {'p95':>6} {'queued p95':>10} {'RSS MB before':>13} {'peak':>6} {'after':>6} "
           f"{'after/bef':>9} "
-          f"{'job thr max':>11} {'left':>4}")
+          f"{'job thr max':>11} {'left':>4} {'Ray MB before':>13} {'peak':>6} {'after':>6}")
 
 
 def format_row(row: Row, one_job: float) -> str:
@@ -620,14 +721,15 @@ def format_row(row: Row, one_job: float) -> str:
     gaps = row.update_gaps
     ratio = row.aggregate / one_job if one_job else float("nan")
     threads = (row.threads_peak, row.threads_after) if row.threads_peak else ("n/a", "n/a")
-    return (f"{row.n:>3} {row.turn_s:>7} {len(done):>4} {row.n - len(done):>4} "
+    return (f"{row.executor:>6} {row.n:>3} {row.turn_s:>7} {len(done):>4} {row.n - len(done):>4} "
             f"{statistics.median(waits):>6.1f} /{max(waits):>5.1f} {per_job:>8.0f} {row.aggregate:>8.0f} "
             f"{ratio:>7.2f} {pct(gaps, 50):>10.2f} {pct(gaps, 95):>6.2f} {pct(row.queued_gaps, 95):>10.2f} "
             f"{row.rss_before:>13.0f} {row.rss_peak:>6.0f} {row.rss_after:>6.0f} "
-            f"{row.rss_after / row.rss_before:>9.2f} {threads[0]:>11} {threads[1]:>4}")
+            f"{row.rss_after / row.rss_before:>9.2f} {threads[0]:>11} {threads[1]:>4} "
+            f"{row.children_mb[0]:>13.0f} {row.children_mb[1]:>6.0f} {row.children_mb[2]:>6.0f}")
 
 
-TURNS_HEADER = (f"{'N':>3} {'turn':>7} {'done':>4} {'Train to 1st point p50':>22} {'p95':>6} "
+TURNS_HEADER = (f"{'exec':>6} {'N':>3} {'turn':>7} {'done':>4} {'Train to 1st point p50':>22} {'p95':>6} "
                 f"{'Train to end p50':>16} {'p95':>6} {'all st/s from Train':>19}")
 
 
@@ -635,7 +737,8 @@ def format_turns(row: Row) -> str:
     """Turns against first come, first served: how soon each run showed a point and finished, and the jobs'
     steps per second together on one clock (from the first Train)."""
     first, finish = row.first_points, row.finishes
-    return (f"{row.n:>3} {row.turn_s:>7} {len(row.done):>4} {pct(first, 50):>22.1f} {pct(first, 95):>6.1f} "
+    return (f"{row.executor:>6} {row.n:>3} {row.turn_s:>7} {len(row.done):>4} "
+            f"{pct(first, 50):>22.1f} {pct(first, 95):>6.1f} "
             f"{pct(finish, 50):>16.1f} {pct(finish, 95):>6.1f} {row.from_train:>19.0f}")
 
 
@@ -671,8 +774,13 @@ def notes(row: Row) -> list[str]:
                f"over {len(gaps)} intervals; "
                f"RSS at start {row.rss_idle:.0f} MB")
     server, client, other, had = row.cpu
-    out.append(f"CPU while the sessions ran: server {server:.0f} s, load generator {client:.0f} s, other processes "
-               f"{other:.0f} s, of {had:.0f} core-seconds; {row.wall_s:.0f} s wall for this N")
+    out.append(f"CPU while the sessions ran: server {server:.0f} s, its child processes (Ray) "
+               f"{row.children_cpu_s:.0f} s, load generator {client:.0f} s, other processes {other:.0f} s, "
+               f"of {had:.0f} core-seconds; {row.wall_s:.0f} s wall for this N")
+    slots, shown = row.shown if row.shown else ("?", "not shown")
+    out.append(f"Home: executor {shown}, {slots} training slots (asked for {row.executor}); settled "
+               f"{row.settle_s:.0f} s before the sessions; server child processes alive after it stopped: "
+               f"{row.children_left}")
     if had and other / had > 0.1:
         out.append(f"WARNING: other processes on this machine used {other / had:.0%} of its CPU during this N; "
                    "rerun on a quiet machine for clean numbers")
@@ -687,11 +795,15 @@ def main() -> None:
                              f"(default {EPOCHS}; the preset has {PRESETS[DEFAULT_PRESET].config.training.epochs})")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per N before sessions give up "
                         "(default 60 + max(4, 0.12 x epochs) s per session)")
+    parser.add_argument("--logs", help="keep each server's log in this folder as server-<executor>-<N>-turn-<T>.log")
+    parser.add_argument("--executor", nargs="+", choices=("thread", "ray"), default=["thread"],
+                        help="where the server's runs train (PLAYGROUND_EXECUTOR), each in turn")
+    parser.add_argument("--cluster", action="store_true", help="then the simulated two-node Ray cluster and the "
+                        "fault test (benchmarks/ray_cluster.py)")
     parser.add_argument("--turn-s", nargs="+", default=["default"],
                         help="the server's PLAYGROUND_TURN_S: each N is measured once per value, e.g. --turn-s 0 2 "
                              "compares first come, first served (0) with turns of 2 s (default: the server's setting)")
     parser.add_argument("--turns", action="store_true", help="short for --turn-s 0 2")
-    parser.add_argument("--logs", help="keep each server's log in this folder as server-<N>-turn-<T>.log")
     args = parser.parse_args()
     turn_values = ["0", "2"] if args.turns else [str(float(t)).removesuffix(".0") if t != "default" else t
                                                    for t in dict.fromkeys(args.turn_s)]
@@ -703,11 +815,11 @@ def main() -> None:
     if baseline_added:
         ns.insert(0, 1)
     os.environ["PLAYGROUND_SESSION_GRACE_S"] = str(GRACE_S)
-    cap = os.environ.get("PLAYGROUND_MAX_JOBS") or f"default ({os.cpu_count()} CPU cores)"
+    cap = os.environ.get("PLAYGROUND_MAX_JOBS") or f"default (the executor's; {os.cpu_count()} CPU cores)"
     shortened = f" (the preset's {preset.training.epochs}, changed via ?{query})" if query else ""
     print(f"{DEFAULT_PRESET} preset, {epochs} epochs{shortened}; "
           f"CPU cores {os.cpu_count()}; PLAYGROUND_MAX_JOBS {cap}; grace {GRACE_S} s; after = {AFTER_S:.0f} s "
-          "after the last tab closed", flush=True)
+          f"after the last tab closed; executors {', '.join(args.executor)}", flush=True)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         logs = Path(args.logs or tmp)
@@ -717,19 +829,21 @@ def main() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
         for n in ns:
             timeout = args.timeout or 60 + n * max(4.0, 0.12 * epochs)
-            for turn_s in turn_values[:1] if n == 1 else turn_values:  # one job alone takes no turns
-                rows.append(run_n(n, query, timeout, logs, turn_s))
-                print(f"  N={n}, turn {turn_s} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr, flush=True)
-    one = rows[0].done[0].steps_per_s if rows[0].done else 0.0
+            for executor in args.executor:  # interleaved: each N on each executor before the next N
+                for turn_s in turn_values[:1] if n == 1 else turn_values:  # one job alone takes no turns
+                    rows.append(run_n(n, query, timeout, logs, turn_s, executor))
+                    print(f"  N={n}, {executor}, turn {turn_s} measured in {rows[-1].wall_s:.0f} s", file=sys.stderr,
+                          flush=True)
     print(HEADER)
     for row in rows:
-        print(format_row(row, one))
+        alone = next(r for r in rows if r.executor == row.executor and r.n == 1)
+        print(format_row(row, alone.done[0].steps_per_s if alone.done else 0.0))
     print("fail: failed, diverged, stopped or lost; queue wait: median / longest over queued jobs; job st/s: mean "
           "over completed jobs; all st/s: their steps / (first start to last end); x 1 job: all st/s / the N=1 "
-          "job's st/s; update: seconds between live-panel redraws received while training (queued: while "
-          "waiting); job thr: server threads named "
-          f"playground-job, most at once / left {AFTER_S:.0f} s after leaving"
-          + ("; N=1 added as the baseline" if baseline_added else ""))
+          "job's st/s on the same executor; update: seconds between live-panel redraws received while training "
+          "(queued: while waiting); job thr: server threads named "
+          f"playground-job, most at once / left {AFTER_S:.0f} s after leaving; Ray MB: the server's child "
+          "processes' RSS summed" + ("; N=1 added as the baseline" if baseline_added else ""))
     print()
     print(TURNS_HEADER)
     for row in rows:
@@ -739,7 +853,11 @@ def main() -> None:
           "on the page; all st/s from Train: completed jobs' steps / (first Train to last end)")
     for row in rows:
         for line in notes(row):
-            print(f"  N={row.n}, turn {row.turn_s}: {line}")
+            print(f"  {row.executor} N={row.n}, turn {row.turn_s}: {line}")
+    if args.cluster:
+        from benchmarks import ray_cluster
+
+        ray_cluster.run(epochs)
 
 
 if __name__ == "__main__":

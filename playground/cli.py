@@ -10,8 +10,10 @@ playground.export.metrics_frame). `script` prints a runnable PyTorch script that
 these settings (playground.mlp.script, playground.attention.script); it is refused, with the reason, for data it
 cannot rebuild (an uploaded table, an attention task other than the symbol tasks).
 
-With --json, an attention preset's result also has "heads": per layer and head, its final entropy (nats) and
-pattern shares on the probe (see playground.attention.stages).
+The server's `executor` setting applies (playground.settings): with "ray" the run trains in a Ray actor, and the
+--json object's "executor" and "worker_pid" say what trained it. With --json, an attention preset's result
+also has "heads": per layer and head, its final entropy (nats) and pattern shares on the probe (see
+playground.attention.stages).
 
 With --json the result also says "stopped_early" (true when early stopping ended the run) and "best_epoch" (the
 evaluation with the lowest validation loss: its epoch, or its step for a run counted in steps; null when early
@@ -104,12 +106,14 @@ def _progress(snap) -> str:
 
 def run_training(name: str, config: Any, show_progress: bool,
                  schedule: list[tuple[int, str, Any]] | None = None, metrics_path: str | None = None) -> dict[str, Any]:
-    """Train through the job runner (a background thread, as in the app) and summarise the result. `schedule`:
-    (step, setting, value) changes (steering.parse_schedule), given to the job before it starts; with
-    `metrics_path`, write its metrics there as CSV (playground.export.metrics_csv)."""
+    """Train through the job runner (a background thread, as in the app; in a Ray actor where the server's
+    `executor` setting says "ray") and summarise the result. `schedule`: (step, setting, value) changes
+    (steering.parse_schedule), given to the job before it starts; with `metrics_path`, write its metrics there as
+    CSV (playground.export.metrics_csv)."""
+    from playground import executors
     from playground.jobs import Job
 
-    job = Job(config)
+    job = Job(config, executor=executors.shared())
     for step, setting, value in schedule or ():
         job.set_setting(setting, value, after_step=step)
     job.start()
@@ -141,6 +145,8 @@ def run_training(name: str, config: Any, show_progress: bool,
         "steps": snap.step,
         "seconds": round(snap.elapsed_s, 3),
         "device": snap.started.device if snap.started else None,
+        "executor": job.placement.executor if job.placement else None,  # "thread" after a fallback from Ray
+        "worker_pid": job.placement.worker_pid if job.placement else None,  # the process that trained the run
         "diagnoses": [d.to_json() for d in coach.diagnose(coach.RunHistory.from_snapshot(snap))],
         **_stopping_summary(snap),
         **_views_summary(snap.views),

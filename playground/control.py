@@ -82,6 +82,11 @@ class Control:
             return self._waited_s + (time.perf_counter() - since if since is not None else 0.0)
 
     @property
+    def turn_over(self) -> bool:
+        """Whether the queue has ended the trainer's turn and it has not lent its place yet (`end_turn`)."""
+        return self._turn_over
+
+    @property
     def lent(self) -> bool:
         """Whether the trainer has given its place up (paused, or waiting for one again)."""
         return not self._holding

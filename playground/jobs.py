@@ -21,9 +21,10 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from playground import steering
+from playground import executors, steering
 from playground.control import Control
 from playground.events import Event, FrameCaptured, RunFailed, RunFinished, RunStarted, StepEnded
+from playground.executors import Executor, Placement, ThreadExecutor
 from playground.memory import estimate
 from playground.runlog import RunLog, Snapshot
 from playground.settings import Limits
@@ -62,13 +63,15 @@ class Job:
     """One training run in a background thread, over a `RunLog` of its events. Public methods are thread-safe.
 
     The thread runs the trainer (by default the one playground.kinds names for the config's type) with
-    `_record` as its emit callback; the server's limits stop the run from there. Any other thread reads a
-    frozen `Snapshot`.
+    `_record` as its emit callback, through `executor` (playground.executors: in this thread by default, or in a
+    Ray actor whose events the thread delivers); the server's limits stop the run from there. Any other thread
+    reads a frozen `Snapshot`. `placement` says where it trained (None until it starts training).
     """
 
     def __init__(self, config: Any, trainer: Trainer | None = None, paused: bool = False,
                  admission: Admission | None = None, limits: Limits | None = None,
-                 log_type: Callable[[float], RunLog] = RunLog, **inputs: Any) -> None:
+                 log_type: Callable[[float], RunLog] = RunLog, executor: Executor | None = None,
+                 **inputs: Any) -> None:
         self.config = config  # the settings it started with
         self.settings = config  # ... with the changes asked for since (set_setting): what it trains with now
         self.run = next(_RUN_NUMBERS)
@@ -78,6 +81,8 @@ class Job:
         self.control = Control(paused=paused, place=_Place(admission, self) if admission is not None else None)
         self._trainer = trainer or _trainer_for(config)
         self._inputs = inputs
+        self.executor = executor or _THREADS
+        self.placement: Placement | None = None
         self._lock = threading.Lock()
         self._evaluated = threading.Condition(self._lock)  # notified at each evaluation and at the end
         self._log = log_type(time.perf_counter())  # a sweep's job folds its variants too (playground.sweep)
@@ -99,7 +104,7 @@ class Job:
             self._record(RunFinished("stopped", 0, 0.0))  # stopped while still queued
             return
         try:
-            self._trainer(self.config, self._record, self.control, **self._inputs)
+            self.executor.run(self._trainer, self.config, self._record, self.control, self._inputs, self._placed)
         except BaseException as e:  # a trainer should never raise; if it does, keep the app alive
             self._record(RunFailed("failed", f"{type(e).__name__}: {e}", self._log.step, self._elapsed()))
         finally:
@@ -107,6 +112,9 @@ class Job:
                 self._admission.leave(self, self._elapsed() - self.control.waited_s if self._log.started else None)
         if self._log.end is None:
             self._record(RunFailed("failed", "The trainer ended without a result.", self._log.step, self._elapsed()))
+
+    def _placed(self, placement: Placement) -> None:
+        self.placement = placement
 
     def trains(self, config: Any, **inputs: Any) -> bool:
         """Whether this job trains `config` on `inputs` (the trainer's other arguments, e.g. an uploaded table:
@@ -279,6 +287,7 @@ class Job:
 
 
 _LIVE: weakref.WeakSet[Job] = weakref.WeakSet()
+_THREADS = ThreadExecutor()
 
 
 def stop_and_join(jobs: list[Job], timeout: float) -> None:
@@ -293,8 +302,10 @@ def stop_and_join(jobs: list[Job], timeout: float) -> None:
 @atexit.register
 def stop_all(timeout: float = 10.0) -> None:
     """Stop and join every started job. Runs at interpreter exit: a daemon thread still inside torch
-    when the interpreter finalises aborts the process ("terminate called without an active exception")."""
+    when the interpreter finalises aborts the process ("terminate called without an active exception").
+    Then every worker of the shared executors (Ray actors) is stopped."""
     stop_and_join(list(_LIVE), timeout)
+    executors.shutdown()
 
 
 def _trainer_for(config: Any) -> Trainer:

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from playground import executors
+from playground.executors import Executor
 from playground.jobs import Job, Snapshot, stop_and_join
 from playground.settings import Limits, Settings, load
 from playground.turns import TurnQueue
@@ -35,9 +37,10 @@ KEPT_POINTS = 2_000  # training-loss points kept per reaped run (a page draws a 
 RECENT_RUNS = 20  # runs whose training time estimates the length of a run that has not started (RunQueue.wait_s)
 
 
-def default_max_running(settings: Settings | None = None) -> int:
-    """`max_jobs` from the settings ($PLAYGROUND_MAX_JOBS, then the settings file), else one job per GPU,
-    else one per two CPU cores (at least one).
+def default_max_running(settings: Settings | None = None, executor: Executor | None = None) -> int:
+    """`max_jobs` from the settings ($PLAYGROUND_MAX_JOBS, then the settings file), else the executor's slots
+    (Ray: one per CPU of the cluster, playground.ray_executor), else, for threads, one job per GPU, else one per
+    two CPU cores (at least one).
 
     Why not one per core: a small model's training step is mostly Python, and every job's thread holds the
     same GIL for it. With 30 sessions training the moons preset on 2 cores (benchmarks/load.py), a cap of 1
@@ -47,6 +50,8 @@ def default_max_running(settings: Settings | None = None) -> int:
     settings = settings or load()
     if settings.max_jobs is not None:
         return settings.max_jobs
+    if executor is not None:
+        return executor.slots()
     import torch
 
     return torch.cuda.device_count() or max(1, (os.cpu_count() or 1) // 2)
@@ -183,19 +188,26 @@ def queue_wait_s(left_s: Sequence[float], ahead_s: Sequence[float], places: int)
 class JobRegistry:
     """One job per owner; reaped when the owner is gone; all stopped and joined at exit. Thread-safe.
 
-    `grace_s`, `max_running`, `limits` and `turn_s` default to the server settings (playground.settings.load(), or
-    `settings` when given). `clock` gives the seconds that `reap` measures absence in. The queue is a
+    `grace_s`, `max_running`, `limits`, `turn_s` and `executor` default to the server settings
+    (playground.settings.load(), or `settings` when given; the executor is the process-wide one of its kind,
+    playground.executors.shared). `clock` gives the seconds that `reap` measures absence in. The queue is a
     playground.turns.TurnQueue (runs take turns of `turn_s` seconds) when `turn_s` > 0, else a `RunQueue`.
     """
 
     def __init__(self, grace_s: float | None = None, max_running: int | None = None,
                  limits: Limits | None = None, settings: Settings | None = None,
-                 clock: Callable[[], float] = time.monotonic, turn_s: float | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, turn_s: float | None = None,
+                 executor: Executor | None = None) -> None:
         settings = settings or load()
+        self.executor = executor or executors.shared(settings.executor)
         # How long a disconnected owner may take to come back (a dropped connection; a reload is a new owner).
         self.grace_s = settings.session_grace_s if grace_s is None else grace_s
         self.limits = limits or Limits.from_settings(settings)
-        self.queue = _queue(max_running or default_max_running(settings), settings, turn_s)
+        if turn_s is None and self.executor.name == executors.RAY:
+            # A run waiting for its turn keeps its model in its Ray worker, a process holding a CPU: with more runs
+            # in memory than CPUs the next run's worker could never start. First come, first served, then.
+            turn_s = 0.0
+        self.queue = _queue(max_running or default_max_running(settings, self.executor), settings, turn_s)
         self._clock = clock
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
@@ -204,7 +216,7 @@ class JobRegistry:
 
     def start(self, owner: str, config: Any, **kwargs: Any) -> Job:
         """Stop the owner's previous job, if any, and start a new one (queued if the cap is reached)."""
-        job = Job(config, admission=self.queue, limits=self.limits, **kwargs)
+        job = Job(config, admission=self.queue, limits=self.limits, executor=self.executor, **kwargs)
         with self._lock:
             old = self._jobs.get(owner)
             self._jobs[owner] = job
@@ -289,13 +301,15 @@ class JobRegistry:
                                    step_x=snap.step_x[keep], step_loss=snap.step_loss[keep])
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop every job and join its thread (at most `timeout` seconds in all)."""
+        """Stop every job and join its thread (at most `timeout` seconds in all), then the executor's workers (a Ray
+        executor's actors; it starts new ones if used again)."""
         with self._lock:
             jobs = list(self._jobs.values())
             self._jobs.clear()
             self._last_seen.clear()
             self._kept.clear()
         stop_and_join(jobs, timeout)
+        self.executor.close()
 
 
 def _queue(max_running: int, settings: Settings, turn_s: float | None) -> RunQueue | TurnQueue:

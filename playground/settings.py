@@ -22,12 +22,17 @@ from the repository root), or the path in $PLAYGROUND_SETTINGS; `playground.exam
     turns_memory_mb    PLAYGROUND_TURNS_MEMORY_MB     512                         the runs kept in memory while they
                                                                                   take turns, at their estimated
                                                                                   peaks in MB; more wait unstarted
+    executor           PLAYGROUND_EXECUTOR            thread                      where runs train: "thread" (threads
+                                                                                  of the server process) or "ray" (Ray
+                                                                                  actors: a local instance, or the
+                                                                                  cluster $RAY_ADDRESS names;
+                                                                                  playground.executors)
 
 `max_jobs`, `max_params`, `max_run_memory_mb` and `turns_memory_mb` are whole numbers of at least 1, `session_grace_s`
-and `turn_s` are 0 or more, and `max_job_seconds` is more than 0. A bad setting never stops the server: a malformed
-file, an unknown key or a bad value is reported with `warnings.warn` (naming the file or variable and the key) and
-skipped, so the next place in the order decides. A missing `playground.toml` is the usual case and
-says nothing; a missing file that $PLAYGROUND_SETTINGS names is reported.
+and `turn_s` are 0 or more, `max_job_seconds` is more than 0, and `executor` is one of its names. A bad setting never
+stops the server: a malformed file, an unknown key or a bad value is reported with `warnings.warn` (naming the file or
+variable and the key) and skipped, so the next place in the order decides. A missing `playground.toml` is the usual
+case and says nothing; a missing file that $PLAYGROUND_SETTINGS names is reported.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class Settings:
     # process and room for the pages' sessions. 512 MB holds 38 runs of the MLP's moons preset (13 MB each) or 11 of
     # the attention playground's tiny-lm (45 MB); the sum of peaks over-counts, as a waiting run holds no activations.
     turns_memory_mb: int = 512
+    executor: str = "thread"  # where runs train (playground.executors.EXECUTORS): in process unless set up for Ray
 
 
 # key -> (environment variable, whole number?, smallest value allowed, is the smallest value itself allowed?)
@@ -79,18 +85,29 @@ _RULES: dict[str, tuple[str, bool, float, bool]] = {
     "turn_s": ("PLAYGROUND_TURN_S", False, 0, True),
     "turns_memory_mb": ("PLAYGROUND_TURNS_MEMORY_MB", True, 1, True),
 }
-assert set(_RULES) == {f.name for f in fields(Settings)}
-ENV_VARS = {key: rule[0] for key, rule in _RULES.items()}
+# key -> (environment variable, the names allowed): settings that name a choice
+_CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "executor": ("PLAYGROUND_EXECUTOR", ("thread", "ray")),  # playground.executors.EXECUTORS
+}
+assert set(_RULES) | set(_CHOICES) == {f.name for f in fields(Settings)}
+ENV_VARS = {key: rule[0] for key, rule in [*_RULES.items(), *_CHOICES.items()]}
 
 
 def _rule_text(key: str) -> str:
+    if key in _CHOICES:
+        return "one of " + ", ".join(repr(name) for name in _CHOICES[key][1])
     _, whole, least, inclusive = _RULES[key]
     kind = "a whole number" if whole else "a number of seconds"
     return f"{kind} {'of at least' if inclusive else 'greater than'} {least:g}"
 
 
-def _check(key: str, value: object) -> int | float:
+def _check(key: str, value: object) -> int | float | str:
     """The value as the setting's type; ValueError if it breaks the key's rule (bools are not numbers)."""
+    if key in _CHOICES:
+        name = value.strip().lower() if isinstance(value, str) else value
+        if name not in _CHOICES[key][1]:
+            raise ValueError
+        return name
     _, whole, least, inclusive = _RULES[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError
@@ -107,7 +124,7 @@ def _check(key: str, value: object) -> int | float:
     return number
 
 
-def _read_file(path: Path, named: bool) -> dict[str, int | float]:
+def _read_file(path: Path, named: bool) -> dict[str, int | float | str]:
     """The valid keys of the file's [server] table; everything wrong is warned about and skipped."""
     try:
         with path.open("rb") as f:
@@ -127,10 +144,10 @@ def _read_file(path: Path, named: bool) -> dict[str, int | float]:
     if not isinstance(table, dict):
         warnings.warn(f"Settings file {path}: {TABLE!r} must be a table ([{TABLE}]); ignored.", stacklevel=3)
         return {}
-    values: dict[str, int | float] = {}
+    values: dict[str, int | float | str] = {}
     for key, raw in table.items():
-        if key not in _RULES:
-            warnings.warn(f"Settings file {path}: unknown key {key!r} in [{TABLE}] (known: {', '.join(_RULES)}); "
+        if key not in _RULES and key not in _CHOICES:
+            warnings.warn(f"Settings file {path}: unknown key {key!r} in [{TABLE}] (known: {', '.join(ENV_VARS)}); "
                           "ignored.", stacklevel=3)
             continue
         try:
@@ -141,20 +158,22 @@ def _read_file(path: Path, named: bool) -> dict[str, int | float]:
     return values
 
 
-def _show(value: int | float | None) -> str:
+def _show(value: int | float | str | None) -> str:
     if value is None:
         return "the default"
+    if isinstance(value, str):
+        return repr(value)
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
-def _read_env(environ: Mapping[str, str], fallback: Settings) -> dict[str, int | float]:
-    values: dict[str, int | float] = {}
-    for key, (name, *_) in _RULES.items():
+def _read_env(environ: Mapping[str, str], fallback: Settings) -> dict[str, int | float | str]:
+    values: dict[str, int | float | str] = {}
+    for key, (name, *_) in [*_RULES.items(), *_CHOICES.items()]:
         raw = environ.get(name, "").strip()
         if not raw:
             continue
         try:
-            values[key] = _check(key, float(raw))
+            values[key] = _check(key, raw if key in _CHOICES else float(raw))
         except ValueError:
             warnings.warn(f"{name} must be {_rule_text(key)}; got {raw!r}. Using {_show(getattr(fallback, key))}.",
                           stacklevel=3)

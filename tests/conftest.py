@@ -48,3 +48,22 @@ def tiny_config(**training) -> MLPRunConfig:
 @pytest.fixture
 def tiny() -> MLPRunConfig:
     return tiny_config()
+
+
+@pytest.fixture(scope="session")
+def ray_executor():
+    """The process-wide Ray executor on one local Ray instance (every core; ~10 s to start), shared by every Ray
+    test of the session, and shut down (actors killed, the instance stopped) at the session's end.
+
+    Created in a thread that ends at once, as a Streamlit script run's thread does: the instance must outlive it."""
+    pytest.importorskip("ray")
+    from playground import executors
+
+    made: list = []
+    first_use = threading.Thread(target=lambda: made.append(executors.shared("ray")))
+    first_use.start()
+    first_use.join()
+    executor = made[0]
+    assert executor.name == "ray", executor.notice
+    yield executor
+    executors.shutdown()

@@ -168,7 +168,7 @@ def progress(snap: Snapshot) -> None:
         parts.append(f"{snap.steps_per_second:,.0f} steps/s")
     parts += [p for p in [_time_part(snap), f"device {device}"] if p]
     st.progress(min(snap.step / total, 1.0), text=" · ".join(parts))
-    if snap.started and snap.started.validation:  # which split early stopping decides on
+    if snap.started is not None and snap.started.validation:  # which split early stopping decides on
         st.caption(f"Early stopping watches the validation loss on {snap.started.validation}.")
     _end_messages(snap)
     queue = registry.shared().queue

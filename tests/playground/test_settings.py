@@ -119,3 +119,14 @@ def test_the_run_memory_budget_comes_from_the_file_or_the_environment(tmp_path):
     assert load_quietly(environ={"PLAYGROUND_MAX_RUN_MEMORY_MB": "2048"}, path=path).max_run_memory_mb == 2048
     with pytest.warns(UserWarning, match="max_run_memory_mb must be a whole number of at least 1; got 0"):
         assert load(environ={}, path=write(tmp_path, "[server]\nmax_run_memory_mb = 0\n")).max_run_memory_mb == 256
+
+
+def test_the_executor_comes_from_the_file_or_the_environment(tmp_path):
+    assert Settings().executor == "thread"
+    path = write(tmp_path, '[server]\nexecutor = "ray"\n')
+    assert load_quietly(environ={}, path=path).executor == "ray"
+    assert load_quietly(environ={"PLAYGROUND_EXECUTOR": " Thread "}, path=path).executor == "thread"
+    with pytest.warns(UserWarning, match="PLAYGROUND_EXECUTOR must be one of 'thread', 'ray'; got 'dask'. Using 'ray'"):
+        assert load(environ={"PLAYGROUND_EXECUTOR": "dask"}, path=path).executor == "ray"
+    with pytest.warns(UserWarning, match=r"\[server\] executor must be one of 'thread', 'ray'; got 2"):
+        assert load(environ={}, path=write(tmp_path, "[server]\nexecutor = 2\n")).executor == "thread"
