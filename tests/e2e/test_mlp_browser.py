@@ -89,7 +89,7 @@ def test_moons_trains_live_and_reaches_090(page, app_url):
     assert step_of(text2) > step_of(text1), (text1, text2)
 
     final = wait_status(page, "completed", timeout=120)
-    assert "step 7,500/7,500" in final, final
+    assert "step 25,000/25,000" in final, final
     wait_idle(page)
     accuracy = poll("the test accuracy metric", lambda: metric_value(page, "Test accuracy"), timeout=30)
     assert float(accuracy) >= 0.9, f"test accuracy {accuracy} on the page (progress: {final!r})"
