@@ -2,7 +2,8 @@
 
 Every widget has a key "mlp.<field>". The last valid config is kept in session state under
 "mlp.saved", so widgets get their values back after a page switch (Streamlit drops the state of
-widgets that are not drawn). A preset or a shared link loads a config into the widget keys.
+widgets that are not drawn). A preset or a shared link loads a config into the widget keys. The CSV upload's
+part of the Data section is playground.ui.mlp_csv.
 """
 
 from __future__ import annotations
@@ -27,19 +28,16 @@ from playground.mlp.config import (
     MAX_SAMPLES,
     MAX_WIDTH,
     REGRESSION_2D,
-    TASKS,
     DataConfig,
     MLPConfig,
     MLPRunConfig,
     TrainConfig,
 )
-from playground.mlp.data import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, DataError, make_dataset, read_csv
 from playground.mlp.features import LABELS
 from playground.mlp.presets import DEFAULT_PRESET, PRESETS
-from playground.mlp.tables import id_like
 from playground.ui import classroom, steer
+from playground.ui.mlp_csv import NEED_TABLE, PREFIX, TABLE, csv_section
 from playground.ui.session import init_state
-from playground.ui.text import literal
 from playground.ui.widgets import (
     LEARNING_RATES,
     form_start,
@@ -50,14 +48,7 @@ from playground.ui.widgets import (
     write_link,
 )
 
-PREFIX = "mlp."
 SAVED = PREFIX + "saved"
-TABLE = PREFIX + "table"  # (file name, DataFrame) of the last upload that could be read
-NEED_TABLE = "Upload a CSV file to train on it."
-PREVIEW_ROWS = 50  # rows of an uploaded table shown in its preview
-TABLE_OK = PREFIX + "table_ok"  # whether that table made a dataset with the chosen target and task
-SEEN = PREFIX + "upload_seen"  # file id of the upload in the uploader at the last run
-READ = PREFIX + "upload_read"  # file id of the upload TABLE was read from: read once, the same table in every run
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU",
                      "tanh": "Tanh", "sigmoid": "Sigmoid", "identity": "Identity (linear)"}
 DATASET_LABELS = {"moons": "moons", "circles": "circles", "blobs": "blobs", "xor": "XOR", "spiral": "spiral",
@@ -218,7 +209,7 @@ def _data_section(lesson: classroom.Lesson) -> tuple[str, pd.DataFrame | None, l
         disabled=not generated,
         help="What the network gets from each point (x, y): derived features can stand in for depth.")
     if dataset == "csv":
-        table, csv_problems = _csv_section()
+        table, csv_problems = csv_section()
         problems += csv_problems
     r = row()
     put(r.slider, "data.test_fraction", "Test fraction", 0.05, 0.5, step=0.05, key=PREFIX + "test_fraction")
@@ -270,73 +261,6 @@ def _training_section(lesson: classroom.Lesson) -> None:
     steer.early_stopping_widgets(PREFIX, f"a validation split of {share:.0%} of the training rows",
                                  "validation accuracy (R² for regression)", put)
 
-
-def _csv_section() -> tuple[pd.DataFrame | None, list[str]]:
-    """The upload widget, target and task pickers. Returns the table and any problems."""
-    upload = st.file_uploader(
-        "CSV file", type=["csv", "txt", "tsv"], key=PREFIX + "upload",
-        help=f"At most {MAX_UPLOAD_BYTES // 2**20} MB, {MAX_ROWS:,} rows and {MAX_COLUMNS} columns.")
-    if upload is not None:
-        new = st.session_state.get(SEEN) != upload.file_id
-        st.session_state[SEEN] = upload.file_id
-        try:
-            if st.session_state.get(READ) != upload.file_id:  # a bad file is read again, to show its error again
-                st.session_state[TABLE] = (upload.name, read_csv(upload.getvalue(), upload.name))
-                st.session_state[READ] = upload.file_id
-        except DataError as e:
-            st.error(literal(str(e) if upload.name in str(e) else f"{upload.name}: {e}"))
-            if new and not st.session_state.get(TABLE_OK):  # a new bad file does not fall back on an unusable one
-                _forget_table()
-            if TABLE in st.session_state:
-                st.caption(literal(f"Still using {st.session_state[TABLE][0]}."))
-    if TABLE not in st.session_state:
-        return None, [NEED_TABLE]
-    file_name, table = st.session_state[TABLE]
-    name = literal(file_name)  # for our own sentences around it, which are Markdown
-    if upload is None:  # emptied by its ✕, or by leaving the page: the table is kept until forgotten
-        st.caption(f"Using {name}, uploaded earlier.")
-        st.button(f"Forget {name}", key=PREFIX + "forget_table", on_click=_forget_table, icon=":material/delete:")
-    columns = list(table.columns)
-    if st.session_state.get(PREFIX + "target") not in columns:
-        st.session_state[PREFIX + "target"] = columns[-1]
-    r = row()
-    target = r.selectbox("Target column", columns, key=PREFIX + "target")
-    task = r.selectbox("Task", TASKS, key=PREFIX + "task", help="auto: classes for text or few whole numbers.")
-    features = [c for c in columns if c != target]
-    # before the widget is drawn: names of another table's columns, or of the column just made the target, go
-    st.session_state[PREFIX + "ignore"] = [c for c in st.session_state.get(PREFIX + "ignore") or () if c in features]
-    ignore = st.multiselect("Leave out columns", features, key=PREFIX + "ignore",
-                            help="Columns that are not features: an id, a row number, a copy of the target.")
-    if suspects := [c for c in id_like(table) if c in features and c not in ignore]:
-        quoted = literal(", ".join(f"'{c}'" for c in suspects))
-        it, they = ("it", "it carries") if len(suspects) == 1 else ("them", "they carry")
-        st.caption(f"{quoted} {'looks like a row identifier' if it == 'it' else 'look like row identifiers'}: a "
-                   f"model can learn to recognise rows by {it} instead of from the features. Leave {it} out unless "
-                   f"{they} meaning.")
-        st.button(f"Leave out {quoted}", key=PREFIX + "ignore_ids", on_click=_leave_out, args=(suspects,),
-                  icon=":material/playlist_remove:")
-    with st.expander(f"Preview of {name}"):
-        st.dataframe(table.head(PREVIEW_ROWS), hide_index=True)
-    try:
-        data = make_dataset(DataConfig(dataset="csv", target=target, task=task, ignore=tuple(ignore)), table)
-    except (DataError, ValueError) as e:
-        st.session_state[TABLE_OK] = False
-        return table, [f"{file_name}: {e}"]
-    st.session_state[TABLE_OK] = True
-    kind = f"{data.n_classes} classes" if data.task == "classification" else "regression"
-    n_features = f"{data.n_features} feature{'s' * (data.n_features != 1)}"
-    st.caption(literal(f"{file_name}: {len(table):,} rows, {n_features}, {kind}. " + " ".join(data.notes)))
-    return table, []
-
-
-def _leave_out(columns: list[str]) -> None:
-    st.session_state[PREFIX + "ignore"] = [*(st.session_state.get(PREFIX + "ignore") or ()), *columns]
-
-
-def _forget_table() -> None:
-    st.session_state.pop(TABLE, None)
-    st.session_state.pop(READ, None)
-    st.session_state.pop(TABLE_OK, None)
 
 
 def _config(dataset: str, n_layers: int) -> MLPRunConfig:
