@@ -52,8 +52,9 @@ CLASSROOM_FIELDS = {"task.task": "Task", "task.seq_len": "seq_len", "task.vocab_
 
 
 def load_config(cfg: AttentionRunConfig) -> None:
-    """Show `cfg` in the widgets (keys "attention.<part>.<field>", see config_form) and keep it as the saved one."""
-    config_form.load(cfg, PREFIX, SAVED)
+    """Show `cfg` in the widgets (keys "attention.<part>.<field>", see config_form) and keep it as the saved one, the
+    fixed settings of a classroom link's lesson kept."""
+    config_form.load(classroom.kept(PREFIX, cfg), PREFIX, SAVED)
 
 
 def _load_preset() -> None:

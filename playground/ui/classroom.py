@@ -75,6 +75,20 @@ def lesson(prefix: str, cls: type, fields: Collection[str]) -> Lesson:
     return st.session_state[key]
 
 
+def kept(prefix: str, config: Any) -> Any:
+    """`config` with the fixed settings of this session's classroom lesson on page `prefix` (if it has one), for
+    whatever loads settings into the form (an imported file, a run's "load these settings", a coach's fix): a
+    locked control keeps showing the lesson's value, which is the one the run takes. Where the lesson's values do
+    not go with the rest of `config`, the lesson's settings as a whole."""
+    lesson = st.session_state.get(prefix + "classroom")
+    if not lesson:
+        return config
+    try:
+        return lesson.apply(config)
+    except ValueError:
+        return lesson.config
+
+
 def lesson_caption(place: Any, lesson: Lesson) -> None:
     """In place of the preset's note: that the settings are a lesson's, and how many it fixes."""
     fixed = len(lesson.rules.fixed)

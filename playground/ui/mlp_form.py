@@ -97,7 +97,9 @@ def widget_values(cfg: MLPRunConfig) -> dict[str, Any]:
 
 
 def load_config(cfg: MLPRunConfig) -> None:
-    """Show `cfg` in the widgets (call from a callback or before the widgets are drawn)."""
+    """Show `cfg` in the widgets (call from a callback or before the widgets are drawn), the fixed settings of a
+    classroom link's lesson kept."""
+    cfg = classroom.kept(PREFIX, cfg)
     for key, value in widget_values(cfg).items():
         st.session_state[key] = value
     st.session_state[SAVED] = cfg

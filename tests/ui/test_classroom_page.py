@@ -120,3 +120,24 @@ def test_the_attention_page_takes_classroom_links_too(app):
     assert not [s for s in app.selectbox if s.key == "attention.preset"]
     saved = app.session_state["attention.saved"]
     assert (saved.task.task, saved.model.n_heads, saved.training.steps) == ("sort", 4, 20)
+
+
+def test_an_imported_config_keeps_the_lessons_locked_and_hidden_settings(app):
+    """A student's imported file changes the free settings only: a locked control keeps showing the lesson's value,
+    the one the run takes."""
+    import dataclasses
+
+    from playground.mlp.presets import PRESETS
+
+    open_link(app, {**LESSON, "hide": "data.dataset", "lock": "training.epochs,training.learning_rate"})
+    mine = PRESETS["moons"].config
+    mine = dataclasses.replace(mine, training=dataclasses.replace(mine.training, epochs=37, learning_rate=0.3,
+                                                                  batch_size=64))
+    app.file_uploader(key="mlp.import_config").set_value(("mine.json", mine.to_json().encode(),
+                                                          "application/json")).run()
+    assert not app.exception
+    epochs = app.number_input(key="mlp.epochs")
+    assert epochs.disabled and epochs.value == 3  # the lesson's, not the file's 37
+    saved = app.session_state["mlp.saved"]
+    assert (saved.training.epochs, saved.training.learning_rate, saved.data.dataset) == (3, 0.003, "circles")
+    assert saved.training.batch_size == 64  # free: the file's
