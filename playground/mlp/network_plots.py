@@ -20,7 +20,7 @@ from PIL import Image
 from playground.mlp.layer_stats import LayersView
 from playground.mlp.network import LayerView, NetworkView, unit_scales
 from playground.mlp.plots import DIVERGING, _diverging
-from playground.plots import CLASS_COLOURS, base_layout, empty_figure, make_figure, plain_label, trace
+from playground.plots import CLASS_COLOURS, EMPTY_MESSAGE, base_layout, empty_figure, make_figure, plain_label, trace
 
 PICTURE = 5 / 6  # a picture's side, in the figure's units (one unit between rows; both axes share the unit): 20
 # pixels of a 24-pixel slot at network.THUMB = 20
@@ -106,16 +106,16 @@ def column_image(layer: LayerView) -> dict:
     return {"source": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")}
 
 
-def network_figure(view: NetworkView | None, *, height: int = 420) -> go.Figure:
+def network_figure(view: NetworkView | None, *, height: int = 420, empty_message: str = EMPTY_MESSAGE) -> go.Figure:
     """The network as columns of pictures, inputs on the left, output on the right, links drawn by weight.
 
     Each column is one layout image (`column_image`): its units' values over `view.x` x `view.y` on the
     diverging scale, each scaled by its own largest |value| (`unit_scales`), one picture per unit one unit apart;
     a trace "neurons" puts a marker on each picture for its tooltip (`_hover`). A column's title says how many
-    units it shows of how many. None: an empty figure.
+    units it shows of how many. None: an empty figure with `empty_message`.
     """
     if view is None or not view.layers:
-        return empty_figure("network", height)
+        return empty_figure("network", height, empty_message)
     ys, gap = positions(view), column_gap(view)
     images, annotations, marks = [], [], {"x": [], "y": [], "text": []}
     top = max(float(y.max()) for y in ys) + 0.5

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground import plots
 from playground.mlp import network_plots
 from playground.mlp.network import MAX_UNITS, NetworkView
 from playground.ui import live
@@ -19,10 +20,12 @@ def _choices(view: NetworkView) -> dict[str, str]:
             for i, label in enumerate(layer.labels)}
 
 
-def network_panel(view: NetworkView | None, place, revision: int, height: int, frames: dict | None = None) -> None:
+def network_panel(view: NetworkView | None, place, revision: int, height: int, frames: dict | None = None,
+                  empty_message: str = plots.EMPTY_MESSAGE) -> None:
     """The network figure in `place` (animated through `frames`, a payload of mlp/frame_plots, when given), a note
-    when units are left out, and a popover to see one neuron large."""
-    fig = live.cached("mlp.network", (view,), lambda: network_plots.network_figure(view, height=height))
+    when units are left out, and a popover to see one neuron large; `empty_message` in the figure without a view."""
+    fig = live.cached("mlp.network", (view, empty_message),
+                      lambda: network_plots.network_figure(view, height=height, empty_message=empty_message))
     chart(fig, "mlp.network_chart", place, revision, frames=frames)
     if view is None:
         return

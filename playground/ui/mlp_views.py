@@ -124,7 +124,8 @@ def run_views(snap: Snapshot, v: MLPViews | None, info: MLPRunInfo | None, place
         chart(fig, "mlp.boundary_chart", c1, snap.run, frames=frames if following else None)
         network = v.network if v is not None else None
         frames = frame_plots.network_payload(unsent(snap, "mlp.network_chart"), network, run=snap.run, live=snap.active)
-        mlp_network.network_panel(network, c2, snap.run, NETWORK_HEIGHT, frames if following else None)
+        empty = "No evaluation yet" if snap.active else "The run ended before its first evaluation"
+        mlp_network.network_panel(network, c2, snap.run, NETWORK_HEIGHT, frames if following else None, empty)
     elif snap.started is not None:  # before it (queued, set-up, ended there) the number of features is unknown
         c2.caption("A table's network: each layer's weights (rows its units) and the spread of its outputs on the "
                    "test split. The decision boundary is drawn for datasets with two features.")

@@ -97,6 +97,8 @@ def test_divergence_shows_the_hint_and_a_new_run_works(app):
     assert "training diverged" in errors and "learning rate (10)" in errors
     empty = charts(app)["mlp.metric_chart"]["layout"]["annotations"][0]["text"]  # it blew up within the first epoch
     assert empty == "The run ended before its first evaluation"
+    network = charts(app)["mlp.network_chart"]["layout"]["annotations"][0]["text"]  # not "Press Train to start"
+    assert network == "The run ended before its first evaluation"
     app.select_slider(key="mlp.learning_rate").set_value(0.1).run()
     app.button(key="mlp.train").click().run()
     run_until(app, lambda at: "completed" in progress_text(at))
