@@ -17,7 +17,7 @@ from string import Template
 from playground.attention import tasks
 from playground.attention.config import AttentionRunConfig
 from playground.attention.training import eval_chunk
-from playground.torchkit import OPTIMIZERS
+from playground.script_parts import optimizer_values
 
 
 def render(config: AttentionRunConfig) -> str:
@@ -29,16 +29,13 @@ def render(config: AttentionRunConfig) -> str:
         raise ValueError(f"A script can rebuild the {covered} tasks only; the {task.label} task's data is not "
                          "written out for one.")
     t, m, tr = config.task, config.model, config.training
-    cls, extra = OPTIMIZERS[tr.optimizer]
-    optimizer = f"torch.optim.{cls.__name__}"
     values = {
         "task": task.label, "targets": targets, "symbols": repr("".join(tasks.spec(t).vocab.tokens)),
         "seq_len": repr(t.seq_len), "vocab_size": repr(t.vocab_size), "data_seed": repr(t.seed),
         "n_held_out": repr(task.n_held_out), "d_model": repr(m.d_model), "n_heads": repr(m.n_heads),
         "n_layers": repr(m.n_layers), "d_ff": repr(m.d_ff), "activation": repr(m.activation),
         "positional": repr(m.positional), "dropout": repr(m.dropout), "context": repr(m.context),
-        "optimizer": optimizer, "optimizer_extra": repr(extra), "learning_rate": repr(tr.learning_rate),
-        "batch_size": repr(tr.batch_size), "steps": repr(tr.steps), "weight_decay": repr(tr.weight_decay),
+        "batch_size": repr(tr.batch_size), "steps": repr(tr.steps), **optimizer_values(tr),
         "seed": repr(tr.seed), "eval_chunk": repr(eval_chunk(tr.batch_size)),
     }
     return _TEMPLATE.substitute(values)
@@ -156,14 +153,7 @@ class Transformer(nn.Module):
         return self.head(self.ln_f(x))  # (B, T, n_outputs)
 
 
-def make_optimizer(params):
-    """$optimizer, with PyTorch's fused kernel where it has one (the same updates, fewer calls)."""
-    params = list(params)
-    kwargs = dict(lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY, **$optimizer_extra)
-    try:
-        return $optimizer(params, fused=True, **kwargs)
-    except (RuntimeError, TypeError, ValueError):  # no fused kernel here
-        return $optimizer(params, **kwargs)
+$make_optimizer
 
 
 def main():

@@ -19,6 +19,7 @@ import textwrap
 from string import Template
 
 from playground.mlp.config import CLASSIFICATION_2D, REGRESSION_2D, MLPRunConfig
+from playground.script_parts import optimizer_values
 
 # How each built-in dataset is made, as mlp/data.py makes it (GENERATORS, LOADERS): code for the body of
 # load_data(), which must set x, y and class_names; a generator's code draws from `rng`,
@@ -53,10 +54,6 @@ _CLASS_IDS = "class_names = [str(c) for c in range(int(y.max()) + 1)]"
 # mlp/features.py: each derived input from the standardised point (x, y)
 _FEATURES = {"x": "x", "y": "y", "x2": "x * x", "y2": "y * y", "xy": "x * y", "sin_x": "torch.sin(x)",
              "sin_y": "torch.sin(y)"}
-# torchkit.OPTIMIZERS
-_OPTIMIZERS = {"sgd": ("torch.optim.SGD", {}), "momentum": ("torch.optim.SGD", {"momentum": 0.9}),
-               "adam": ("torch.optim.Adam", {}), "adamw": ("torch.optim.AdamW", {}),
-               "rmsprop": ("torch.optim.RMSprop", {})}
 
 
 def render(config: MLPRunConfig) -> str:
@@ -75,7 +72,6 @@ def render(config: MLPRunConfig) -> str:
         making = _LOADED.format(name=d.dataset)
     derived = generated and tuple(d.features) != ("x", "y")
     input_names = ", ".join(d.features) + " of each point (x, y)" if derived else "the features themselves"
-    optimizer, extra = _OPTIMIZERS[t.optimizer]
     values = {
         "title": f"an MLP on the {d.dataset} dataset",
         "config_json": _settings_comment(config),
@@ -83,8 +79,7 @@ def render(config: MLPRunConfig) -> str:
         "n_classes": repr(d.n_classes), "test_fraction": repr(d.test_fraction), "data_seed": repr(d.seed),
         "hidden_sizes": repr(tuple(m.hidden_sizes)),
         "activations": repr(tuple(m.activations)), "dropout": repr(m.dropout), "init": repr(m.init),
-        "optimizer": optimizer, "optimizer_extra": repr(extra), "learning_rate": repr(t.learning_rate),
-        "batch_size": repr(t.batch_size), "epochs": repr(t.epochs), "weight_decay": repr(t.weight_decay),
+        "batch_size": repr(t.batch_size), "epochs": repr(t.epochs), **optimizer_values(t),
         "seed": repr(t.seed), "task": repr("regression" if regression else "classification"),
         "making": _indent(making, 4), "input_names": input_names,
         "datasets_import": "from sklearn import datasets\n" if "datasets." in making else "",
@@ -218,14 +213,7 @@ class MLP(nn.Module):
         return self.output(self.hidden(x))  # (batch, n_inputs) -> (batch, n_outputs)
 
 
-def make_optimizer(params):
-    """$optimizer, with PyTorch's fused kernel where it has one (the same updates, fewer calls)."""
-    params = list(params)
-    kwargs = dict(lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY, **$optimizer_extra)
-    try:
-        return $optimizer(params, fused=True, **kwargs)
-    except (RuntimeError, TypeError, ValueError):  # no fused kernel here
-        return $optimizer(params, **kwargs)
+$make_optimizer
 
 
 def main():
